@@ -1,0 +1,17 @@
+// Package flow holds flowkit's flow record and the vocabulary every other
+// package shares: addresses, TCP flags, end reasons, flow types, the flow key
+// and the batch interfaces through which records move between stages.
+//
+// A [Record] is one flat value with no pointers, so that millions of them
+// can sit in slices, tables and column buffers without the garbage collector
+// scanning them. Addresses are stored as 16-byte [Addr] values (IPv4 in the
+// IPv4-mapped form) and times as nanoseconds since the Unix epoch (UTC); the
+// accessors hand out [net/netip.Addr] and [time.Time].
+//
+// Records travel in batches: a [Source] fills a caller-owned slice, a [Sink]
+// takes one. [Records] wraps a Source as an [iter.Seq] for callers who
+// prefer range loops.
+//
+// The packet-to-flow aggregator (the flow table) also lives here; see
+// [Packet] for the decoded packet summary it consumes.
+package flow
