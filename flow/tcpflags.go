@@ -35,18 +35,25 @@ func (f TCPFlags) AppendText(dst []byte) []byte {
 
 // ParseTCPFlags reads SiLK flag letters in any order and either case
 // ("FSPA", "sa"); spaces are ignored, as SiLK's padded output has them.
-func ParseTCPFlags(s string) (TCPFlags, error) { return parseTCPFlags([]byte(s)) }
-
-func parseTCPFlags(b []byte) (TCPFlags, error) {
+func ParseTCPFlags(s string) (TCPFlags, error) {
 	var f TCPFlags
+	err := f.UnmarshalText([]byte(s))
+	return f, err
+}
+
+// UnmarshalText reads SiLK flag letters as ParseTCPFlags does, without
+// allocating.
+func (f *TCPFlags) UnmarshalText(b []byte) error {
+	var v TCPFlags
 	for i, c := range b {
 		bit, ok := flagBit(c)
 		if !ok {
-			return 0, fmt.Errorf("flow: TCP flags %q: %q at position %d is not one of FSRPAUEC", b, c, i+1)
+			return fmt.Errorf("flow: TCP flags %q: %q at position %d is not one of FSRPAUEC", b, c, i+1)
 		}
-		f |= bit
+		v |= bit
 	}
-	return f, nil
+	*f = v
+	return nil
 }
 
 func flagBit(c byte) (TCPFlags, bool) {
