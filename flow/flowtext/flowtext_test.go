@@ -95,7 +95,7 @@ func randomRecord(rng *rand.Rand) flow.Record {
 		Packets: rng.Uint64(), Bytes: rng.Uint64(),
 		RevPackets: rng.Uint64N(1e6), RevBytes: rng.Uint64N(1e9),
 		RevStartOffset: time.Duration(rng.Int64N(2e9) - 1e9),
-		Input: rng.Uint32(), Output: rng.Uint32(), SrcAS: rng.Uint32(), DstAS: rng.Uint32(),
+		Input:          rng.Uint32(), Output: rng.Uint32(), SrcAS: rng.Uint32(), DstAS: rng.Uint32(),
 		SrcPort: uint16(rng.Uint32()), DstPort: uint16(rng.Uint32()),
 		Sensor: uint16(rng.Uint32()), VLAN: uint16(rng.UintN(4096)), Application: uint16(rng.Uint32()),
 		Protocol:     uint8(rng.Uint32()),
