@@ -331,11 +331,11 @@ func (g Range) String() string {
 func formatValue(f Field, v uint64) string {
 	switch f {
 	case Type:
-		if v < 256 {
+		if v <= uint64(flow.TypeExternal) {
 			return flow.FlowType(v).String()
 		}
 	case EndReason:
-		if v < 256 {
+		if v <= uint64(flow.EndLackOfResources) {
 			return flow.EndReason(v).String()
 		}
 	}
