@@ -1,0 +1,64 @@
+// Package store keeps flow records on disk in a columnar, compressed,
+// indexed format and organizes the files into a SiLK-like repository.
+//
+// # Repository layout
+//
+// A repository is a directory tree partitioned by sensor, flow type and hour
+// of the record's start time, readable by a person:
+//
+//	ROOT/
+//	  S0/                         sensor (S + numeric id, as SiLK's S0)
+//	    in/  out/  int/  ext/     flow type set by a Classifier
+//	      2026/01/01/00/          hour of Start (UTC)
+//	        in-S0_20260101.00-<id>.fkb   committed, immutable file
+//	        .in-S0_....fkb.tmp           being written: never read
+//
+// A [Writer] buffers records per partition, encodes full blocks into a
+// hidden temporary file and commits it on Flush or Close: write, fsync,
+// rename to the visible name, fsync the directory. Readers list only
+// committed names, so they never see a half-written file; a crash loses at
+// most what was not flushed. [Repo.Retain] removes hours older than a limit.
+//
+// # File layout (see FORMAT.md for every byte)
+//
+//	+--------------------+ 0
+//	| header: magic, ver |
+//	+--------------------+
+//	| block 0            |  column chunk 0 | column chunk 1 | ... (lz4 or raw)
+//	| block 1            |  rows sorted by Start, at most 65536 rows
+//	| ...                |
+//	+--------------------+
+//	| footer             |  per block: rows, zone maps, per column
+//	|                    |  offset, sizes, encoding, CRC32C
+//	+--------------------+
+//	| trailer            |  footer length, footer CRC32C, magic
+//	+--------------------+
+//
+// Indexed columns (protocol, ports, TCP flags, sensor, application,
+// addresses) are stored as their own index: a sorted dictionary of values,
+// one roaring bitmap of rows per value, and an exception list for rare
+// values. Reading the column and answering "which rows have value v" come
+// from the same bytes, so the index costs almost nothing on top.
+//
+// # Reading API (what a query planner uses)
+//
+//	repo, _ := store.OpenRepo(dir)
+//	refs, _ := repo.Files(store.Selection{Start: t0, End: t1, Sensors: ..., Types: ...})
+//	for _, ref := range refs {              // parallel over files is fine
+//	    f, _ := store.OpenFile(ref.Path)    // mmap, read-only
+//	    for b := range f.NumBlocks() {      // parallel over blocks is fine
+//	        info := f.Block(b)              // zone maps: MinStart, MaxStart, MinBytes, ...
+//	        idx, _ := f.Index(b, store.ColDstPort)
+//	        rows, _ := idx.Lookup(22)       // *roaring.Bitmap of rows, exact
+//	        // addresses: idx.LookupAddr(a), idx.LookupPrefix(netip.Prefix)
+//	        var cols store.Columns          // caller-owned, reused
+//	        f.ReadColumns(b, store.MaskOf(store.ColStart, store.ColBytes), &cols)
+//	        // cols.Start[i], cols.Bytes[i] for i < cols.Len
+//	    }
+//	    f.Close()
+//	}
+//
+// For convenience [File.Records] and [Repo.Records] give an
+// iter.Seq[flow.Record] that reuses one Record. Corruption is reported as a
+// [*CorruptError] naming file, block and column; it wraps [ErrCorrupt].
+package store
