@@ -71,18 +71,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-start: %w", err)
 	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-
 	if *bulk > 0 {
 		b, err := synth.NewBulk(synth.BulkConfig{Seed: *seed, Start: t0, Packets: *bulk, Flows: *flows,
 			SnapLen: *snap, Nanosecond: *nanos})
 		if err != nil {
 			return err
 		}
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
 		st, err := b.WritePcap(f)
 		if err != nil {
 			return err
@@ -99,6 +98,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	if err := tr.WritePcap(f); err != nil {
 		return err
 	}
