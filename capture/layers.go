@@ -16,7 +16,7 @@ import (
 var (
 	errMPLSShort  = errors.New("MPLS label stack cut short")
 	errPPPoEShort = errors.New("PPPoE session header cut short")
-	)
+)
 
 // ipExtensionClass is what follows an IPv6 header inside the IP layer.
 var ipExtensionClass = gopacket.NewLayerClass([]gopacket.LayerType{
