@@ -110,7 +110,7 @@ func (b *Beacon) Text() string {
 	for _, p := range b.Periods {
 		ps = append(ps, p.String())
 	}
-	s := fmt.Sprintf("%d starts %s - %s, period %s", b.Events, b.Start.Format("15:04:05"), b.End.Format("15:04:05"), b.Period)
+	s := fmt.Sprintf("%d starts %s, period %s", b.Events, spanText(b.Start, b.End), b.Period)
 	if b.PerCycle > 1 {
 		s += fmt.Sprintf(", %d per cycle of %s", b.PerCycle, b.Cycle)
 	}
@@ -126,7 +126,9 @@ func (b *Beacon) Key() string {
 // service (src, dst, dport, proto). It implements Rule.
 type BeaconDetector struct {
 	cfg       BeaconConfig
-	pairs     map[beaconKey]*beaconState
+	pairs     map[beaconKey]int32 // index into states
+	states    []beaconState
+	free      []int32
 	watermark int64
 	lastSweep int64
 	scratch   []int64
@@ -139,8 +141,9 @@ type beaconKey struct {
 }
 
 type beaconState struct {
-	times      []int64 // ring of the latest starts
-	next       int     // ring write position once full
+	inline     [4]int64 // the first starts, before times is needed
+	times      []int64  // ring of the latest starts, once more than inline
+	next       int      // ring write position once full
 	n          int     // events ever
 	first      int64
 	last       int64 // latest start taken
@@ -156,7 +159,7 @@ type beaconState struct {
 // fields take their defaults).
 func NewBeaconDetector(cfg BeaconConfig) *BeaconDetector {
 	cfg.defaults()
-	return &BeaconDetector{cfg: cfg, pairs: make(map[beaconKey]*beaconState)}
+	return &BeaconDetector{cfg: cfg, pairs: make(map[beaconKey]int32)}
 }
 
 // Name implements Rule.
@@ -167,8 +170,11 @@ func (d *BeaconDetector) Observe(r *flow.Record, emit func(Alert)) {
 	if r.End > d.watermark {
 		d.watermark = r.End
 	}
-	if d.watermark-d.lastSweep >= int64(d.cfg.Idle)/8 || len(d.pairs) > d.cfg.MaxPairs {
+	if d.watermark-d.lastSweep >= int64(d.cfg.Idle)/8 {
 		d.sweep(false, emit)
+	}
+	if len(d.pairs) > d.cfg.MaxPairs {
+		d.shrink()
 	}
 	if r.Protocol == flow.ProtoTCP && (r.Flags&flow.SYN == 0 || r.InitialFlags&flow.ACK != 0) {
 		return // a continuation or a server's side, not a connection start
@@ -177,10 +183,21 @@ func (d *BeaconDetector) Observe(r *flow.Record, emit func(Alert)) {
 		return
 	}
 	k := beaconKey{r.Src, r.Dst, r.DstPort, r.Protocol}
-	s := d.pairs[k]
-	if s == nil {
-		s = &beaconState{first: r.Start, last: math.MinInt64}
-		d.pairs[k] = s
+	var s *beaconState
+	if i, ok := d.pairs[k]; ok {
+		s = &d.states[i]
+	} else {
+		var i int32
+		if n := len(d.free); n > 0 {
+			i = d.free[n-1]
+			d.free = d.free[:n-1]
+		} else {
+			i = int32(len(d.states))
+			d.states = append(d.states, beaconState{})
+		}
+		d.pairs[k] = i
+		s = &d.states[i]
+		*s = beaconState{first: r.Start, last: math.MinInt64}
 	}
 	continuation := s.lastReason == flow.EndActiveTimeout && r.SrcPort == s.lastSport && r.Start >= s.lastEnd
 	s.lastSport, s.lastEnd, s.lastReason = r.SrcPort, r.End, r.EndReason
@@ -212,6 +229,13 @@ func (s *beaconState) add(t int64, limit int) {
 	if t < s.first {
 		s.first = t
 	}
+	if s.n <= len(s.inline) {
+		s.inline[s.n-1] = t
+		return
+	}
+	if s.times == nil {
+		s.times = append(make([]int64, 0, 16), s.inline[:]...)
+	}
 	if len(s.times) < limit {
 		s.times = append(s.times, t)
 		return
@@ -224,7 +248,8 @@ func (s *beaconState) add(t int64, limit int) {
 func (d *BeaconDetector) sweep(flush bool, emit func(Alert)) {
 	d.lastSweep = d.watermark
 	idle := d.watermark - int64(d.cfg.Idle)
-	for k, s := range d.pairs {
+	for k, i := range d.pairs {
+		s := &d.states[i]
 		if flush || s.seen < idle {
 			if s.n >= d.cfg.MinEvents {
 				if b := d.analyze(k, s); b != nil {
@@ -232,27 +257,49 @@ func (d *BeaconDetector) sweep(flush bool, emit func(Alert)) {
 						Text: b.Text(), Final: true, Detail: b})
 				}
 			}
-			delete(d.pairs, k)
+			d.drop(k, i)
 		}
 	}
-	if len(d.pairs) > d.cfg.MaxPairs {
-		target := d.cfg.MaxPairs * 9 / 10
-		for few := 1; len(d.pairs) > target; few *= 2 {
-			for k, s := range d.pairs {
-				if len(d.pairs) <= target {
-					break
-				}
-				if s.n <= few {
-					delete(d.pairs, k)
-				}
-			}
+}
+
+// drop forgets pair k, whose state is states[i].
+func (d *BeaconDetector) drop(k beaconKey, i int32) {
+	delete(d.pairs, k)
+	d.states[i] = beaconState{}
+	d.free = append(d.free, i)
+}
+
+// shrink drops the pairs with the fewest events (the least likely to be
+// beacons) until the table holds three quarters of MaxPairs.
+func (d *BeaconDetector) shrink() {
+	var hist [65]int
+	for _, i := range d.pairs {
+		hist[min(d.states[i].n, 64)]++
+	}
+	excess := len(d.pairs) - d.cfg.MaxPairs*3/4
+	limit := 0
+	for dropped := 0; limit < 64 && dropped+hist[limit] < excess; limit++ {
+		dropped += hist[limit]
+	}
+	// Drop every pair below limit and enough of those at it.
+	for k, i := range d.pairs {
+		if excess <= 0 {
+			break
+		}
+		if d.states[i].n <= limit {
+			d.drop(k, i)
+			excess--
 		}
 	}
 }
 
 // analyze scores a pair's starts; nil means not a beacon.
 func (d *BeaconDetector) analyze(k beaconKey, s *beaconState) *Beacon {
-	d.scratch = append(d.scratch[:0], s.times...)
+	if s.times != nil {
+		d.scratch = append(d.scratch[:0], s.times...)
+	} else {
+		d.scratch = append(d.scratch[:0], s.inline[:min(s.n, len(s.inline))]...)
+	}
 	slices.Sort(d.scratch)
 	b := AnalyzeStarts(d.scratch, d.cfg)
 	if b == nil {

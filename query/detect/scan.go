@@ -129,10 +129,10 @@ type Scan struct {
 
 // Text returns a one-line summary.
 func (s *Scan) Text() string {
-	return fmt.Sprintf("%s %s scan of %d targets (%d hosts, %d ports), %d flows, %.0f%% answered, %s - %s, method %s",
+	return fmt.Sprintf("%s %s scan of %d targets (%d hosts, %d ports), %d flows, %.0f%% answered, %s, method %s",
 		protoName(s.Protocol), s.Shape, s.Targets, s.Hosts, s.Ports, s.Flows,
 		100*float64(s.Answered)/float64(max(1, s.Answered+s.Unanswered)),
-		s.Start.Format("15:04:05"), s.End.Format("15:04:05"), s.Method)
+		spanText(s.Start, s.End), s.Method)
 }
 
 // ScanDetector finds scanners. It implements Rule; feed it records in

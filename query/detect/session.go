@@ -28,6 +28,14 @@ type SessionConfig struct {
 	// text file without the column) a record of the same 5-tuple may start
 	// and still continue it (2 s).
 	ChainGap time.Duration
+	// ActiveTimeout is the longest one record may last: the meter's active
+	// timeout (30 min). Records arrive by end time, so a continuation shows
+	// up to this long after the record it continues ended.
+	ActiveTimeout time.Duration
+	// MinPiece is the least duration of a record with an unknown end
+	// reason that may start a chain (1 min): pieces cut by an active
+	// timeout are long, and short records need no state.
+	MinPiece time.Duration
 	// Lateness is how far records may arrive out of end-time order (30 s):
 	// a chain is final only when the stream is this far past its end plus
 	// its gap.
@@ -48,6 +56,8 @@ func (c *SessionConfig) defaults() {
 	defDur(&c.ActiveGap, 5*time.Minute)
 	defDur(&c.ChainGap, 2*time.Second)
 	defDur(&c.Lateness, 30*time.Second)
+	defDur(&c.ActiveTimeout, 30*time.Minute)
+	defDur(&c.MinPiece, time.Minute)
 	if c.LowSlowBytesPerSecond == 0 {
 		c.LowSlowBytesPerSecond = 64
 	}
@@ -90,8 +100,8 @@ func (s *Session) Key() string {
 
 // Text returns a one-line summary.
 func (s *Session) Text() string {
-	return fmt.Sprintf("%s session %s - %s, %d records, %d pkts %d bytes (%.1f B/s, %.1f pkts/min)",
-		s.Duration.Round(time.Second), s.Start.Format("15:04:05"), s.End.Format("15:04:05"), s.Records,
+	return fmt.Sprintf("%s session %s, %d records, %d pkts %d bytes (%.1f B/s, %.1f pkts/min)",
+		s.Duration.Round(time.Second), spanText(s.Start, s.End), s.Records,
 		s.Packets, s.Bytes, s.BytesPerSecond, s.PacketsPerMinute)
 }
 
@@ -137,6 +147,16 @@ func (d *SessionDetector) gap(r flow.EndReason) int64 {
 	return 0
 }
 
+// wait is how long past a chain's end the stream must move before no
+// continuation can arrive: the gap plus a whole record's duration (the
+// continuation is emitted when it ends), or nothing for a definite end.
+func (d *SessionDetector) wait(r flow.EndReason) int64 {
+	if g := d.gap(r); g > 0 {
+		return g + int64(d.cfg.ActiveTimeout)
+	}
+	return 0
+}
+
 // Observe implements Rule.
 func (d *SessionDetector) Observe(r *flow.Record, emit func(Alert)) {
 	if r.End > d.watermark {
@@ -151,9 +171,11 @@ func (d *SessionDetector) Observe(r *flow.Record, emit func(Alert)) {
 	}
 	if c == nil {
 		dur := r.End - r.Start
-		if d.gap(r.EndReason) == 0 && dur < int64(min(d.cfg.LongDuration, d.cfg.LowSlowDuration)) {
-			// Ended for good and short; only its reverse direction could
-			// still join it, and a short pair is no finding.
+		short := dur < int64(min(d.cfg.LongDuration, d.cfg.LowSlowDuration))
+		if short && (r.EndReason != flow.EndActiveTimeout && r.EndReason != flow.EndUnknown ||
+			r.EndReason == flow.EndUnknown && dur < int64(d.cfg.MinPiece)) {
+			// Ended for good, or too short to be a piece of a longer
+			// conversation, and no finding by itself.
 			d.maybeSweep(emit)
 			return
 		}
@@ -194,7 +216,7 @@ func (d *SessionDetector) sweep(flush bool, emit func(Alert)) {
 	lateness := int64(d.cfg.Lateness)
 	over := len(d.chains) > d.cfg.MaxChains
 	for k, c := range d.chains {
-		if flush || c.end+d.gap(c.lastReason)+lateness < d.watermark || (over && c.end+lateness < d.watermark) {
+		if flush || c.end+d.wait(c.lastReason)+lateness < d.watermark || (over && c.end+lateness < d.watermark) {
 			d.finish(c, emit)
 			delete(d.chains, k)
 		}

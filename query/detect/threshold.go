@@ -89,7 +89,7 @@ func (t *Threshold[K]) Observe(r *flow.Record, emit func(Alert)) {
 	s.quiet = r.Start + int64(t.Window)
 	c := &Count{Key: fmt.Sprint(k), Records: t.Count, Start: nsTime(oldest), End: nsTime(r.Start)}
 	emit(Alert{Kind: Kind(t.RuleName), Rule: t.RuleName, Key: c.Key, Time: nsTime(t.watermark),
-		Text: fmt.Sprintf("%d matching records within %s", t.Count, time.Duration(r.Start-oldest).Round(time.Millisecond)),
+		Text:  fmt.Sprintf("%d matching records within %s", t.Count, time.Duration(r.Start-oldest).Round(time.Millisecond)),
 		Final: true, Detail: c})
 }
 
