@@ -34,7 +34,7 @@ func readPcap(data []byte) ([]decoded, *pcapgo.Reader, error) {
 	}
 	type fragKey struct {
 		src, dst netip.Addr
-		id       uint16
+		id       uint32
 	}
 	firstPorts := map[fragKey][2]uint16{}
 	var out []decoded
@@ -62,7 +62,7 @@ func readPcap(data []byte) ([]decoded, *pcapgo.Reader, error) {
 			d.pkt.Protocol = uint8(ip.Protocol)
 			d.fragment = ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0
 			d.laterFrag = ip.FragOffset != 0
-			fk = fragKey{src, dst, ip.Id}
+			fk = fragKey{src, dst, uint32(ip.Id)}
 			if d.fragment && !d.laterFrag && ip.Protocol == layers.IPProtocolUDP {
 				// gopacket leaves a fragment's payload undecoded: the
 				// first one starts with the UDP header.
@@ -80,6 +80,20 @@ func readPcap(data []byte) ([]decoded, *pcapgo.Reader, error) {
 			d.pkt.Length = uint32(ip.Length) + 40
 			d.pkt.Protocol = uint8(ip.NextHeader)
 			d.ipv6 = true
+			if fr, ok := pk.Layer(layers.LayerTypeIPv6Fragment).(*layers.IPv6Fragment); ok {
+				d.pkt.Protocol = uint8(fr.NextHeader)
+				d.fragment = true
+				d.laterFrag = fr.FragmentOffset != 0
+				fk = fragKey{src, dst, fr.Identification}
+				if !d.laterFrag {
+					if len(fr.Payload) < 4 {
+						return nil, nil, fmt.Errorf("frame %d: first fragment too short", i)
+					}
+					d.pkt.SrcPort = uint16(fr.Payload[0])<<8 | uint16(fr.Payload[1])
+					d.pkt.DstPort = uint16(fr.Payload[2])<<8 | uint16(fr.Payload[3])
+					firstPorts[fk] = [2]uint16{d.pkt.SrcPort, d.pkt.DstPort}
+				}
+			}
 		default:
 			return nil, nil, fmt.Errorf("frame %d: no IP layer: %v", i, pk)
 		}

@@ -25,8 +25,9 @@
 //     per 30 minutes, then sessions for hours that reuse its ephemeral port;
 //   - beacon: three connection attempts 60 s apart, then 30 minutes of rest,
 //     all day;
-//   - ipv6, vlan, fragments: IPv6 TCP and UDP, 802.1Q-tagged traffic (the
-//     same 5-tuple on two VLANs), and fragmented IPv4 UDP.
+//   - ipv6, vlan, fragments, fragments6: IPv6 TCP and UDP, 802.1Q-tagged
+//     traffic (the same 5-tuple on two VLANs), fragmented IPv4 UDP and
+//     fragmented IPv6 UDP (fragment extension header).
 //
 // Each scenario draws from its own random stream (a PCG seeded with
 // [Config].Seed and the scenario name), so a scenario's packets are the same
@@ -52,9 +53,11 @@
 //     seen, and flows still open after the last packet end with
 //     [flow.EndForced].
 //
-// Bytes are IP-layer bytes. All fragments of a fragmented UDP datagram
-// count toward the flow of its first fragment (whose ports they carry in a
-// decoded [flow.Packet]), each with its own IP length.
+// Bytes are IP-layer bytes (an IPv6 packet's 40-byte header and extension
+// headers included). All fragments of a fragmented UDP datagram count
+// toward the flow of its first fragment (whose ports they carry in a
+// decoded [flow.Packet]; the protocol is UDP for IPv6 fragments too), each
+// with its own IP length.
 //
 // An end reason depends on the whole capture's clock (a flow idles out only
 // if some later packet moves the clock), so a scenario's Truth is for the

@@ -24,6 +24,8 @@ type encoder struct {
 	tcp   layers.TCP
 	udp   layers.UDP
 	icmp  layers.ICMPv4
+	frag6 layers.IPv6Fragment
+	data  gopacket.Payload // the payload layer, by pointer: no allocation a packet
 	stack []gopacket.SerializableLayer
 
 	src4, dst4 net.IP
@@ -128,7 +130,8 @@ func (e *encoder) encode(p *packet) ([]byte, error) {
 	if payload < 0 {
 		return nil, fmt.Errorf("synth: IP length %d below the headers' %d bytes", p.ipLen, hdr)
 	}
-	e.stack = append(e.stack, gopacket.Payload(e.zeros[:payload]))
+	e.data = e.zeros[:payload]
+	e.stack = append(e.stack, &e.data)
 	if err := gopacket.SerializeLayers(e.buf, e.opts, e.stack...); err != nil {
 		return nil, err
 	}
@@ -136,29 +139,50 @@ func (e *encoder) encode(p *packet) ([]byte, error) {
 }
 
 // encodeFragment builds the whole UDP datagram (so that the UDP length and
-// checksum cover all of it) and wraps this fragment's share of it in IPv4.
+// checksum cover all of it) and wraps this fragment's share of it in IPv4,
+// or in IPv6 with a fragment header.
 func (e *encoder) encodeFragment(p *packet) ([]byte, error) {
-	if !p.src.Is4() || p.proto != flow.ProtoUDP {
-		return nil, fmt.Errorf("synth: only IPv4 UDP fragments are supported")
+	if p.proto != flow.ProtoUDP {
+		return nil, fmt.Errorf("synth: only UDP datagrams are fragmented")
 	}
-	ip := e.ip4 // the pseudo-header for the UDP checksum
+	v4 := p.src.Is4()
+	var pseudo gopacket.NetworkLayer
+	var network gopacket.SerializableLayer
+	ip4, ip6 := e.ip4, e.ip6 // copies: the pseudo-header for the UDP checksum
+	hdr := ipv4Header
+	if v4 {
+		pseudo, network = &ip4, &ip4
+	} else {
+		pseudo, network = &ip6, &ip6
+		hdr = ipv6Header
+	}
 	e.udp = layers.UDP{SrcPort: layers.UDPPort(p.sport), DstPort: layers.UDPPort(p.dport)}
-	if err := e.udp.SetNetworkLayerForChecksum(&ip); err != nil {
+	if err := e.udp.SetNetworkLayerForChecksum(pseudo); err != nil {
 		return nil, err
 	}
-	if err := gopacket.SerializeLayers(e.dgram, e.opts, &ip, &e.udp, gopacket.Payload(e.zeros[:p.dgram])); err != nil {
+	e.data = e.zeros[:p.dgram]
+	if err := gopacket.SerializeLayers(e.dgram, e.opts, network, &e.udp, &e.data); err != nil {
 		return nil, err
 	}
-	whole := e.dgram.Bytes()[ipv4Header:]
-	n := int(p.ipLen) - ipv4Header
-	if int(p.fragOff)+n > len(whole) || p.fragOff%8 != 0 {
+	whole := e.dgram.Bytes()[hdr:]
+	n := int(p.ipLen) - hdr
+	if v4 {
+		e.ip4.FragOffset = p.fragOff / 8
+		if p.more {
+			e.ip4.Flags = layers.IPv4MoreFragments
+		}
+	} else {
+		n -= ipv6FragHeader
+		e.ip6.NextHeader = layers.IPProtocolIPv6Fragment
+		e.frag6 = layers.IPv6Fragment{NextHeader: layers.IPProtocolUDP, FragmentOffset: p.fragOff / 8,
+			MoreFragments: p.more, Identification: 0x5e110000 | uint32(p.ipID)}
+		e.stack = append(e.stack, &e.frag6)
+	}
+	if n < 0 || int(p.fragOff)+n > len(whole) || p.fragOff%8 != 0 {
 		return nil, fmt.Errorf("synth: fragment at %d+%d outside its %d-byte datagram", p.fragOff, n, len(whole))
 	}
-	e.ip4.FragOffset = p.fragOff / 8
-	if p.more {
-		e.ip4.Flags = layers.IPv4MoreFragments
-	}
-	e.stack = append(e.stack, gopacket.Payload(whole[p.fragOff:int(p.fragOff)+n]))
+	e.data = whole[p.fragOff : int(p.fragOff)+n]
+	e.stack = append(e.stack, &e.data)
 	if err := gopacket.SerializeLayers(e.buf, e.opts, e.stack...); err != nil {
 		return nil, err
 	}

@@ -6,9 +6,11 @@ import "github.com/flowkit/flowkit/flow"
 const (
 	ipv4Header = 20
 	ipv6Header = 40
-	tcpHeader  = 20
-	udpHeader  = 8
-	icmpHeader = 8
+	// ipv6FragHeader is the IPv6 fragment extension header.
+	ipv6FragHeader = 8
+	tcpHeader      = 20
+	udpHeader      = 8
+	icmpHeader     = 8
 )
 
 // packet is one synthesized packet: what the encoder needs to build its
@@ -25,8 +27,9 @@ type packet struct {
 	ipID         uint16
 
 	// Fragments of a UDP datagram: the whole datagram's UDP payload length,
-	// this fragment's offset (bytes, a multiple of 8) into the IP payload,
-	// and whether more fragments follow. dgram == 0 means not fragmented.
+	// this fragment's offset (bytes, a multiple of 8) into the fragmentable
+	// part (the UDP datagram), and whether more fragments follow. dgram == 0
+	// means not fragmented. ipID is the fragment identification.
 	dgram   uint16
 	fragOff uint16
 	more    bool

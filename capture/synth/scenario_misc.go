@@ -49,19 +49,40 @@ func fragmentScenario(b *builder) {
 	}
 }
 
-// fragmentMTU is the IPv4 payload bytes each fragment carries (a multiple of 8).
-const fragmentMTU = 1480
+// Fragment payload sizes (multiples of 8): what a 1500-byte IPv4 link and
+// the 1280-byte IPv6 minimum MTU leave after the headers.
+const (
+	fragmentMTU4 = 1480
+	fragmentMTU6 = 1232
+)
 
-// fragmentedUDP emits one IPv4 UDP datagram of payload bytes as fragments
-// 20 µs apart. Every fragment counts toward the datagram's flow, with its
-// own IP length; only the first carries the UDP header.
+// fragmentedUDP emits one UDP datagram of payload bytes as IP fragments
+// 20 µs apart (IPv4, or IPv6 with a fragment header). Every fragment counts
+// toward the datagram's flow with its own IP length; only the first
+// carries the UDP header.
 func (b *builder) fragmentedUDP(fp **flowState, t int64, src, dst flow.Addr, sport, dport uint16, payload int) {
 	id := uint16(b.rng.Uint32())
 	total := udpHeader + payload
-	for off := 0; off < total; off += fragmentMTU {
-		n := min(fragmentMTU, total-off)
+	mtu, hdr := fragmentMTU4, ipv4Header
+	if !src.Is4() {
+		mtu, hdr = fragmentMTU6, ipv6Header+ipv6FragHeader
+	}
+	for off := 0; off < total; off += mtu {
+		n := min(mtu, total-off)
 		b.emit(fp, packet{t: t, src: src, dst: dst, sport: sport, dport: dport, proto: flow.ProtoUDP,
-			ipLen: uint16(ipv4Header + n), ipID: id, dgram: uint16(payload), fragOff: uint16(off), more: off+n < total})
+			ipLen: uint16(hdr + n), ipID: id, dgram: uint16(payload), fragOff: uint16(off), more: off+n < total})
 		t = b.later(t, 20*time.Microsecond)
+	}
+}
+
+// fragment6Scenario: large UDP datagrams cut into IPv6 fragments.
+func fragment6Scenario(b *builder) {
+	src, dst := addr(Fragment6Src), addr(Fragment6Dst)
+	t := b.at(17*time.Hour + b.uniform(0, time.Minute))
+	var out, in *flowState
+	for range 4 {
+		b.fragmentedUDP(&out, t, src, dst, FragmentSport, FragmentDport, b.intn(2000, 3000))
+		b.udp(&in, b.later(t, b.uniform(5*time.Millisecond, 20*time.Millisecond)), dst, src, FragmentDport, FragmentSport, 0, 20)
+		t = b.later(t, b.uniform(time.Second, 3*time.Second))
 	}
 }

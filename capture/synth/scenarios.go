@@ -43,17 +43,19 @@ const (
 	IPv6Server = "2001:db8:2::80" // ipv6: the web server (TCP 80)
 	IPv6DNS    = "2001:db8:2::53" // ipv6: the DNS server (UDP 53)
 
-	VLANClient    = "10.0.8.80"   // vlan: TCP client on VLAN 100
-	VLANServer    = "192.0.2.180" // vlan: TCP server (port 8080) on VLAN 100
-	SyslogClient  = "10.0.8.81"   // vlan: syslog sender, same 5-tuple on VLANs 200 and 201
-	SyslogServer  = "192.0.2.181" // vlan: syslog collector (UDP 514)
-	VLANTCP       = 100           // vlan: the TCP connection's VLAN
-	VLANSyslogA   = 200           // vlan: first syslog VLAN
-	VLANSyslogB   = 201           // vlan: second syslog VLAN
-	FragmentSrc   = "10.0.8.90"   // fragments: UDP sender (port 5000)
-	FragmentDst   = "192.0.2.190" // fragments: UDP receiver (port 5001)
-	FragmentSport = 5000          // fragments: source port
-	FragmentDport = 5001          // fragments: destination port
+	VLANClient    = "10.0.8.80"      // vlan: TCP client on VLAN 100
+	VLANServer    = "192.0.2.180"    // vlan: TCP server (port 8080) on VLAN 100
+	SyslogClient  = "10.0.8.81"      // vlan: syslog sender, same 5-tuple on VLANs 200 and 201
+	SyslogServer  = "192.0.2.181"    // vlan: syslog collector (UDP 514)
+	VLANTCP       = 100              // vlan: the TCP connection's VLAN
+	VLANSyslogA   = 200              // vlan: first syslog VLAN
+	VLANSyslogB   = 201              // vlan: second syslog VLAN
+	FragmentSrc   = "10.0.8.90"      // fragments: UDP sender (port 45000)
+	FragmentDst   = "192.0.2.190"    // fragments: UDP receiver (port 45001)
+	FragmentSport = 45000            // fragments: source port
+	FragmentDport = 45001            // fragments: destination port (fragments6 too)
+	Fragment6Src  = "2001:db8:1::90" // fragments6: UDP sender (port 45000)
+	Fragment6Dst  = "2001:db8:2::90" // fragments6: UDP receiver (port 45001)
 )
 
 // scenarioDef is one entry of the catalog.
@@ -98,6 +100,9 @@ var catalog = []scenarioDef{
 	{"fragments", fmt.Sprintf("16:00 fragmented UDP: %s:%d -> %s:%d, datagrams of 3000-4000 bytes in three "+
 		"IPv4 fragments alternating with whole 500-byte datagrams, and small replies", FragmentSrc,
 		FragmentSport, FragmentDst, FragmentDport), fragmentScenario},
+	{"fragments6", fmt.Sprintf("17:00 fragmented IPv6 UDP: [%s]:%d -> [%s]:%d, four datagrams of 2000-3000 "+
+		"bytes, each in two or three fragments (a fragment header; 1232 data bytes in all but the last), and small replies",
+		Fragment6Src, FragmentSport, Fragment6Dst, FragmentDport), fragment6Scenario},
 }
 
 // ScenarioNames lists every scenario Generate knows, in generation order.

@@ -599,8 +599,12 @@ func TestScenarioIPv6VLANFragments(t *testing.T) {
 		t.Errorf("syslog flows %v: want one per VLAN", syslog)
 	}
 	frag := flowsOf(tr.Truth(), ip(FragmentSrc), ip(FragmentDst))
-	if len(frag) != 1 || frag[0].Packets != uint64(first+later+3) {
-		t.Errorf("fragment flow %v: want every fragment (%d+%d) and 3 whole datagrams", frag, first, later)
+	frag6 := flowsOf(tr.Truth(), ip(Fragment6Src), ip(Fragment6Dst))
+	if len(frag) != 1 || len(frag6) != 1 || frag[0].Packets+frag6[0].Packets != uint64(first+later+3) {
+		t.Errorf("fragment flows %v %v: want every fragment (%d+%d) and 3 whole datagrams", frag, frag6, first, later)
+	}
+	if frag6[0].Protocol != flow.ProtoUDP || frag6[0].SrcPort != FragmentSport {
+		t.Errorf("IPv6 fragment flow %v", &frag6[0])
 	}
 }
 
