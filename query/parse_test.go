@@ -76,7 +76,9 @@ func TestParseAgainstReference(t *testing.T) {
 		{"duration > 1s", func(r *flow.Record) bool { return r.End-r.Start > 1e9 }},
 		{"duration >= 1000", func(r *flow.Record) bool { return r.End-r.Start >= 1e9 }},
 		{"duration = 0", func(r *flow.Record) bool { return r.End == r.Start }},
-		{"bpp 40-1500", func(r *flow.Record) bool { return r.Packets != 0 && r.Bytes/r.Packets >= 40 && r.Bytes/r.Packets <= 1500 }},
+		{"bpp 40-1500", func(r *flow.Record) bool {
+			return r.Packets != 0 && r.Bytes/r.Packets >= 40 && r.Bytes/r.Packets <= 1500
+		}},
 		{"start >= 2026-01-01T01:00:00Z and start < 2026-01-01T02:00:00Z", func(r *flow.Record) bool {
 			return r.Start >= day0+3600e9 && r.Start < day0+7200e9
 		}},

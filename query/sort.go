@@ -1,0 +1,249 @@
+package query
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"unsafe"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// CompareRecords orders a and b by keys in turn: addresses by their 16
+// bytes (IPv4 before most IPv6), times as signed numbers, everything else
+// as unsigned numbers. It returns -1, 0 or +1.
+func CompareRecords(a, b *flow.Record, keys []Field) int {
+	for _, f := range keys {
+		var c int
+		switch {
+		case f.IsAddr():
+			x, y := f.Addr(a), f.Addr(b)
+			c = bytes.Compare(x[:], y[:])
+		case f.IsTime():
+			c = cmp.Compare(int64(f.Uint(a)), int64(f.Uint(b)))
+		default:
+			c = cmp.Compare(f.Uint(a), f.Uint(b))
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// SortRecords sorts recs by keys in place, stably.
+func SortRecords(recs []flow.Record, keys []Field, reverse bool) {
+	if len(keys) == 1 && keys[0] == Start && !reverse {
+		slices.SortStableFunc(recs, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+		return
+	}
+	slices.SortStableFunc(recs, func(a, b flow.Record) int {
+		c := CompareRecords(&a, &b, keys)
+		if reverse {
+			c = -c
+		}
+		return c
+	})
+}
+
+// recordSize is the size of one record in a spill run.
+const recordSize = int(unsafe.Sizeof(flow.Record{}))
+
+// Sorter sorts a stream of records by fields (SiLK's rwsort). It keeps
+// records in memory up to a budget; beyond it, it sorts what it holds and
+// spills it as a run to a temporary file, and Output merges the runs.
+// Runs hold records as their in-memory bytes (flow.Record has no
+// pointers): they are private to the process and deleted by Close.
+type Sorter struct {
+	keys    []Field
+	reverse bool
+	budget  int // records held before a spill
+	dir     string
+	buf     []flow.Record
+	runs    []*os.File
+}
+
+// NewSorter returns a Sorter by keys that holds at most memBudget bytes of
+// records (at least one batch) and spills to files in dir ("" for the
+// system's temporary directory). reverse sorts in descending order.
+func NewSorter(keys []Field, reverse bool, memBudget int64, dir string) *Sorter {
+	budget := max(int(memBudget/int64(recordSize)), flow.DefaultBatchSize)
+	return &Sorter{keys: keys, reverse: reverse, budget: budget, dir: dir}
+}
+
+// Runs returns how many runs have been spilled to disk so far.
+func (s *Sorter) Runs() int { return len(s.runs) }
+
+// WriteBatch adds records; it implements flow.Sink.
+func (s *Sorter) WriteBatch(batch []flow.Record) error {
+	for len(batch) > 0 {
+		room := s.budget - len(s.buf)
+		if room == 0 {
+			if err := s.spill(); err != nil {
+				return err
+			}
+			continue
+		}
+		k := min(room, len(batch))
+		s.buf = append(s.buf, batch[:k]...)
+		batch = batch[k:]
+	}
+	return nil
+}
+
+func (s *Sorter) spill() error {
+	SortRecords(s.buf, s.keys, s.reverse)
+	f, err := os.CreateTemp(s.dir, "flowkit-sort-*.run")
+	if err != nil {
+		return fmt.Errorf("query: sort spill: %w", err)
+	}
+	os.Remove(f.Name()) // the open file stays usable; nothing is left behind
+	s.runs = append(s.runs, f)
+	w := bufio.NewWriterSize(f, 1<<20)
+	if _, err := w.Write(recordBytes(s.buf)); err != nil {
+		return fmt.Errorf("query: sort spill: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("query: sort spill: %w", err)
+	}
+	s.buf = s.buf[:0]
+	return nil
+}
+
+func recordBytes(recs []flow.Record) []byte {
+	if len(recs) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&recs[0])), len(recs)*recordSize)
+}
+
+// Output sorts what was added and writes it to dst in batches, merging the
+// spilled runs. The Sorter is then empty (runs are closed).
+func (s *Sorter) Output(dst flow.Sink) error {
+	defer s.Close()
+	SortRecords(s.buf, s.keys, s.reverse)
+	if len(s.runs) == 0 {
+		for off := 0; off < len(s.buf); off += flow.DefaultBatchSize {
+			if err := dst.WriteBatch(s.buf[off:min(off+flow.DefaultBatchSize, len(s.buf))]); err != nil {
+				return err
+			}
+		}
+		s.buf = s.buf[:0]
+		return nil
+	}
+	// Each run, and the in-memory rest as the last, feeds the merge.
+	h := &mergeHeap{keys: s.keys, reverse: s.reverse}
+	per := max(s.budget/(len(s.runs)+1), 64)
+	for i, f := range s.runs {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		c := &runCursor{r: bufio.NewReaderSize(f, 1<<16), buf: make([]flow.Record, per), order: i}
+		if err := c.fill(); err != nil {
+			return err
+		}
+		if c.ok() {
+			h.c = append(h.c, c)
+		}
+	}
+	if len(s.buf) > 0 {
+		h.c = append(h.c, &runCursor{buf: s.buf, n: len(s.buf), order: len(s.runs)})
+	}
+	heap.Init(h)
+	out := make([]flow.Record, 0, flow.DefaultBatchSize)
+	for len(h.c) > 0 {
+		c := h.c[0]
+		out = append(out, c.buf[c.pos])
+		if len(out) == cap(out) {
+			if err := dst.WriteBatch(out); err != nil {
+				return err
+			}
+			out = out[:0]
+		}
+		c.pos++
+		if c.pos == c.n {
+			if err := c.fill(); err != nil {
+				return err
+			}
+		}
+		if c.ok() {
+			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
+		}
+	}
+	if len(out) > 0 {
+		return dst.WriteBatch(out)
+	}
+	return nil
+}
+
+// Close drops the records and the spill files.
+func (s *Sorter) Close() error {
+	var errs []error
+	for _, f := range s.runs {
+		errs = append(errs, f.Close())
+	}
+	s.runs = nil
+	s.buf = s.buf[:0]
+	return errors.Join(errs...)
+}
+
+// runCursor reads one sorted run back in batches.
+type runCursor struct {
+	r      *bufio.Reader // nil for the in-memory run
+	buf    []flow.Record
+	pos, n int
+	order  int // run number, to keep the sort stable
+}
+
+func (c *runCursor) ok() bool { return c.pos < c.n }
+
+func (c *runCursor) fill() error {
+	c.pos, c.n = 0, 0
+	if c.r == nil {
+		return nil
+	}
+	b := recordBytes(c.buf)
+	k, err := io.ReadFull(c.r, b)
+	if k%recordSize != 0 {
+		return fmt.Errorf("query: sort run %d truncated", c.order)
+	}
+	c.n = k / recordSize
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	return nil
+}
+
+type mergeHeap struct {
+	c       []*runCursor
+	keys    []Field
+	reverse bool
+}
+
+func (h *mergeHeap) Len() int { return len(h.c) }
+func (h *mergeHeap) Less(i, j int) bool {
+	a, b := h.c[i], h.c[j]
+	c := CompareRecords(&a.buf[a.pos], &b.buf[b.pos], h.keys)
+	if h.reverse {
+		c = -c
+	}
+	if c != 0 {
+		return c < 0
+	}
+	return a.order < b.order
+}
+func (h *mergeHeap) Swap(i, j int) { h.c[i], h.c[j] = h.c[j], h.c[i] }
+func (h *mergeHeap) Push(x any)    { h.c = append(h.c, x.(*runCursor)) }
+func (h *mergeHeap) Pop() any {
+	x := h.c[len(h.c)-1]
+	h.c = h.c[:len(h.c)-1]
+	return x
+}
