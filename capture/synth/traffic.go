@@ -15,7 +15,7 @@ import (
 // flow records a meter with the default timeouts must produce from it.
 type Scenario struct {
 	Name        string
-	Description string        // times, addresses and ports of the traffic
+	Description string        // times (of day after Config.Start), addresses and ports
 	Packets     int           // packets the scenario contributed
 	Truth       []flow.Record // sorted by Start, then key (see SortRecords)
 }
