@@ -144,7 +144,7 @@ type beaconState struct {
 	inline     [4]int64 // the first starts, before times is needed
 	times      []int64  // ring of the latest starts, once more than inline
 	next       int      // ring write position once full
-	n          int     // events ever
+	n          int      // events ever
 	first      int64
 	last       int64 // latest start taken
 	seen       int64 // latest end, for idleness
