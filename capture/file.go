@@ -146,8 +146,8 @@ func (s *fileSource) ReadPackets(dst []flow.Packet) (int, error) {
 		}
 		s.records++
 		link := s.link
-		if s.ng != nil && len(ci.AncillaryData) > 0 {
-			link, _ = ci.AncillaryData[0].(layers.LinkType)
+		if s.ng != nil {
+			link = linkOf(ci.AncillaryData)
 		}
 		if s.dec.Decode(data, link, ci.Timestamp.UnixNano(), &dst[n]) {
 			n++
@@ -171,4 +171,15 @@ func (s *fileSource) Close() error {
 		return s.file.Close()
 	}
 	return nil
+}
+
+// linkOf is the per-packet link type pcapgo's NgReader reports in the
+// ancillary data (WantMixedLinkType).
+func linkOf(ancillary []interface{}) layers.LinkType {
+	if len(ancillary) > 0 {
+		if l, ok := ancillary[0].(layers.LinkType); ok {
+			return l
+		}
+	}
+	return layers.LinkType(0xffff) // unknown: counted as non-IP
 }
