@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/query"
+)
+
+func init() {
+	register("count", verb{
+		summary: "records, bytes and packets per time bin (rwcount)",
+		example: "flowkit count -r flows.txt -bin 300s -load spread",
+		run:     runCount,
+	})
+}
+
+func runCount(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("count", stderr)
+	in := qAddQueryInput(fs)
+	bin := fs.Duration("bin", 300*time.Second, "bin size")
+	load := fs.String("load", "start", "where a flow's volume lands: start, end, middle, spread (evenly over its bins) or proportional (to its time in each bin)")
+	skipZero := fs.Bool("skip-zeroes", false, "omit empty bins")
+	outFormat := fs.String("o", "text", "output format: text, csv or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	scheme, err := query.ParseLoadScheme(*load)
+	if err != nil {
+		return qUsageErr(err)
+	}
+	if *bin <= 0 {
+		return qUsageErr(qErrString("-bin must be positive"))
+	}
+	if err := qCheckOutputFormat(*outFormat); err != nil {
+		return err
+	}
+	src, done, err := in.source()
+	if err != nil {
+		return err
+	}
+	defer done()
+	workers := 2
+	counters := make([]*query.Counter, workers)
+	for i := range counters {
+		counters[i] = query.NewCounter(*bin, scheme)
+	}
+	err = query.Parallel(context.Background(), src, workers, func(w int, b []flow.Record) error {
+		counters[w].AddBatch(b)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range counters[1:] {
+		counters[0].Merge(c)
+	}
+	t := &qTable{header: []string{"Date", "Records", "Bytes", "Packets"}, right: []bool{false, true, true, true}}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	var prev time.Time
+	for i, b := range counters[0].Bins() {
+		if !*skipZero && i > 0 {
+			for z := prev.Add(*bin); z.Before(b.Start); z = z.Add(*bin) {
+				t.add(qFormatTime(z), "0.00", "0.00", "0.00")
+			}
+		}
+		prev = b.Start
+		t.add(qFormatTime(b.Start), f(b.Records), f(b.Bytes), f(b.Packets))
+	}
+	return t.write(stdout, *outFormat)
+}
+
+type qErrString string
+
+func (e qErrString) Error() string { return string(e) }

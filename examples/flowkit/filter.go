@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/query"
+)
+
+func init() {
+	register("filter", verb{
+		summary: "select flows matching an expression (rwfilter, nfdump -R ... EXPR)",
+		example: "flowkit filter -r flows.txt 'proto tcp and dst port 22' -count",
+		run:     runFilter,
+	})
+}
+
+func runFilter(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("filter", stderr)
+	in := qAddQueryInput(fs)
+	count := fs.Bool("count", false, "print only the number of matching flows")
+	passFile := fs.String("w", "-", "write matching flows here (text with a title line, all fields; - is stdout)")
+	failFile := fs.String("fail", "", "write the flows that do not match here")
+	pos, err := qParseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: want one expression (quote it), got %d arguments", errUsage, len(pos))
+	}
+	pred, err := query.Parse(pos[0], nil)
+	if err != nil {
+		return err
+	}
+	src, done, err := in.open()
+	if err != nil {
+		return err
+	}
+	defer done()
+	pred = in.restrict(pred)
+	var pass, fail *qRecordOut
+	if !*count {
+		if pass, err = qOpenRecordOut(*passFile, stdout); err != nil {
+			return err
+		}
+	}
+	if *failFile != "" {
+		if fail, err = qOpenRecordOut(*failFile, stdout); err != nil {
+			return err
+		}
+	}
+	st, err := query.Filter(context.Background(), src, pred, pass.sink(), fail.sink())
+	if err != nil {
+		return err
+	}
+	if err := pass.close(); err != nil {
+		return err
+	}
+	if err := fail.close(); err != nil {
+		return err
+	}
+	if *count {
+		fmt.Fprintln(stdout, st.Passed)
+	}
+	return nil
+}
+
+// qQueryInput is the input flags the query verbs share: a text or CSV file
+// (or stdin), or a repository with a time range and sensor/type selection.
+type qQueryInput struct {
+	file, format, fields    string
+	repo, start, end, types string
+	sensors                 string
+	stdin                   io.Reader
+}
+
+func qAddQueryInput(fs *flag.FlagSet) *qQueryInput {
+	in := &qQueryInput{stdin: os.Stdin}
+	fs.StringVar(&in.file, "r", "-", "read flows from this text or CSV file (- is stdin)")
+	fs.StringVar(&in.format, "format", "text", "input format: text (SiLK pipe columns) or csv")
+	fs.StringVar(&in.fields, "in-fields", "", "columns of a text input without a title line (default: the title line, else "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
+	fs.StringVar(&in.repo, "repo", "", "read flows from this repository instead of -r")
+	fs.StringVar(&in.start, "start", "", "only flows starting at or after this time (RFC 3339, 2026/01/01T10:00:00 or epoch seconds)")
+	fs.StringVar(&in.end, "end", "", "only flows starting before this time")
+	fs.StringVar(&in.sensors, "sensor", "", "only these sensor ids (comma-separated)")
+	fs.StringVar(&in.types, "type", "", "only these flow types (in,out,int,ext)")
+	return in
+}
+
+// open returns the record source and a function that releases it.
+func (in *qQueryInput) open() (flow.Source, func(), error) {
+	if in.repo != "" {
+		return nil, nil, fmt.Errorf("-repo %s: reading a repository needs the store's reader, which this build does not have yet; export with -r", in.repo)
+	}
+	format, err := flowtext.ParseFormat(in.format)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var fields []flowtext.Field
+	if in.fields != "" {
+		if fields, err = flowtext.ParseFields(in.fields); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	var r io.Reader = in.stdin
+	done := func() {}
+	if in.file != "-" {
+		f, err := os.Open(in.file)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, done = f, func() { f.Close() }
+	}
+	return flowtext.NewReader(bufio.NewReaderSize(r, 1<<20), fields, format), done, nil
+}
+
+// restrict adds the -start/-end/-sensor/-type selection to p.
+func (in *qQueryInput) restrict(p query.Pred) query.Pred {
+	var and query.And
+	if in.start != "" || in.end != "" {
+		expr := ""
+		if in.start != "" {
+			expr = "start >= " + in.start
+		}
+		if in.end != "" {
+			if expr != "" {
+				expr += " and "
+			}
+			expr += "start < " + in.end
+		}
+		and = append(and, qMustSelection(expr))
+	}
+	if in.sensors != "" {
+		and = append(and, qMustSelection("sensor in ["+in.sensors+"]"))
+	}
+	if in.types != "" {
+		and = append(and, qMustSelection("type in ["+in.types+"]"))
+	}
+	if len(and) == 0 {
+		return p
+	}
+	if p != nil {
+		and = append(query.And{p}, and...)
+	}
+	return and
+}
+
+// qMustSelection parses a selection flag's expression; a bad value becomes
+// a predicate that reports the error when evaluated would be wrong, so
+// panic-free: errors surface through qSelectionErr.
+func qMustSelection(expr string) query.Pred {
+	p, err := query.Parse(expr, nil)
+	if err != nil {
+		qSelectionErr = errors.Join(qSelectionErr, fmt.Errorf("selection %q: %v", expr, err))
+		return query.Or{}
+	}
+	return p
+}
+
+// qSelectionErr collects bad -start/-end/-sensor/-type values.
+var qSelectionErr error
+
+// source returns the input with the selection applied.
+func (in *qQueryInput) source() (flow.Source, func(), error) {
+	src, done, err := in.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	sel := in.restrict(nil)
+	if qSelectionErr != nil {
+		done()
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	}
+	if sel == nil {
+		return src, done, nil
+	}
+	return &qFilteredSource{src: src, m: query.NewMatcher(sel)}, done, nil
+}
+
+// qFilteredSource passes on only the records that match.
+type qFilteredSource struct {
+	src flow.Source
+	m   *query.Matcher
+}
+
+func (f *qFilteredSource) ReadBatch(dst []flow.Record) (int, error) {
+	for {
+		n, err := f.src.ReadBatch(dst)
+		n = f.m.Compact(dst[:n])
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+}
+
+// qParseInterleaved parses flags that may come before or after the
+// positional arguments ("filter EXPR -count").
+func qParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// qRecordOut writes records as text with a title line of every field, which
+// every query verb reads back losslessly.
+type qRecordOut struct {
+	w *flowtext.Writer
+	f *os.File
+}
+
+func qOpenRecordOut(name string, stdout io.Writer) (*qRecordOut, error) {
+	out := &qRecordOut{}
+	var w io.Writer = stdout
+	if name != "-" {
+		f, err := os.Create(name)
+		if err != nil {
+			return nil, err
+		}
+		out.f, w = f, f
+	}
+	if _, err := io.WriteString(w, flowtext.FormatFields(flowtext.AllFields, "|")+"\n"); err != nil {
+		return nil, err
+	}
+	out.w = flowtext.NewWriter(w, flowtext.AllFields, flowtext.Text)
+	return out, nil
+}
+
+func (o *qRecordOut) sink() flow.Sink {
+	if o == nil {
+		return nil
+	}
+	return o.w
+}
+
+func (o *qRecordOut) close() error {
+	if o == nil {
+		return nil
+	}
+	err := o.w.Flush()
+	if o.f != nil {
+		if cerr := o.f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// qTable prints result rows as aligned text columns (SiLK style), CSV or
+// JSON (an array of objects; numeric cells as numbers).
+type qTable struct {
+	header []string
+	rows   [][]string
+	right  []bool // right-align this column (numbers)
+}
+
+func (t *qTable) add(row ...string) { t.rows = append(t.rows, row) }
+
+func (t *qTable) write(w io.Writer, format string) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(bw)
+		cw.Write(t.header)
+		cw.WriteAll(t.rows)
+		if err := cw.Error(); err != nil {
+			return err
+		}
+	case "json":
+		bw.WriteString("[")
+		for i, row := range t.rows {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n  {")
+			for j, cell := range row {
+				if j > 0 {
+					bw.WriteString(", ")
+				}
+				k, _ := json.Marshal(t.header[j])
+				bw.Write(k)
+				bw.WriteString(": ")
+				if _, err := strconv.ParseFloat(cell, 64); err == nil && t.right[j] {
+					bw.WriteString(cell)
+				} else {
+					v, _ := json.Marshal(cell)
+					bw.Write(v)
+				}
+			}
+			bw.WriteString("}")
+		}
+		bw.WriteString("\n]\n")
+	case "text", "":
+		width := make([]int, len(t.header))
+		for j, h := range t.header {
+			width[j] = len(h)
+		}
+		for _, row := range t.rows {
+			for j, c := range row {
+				width[j] = max(width[j], len(c))
+			}
+		}
+		line := func(cells []string) {
+			for j, c := range cells {
+				pad := strings.Repeat(" ", width[j]-len(c))
+				if t.right[j] {
+					bw.WriteString(pad + c)
+				} else {
+					bw.WriteString(c + pad)
+				}
+				bw.WriteString("|")
+			}
+			bw.WriteString("\n")
+		}
+		line(t.header)
+		for _, row := range t.rows {
+			line(row)
+		}
+	default:
+		return fmt.Errorf("%w: unknown output format %q: want text, csv or json", errUsage, format)
+	}
+	return bw.Flush()
+}
+
+// qCheckOutputFormat validates -o before any work is done.
+func qCheckOutputFormat(f string) error {
+	switch f {
+	case "text", "csv", "json":
+		return nil
+	}
+	return fmt.Errorf("%w: unknown output format %q: want text, csv or json", errUsage, f)
+}
+
+// qFormatTime prints bin and group times as SiLK does, in UTC.
+func qFormatTime(t time.Time) string { return t.UTC().Format("2006/01/02T15:04:05") }
+
+// qUsageErr marks err as a usage error (exit status 2).
+func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/query"
+)
+
+func init() {
+	register("sort", verb{
+		summary: "sort flows by fields, spilling to disk beyond a memory budget (rwsort)",
+		example: "flowkit sort -r flows.txt -fields stime -w sorted.txt",
+		run:     runSort,
+	})
+}
+
+func runSort(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sort", stderr)
+	in := qAddQueryInput(fs)
+	fieldList := fs.String("fields", "stime", "sort keys, most significant first")
+	reverse := fs.Bool("reverse", false, "sort in descending order")
+	budget := fs.Int64("buffer", 512<<20, "memory budget in bytes before sorted runs spill to disk")
+	tmp := fs.String("tmp", "", "directory for spilled runs (default: the system's)")
+	out := fs.String("w", "-", "write sorted flows here (text with a title line, all fields)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	keys, err := query.ParseFields(*fieldList)
+	if err != nil {
+		return qUsageErr(err)
+	}
+	src, done, err := in.source()
+	if err != nil {
+		return err
+	}
+	defer done()
+	s := query.NewSorter(keys, *reverse, *budget, *tmp)
+	defer s.Close()
+	if _, err := flow.Copy(s, src); err != nil {
+		return err
+	}
+	o, err := qOpenRecordOut(*out, stdout)
+	if err != nil {
+		return err
+	}
+	if err := s.Output(o.sink()); err != nil {
+		return err
+	}
+	return o.close()
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/query"
+)
+
+func init() {
+	register("uniq", verb{
+		summary: "group flows by fields and sum them (rwuniq, nfdump -A)",
+		example: "flowkit uniq -r flows.txt -fields sip -values bytes,flows,distinct:dip",
+		run:     runUniq,
+	})
+}
+
+// qGroupFlags are the flags uniq and stats share.
+type qGroupFlags struct {
+	fields, values, pmap string
+	timeBin              time.Duration
+	outFormat            string
+}
+
+func qAddGroupFlags(fs qFlagSet, defValues string) *qGroupFlags {
+	g := &qGroupFlags{}
+	fs.StringVar(&g.fields, "fields", "sip", "key fields (sip,dip,sport,dport,proto,sensor,type,slabel,dlabel,stime,...)")
+	fs.StringVar(&g.values, "values", defValues, "values: flows, packets, bytes, stime, etime, distinct:FIELD")
+	fs.StringVar(&g.pmap, "pmap", "", "prefix map file (\"CIDR label\" lines) for slabel/dlabel keys")
+	fs.DurationVar(&g.timeBin, "bin-time", 0, "round stime/etime keys down to this bin")
+	fs.StringVar(&g.outFormat, "o", "text", "output format: text, csv or json")
+	return g
+}
+
+// qFlagSet is the part of *flag.FlagSet the group flags use.
+type qFlagSet interface {
+	StringVar(p *string, name, value, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+}
+
+// group reads the input into a Grouper, two workers merged.
+func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, error) {
+	if err := qCheckOutputFormat(g.outFormat); err != nil {
+		return nil, nil, err
+	}
+	keys, err := query.ParseFields(g.fields)
+	if err != nil {
+		return nil, nil, qUsageErr(err)
+	}
+	vals, distinct, err := query.ParseValues(g.values)
+	if err != nil {
+		return nil, nil, qUsageErr(err)
+	}
+	spec := query.GroupSpec{Keys: keys, Distinct: distinct, TimeBin: g.timeBin}
+	if g.pmap != "" {
+		f, err := os.Open(g.pmap)
+		if err != nil {
+			return nil, nil, err
+		}
+		spec.Map, err = query.LoadPrefixMap(f)
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	const workers = 2
+	gs := make([]*query.Grouper, workers)
+	for i := range gs {
+		if gs[i], err = query.NewGrouper(spec); err != nil {
+			return nil, nil, qUsageErr(err)
+		}
+	}
+	src, done, err := in.source()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	err = query.Parallel(context.Background(), src, workers, func(w int, b []flow.Record) error {
+		gs[w].AddBatch(b)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range gs[1:] {
+		gs[0].Merge(o)
+	}
+	return gs[0], vals, nil
+}
+
+// qValueName is a value's column title.
+func qValueName(v query.Value, spec query.GroupSpec) string {
+	switch v {
+	case query.ValFlows:
+		return "Records"
+	case query.ValPackets:
+		return "Packets"
+	case query.ValBytes:
+		return "Bytes"
+	case query.ValStart:
+		return "sTime-Earliest"
+	case query.ValEnd:
+		return "eTime-Latest"
+	}
+	return "Distinct:" + spec.Distinct[v-query.ValDistinct].String()
+}
+
+// qValueText formats one aggregate value.
+func qValueText(a *query.Aggregate, v query.Value) string {
+	switch v {
+	case query.ValStart:
+		return qFormatTime(time.Unix(0, a.Start))
+	case query.ValEnd:
+		return qFormatTime(time.Unix(0, a.End))
+	}
+	return strconv.FormatUint(a.Get(v), 10)
+}
+
+// qKeyHeader returns the key columns' titles.
+func qKeyHeader(g *query.Grouper) ([]string, []bool) {
+	var h []string
+	var right []bool
+	for _, f := range g.Spec().Keys {
+		h = append(h, f.String())
+		right = append(right, !f.IsAddr() && !f.IsLabel() && !f.IsFlags())
+	}
+	return h, right
+}
+
+func runUniq(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("uniq", stderr)
+	in := qAddQueryInput(fs)
+	gf := qAddGroupFlags(fs, "flows")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	g, vals, err := gf.group(in)
+	if err != nil {
+		return err
+	}
+	t := &qTable{}
+	t.header, t.right = qKeyHeader(g)
+	for _, v := range vals {
+		t.header = append(t.header, qValueName(v, g.Spec()))
+		t.right = append(t.right, true)
+	}
+	groups := g.Groups()
+	var buf []byte
+	for i := range groups {
+		row := make([]string, 0, len(t.header))
+		for k := range g.Spec().Keys {
+			buf = g.AppendKey(buf[:0], &groups[i], k)
+			row = append(row, string(buf))
+		}
+		for _, v := range vals {
+			row = append(row, qValueText(&groups[i].Aggregate, v))
+		}
+		t.add(row...)
+	}
+	if len(groups) == 0 && gf.outFormat == "text" {
+		fmt.Fprintln(stderr, "flowkit uniq: no flows")
+	}
+	return t.write(stdout, gf.outFormat)
+}
