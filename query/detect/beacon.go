@@ -27,7 +27,8 @@ type BeaconConfig struct {
 	Tolerance    time.Duration
 	RelTolerance float64
 	// MaxCV is the largest coefficient of variation (stddev / mean) a
-	// dominant gap cluster may have (0.15).
+	// dominant gap cluster may have, and the cycle lengths of a
+	// bursts-then-rest schedule (0.1).
 	MaxCV float64
 	// MinRegularity is the least share of gaps that fall in the dominant
 	// clusters (0.8).
@@ -69,7 +70,7 @@ func (c *BeaconConfig) defaults() {
 	defDur(&c.MinGap, 2*time.Second)
 	defDur(&c.Tolerance, 3*time.Second)
 	defF(&c.RelTolerance, 0.05)
-	defF(&c.MaxCV, 0.15)
+	defF(&c.MaxCV, 0.1)
 	defF(&c.MinRegularity, 0.8)
 	defInt(&c.MaxClusters, 3)
 	defInt(&c.MaxEvents, 512)
@@ -338,7 +339,8 @@ func (c *gapCluster) cv() float64 {
 // are dominant; the series is a beacon when they hold MinRegularity of the
 // gaps and none jitters more than MaxCV. With two or more dominant
 // clusters, the longest gap is the rest of a bursts-then-rest schedule and
-// the cycle is the median time from one rest's end to the next.
+// the cycle is the median time from one rest's end to the next; those
+// cycle lengths must not jitter more than MaxCV either.
 func AnalyzeStarts(starts []int64, cfg BeaconConfig) *Beacon {
 	cfg.defaults()
 	n := len(starts)
@@ -415,6 +417,11 @@ func AnalyzeStarts(starts []int64, cfg BeaconConfig) *Beacon {
 					prevT, prevI = t, i+1
 				}
 			}
+			if len(cycles) >= 2 && cycleCV(cycles) > cfg.MaxCV {
+				// The rests do not come back on a schedule: keep-alives
+				// in irregular runs, not a bursts-then-rest beacon.
+				return nil
+			}
 			if len(cycles) > 0 {
 				slices.Sort(cycles)
 				slices.Sort(counts)
@@ -424,6 +431,18 @@ func AnalyzeStarts(starts []int64, cfg BeaconConfig) *Beacon {
 		}
 	}
 	return b
+}
+
+// cycleCV is the coefficient of variation of cycle lengths.
+func cycleCV(cycles []int64) float64 {
+	var c gapCluster
+	for _, x := range cycles {
+		f := float64(x)
+		c.n++
+		c.sum += f
+		c.sum2 += f * f
+	}
+	return c.cv()
 }
 
 func roundDur(ns float64) time.Duration {

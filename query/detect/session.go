@@ -16,7 +16,7 @@ type SessionConfig struct {
 	// LowSlowDuration is how long a session must last to be low-and-slow
 	// (15 min) when its rates are also under both limits below.
 	LowSlowDuration time.Duration
-	// LowSlowBytesPerSecond (64) and LowSlowPacketsPerMinute (12) are the
+	// LowSlowBytesPerSecond (32) and LowSlowPacketsPerMinute (4) are the
 	// rate limits, both directions together, of a low-and-slow session.
 	LowSlowBytesPerSecond   float64
 	LowSlowPacketsPerMinute float64
@@ -59,10 +59,10 @@ func (c *SessionConfig) defaults() {
 	defDur(&c.ActiveTimeout, 30*time.Minute)
 	defDur(&c.MinPiece, time.Minute)
 	if c.LowSlowBytesPerSecond == 0 {
-		c.LowSlowBytesPerSecond = 64
+		c.LowSlowBytesPerSecond = 32
 	}
 	if c.LowSlowPacketsPerMinute == 0 {
-		c.LowSlowPacketsPerMinute = 12
+		c.LowSlowPacketsPerMinute = 4
 	}
 	if c.MaxChains == 0 {
 		c.MaxChains = 1 << 20
