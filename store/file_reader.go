@@ -1,0 +1,618 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"iter"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/pierrec/lz4/v4"
+	"golang.org/x/exp/mmap"
+)
+
+// ErrCorrupt is wrapped by every error about a damaged or malformed file.
+var ErrCorrupt = errors.New("store: corrupt file")
+
+// CorruptError says where a file is damaged. Block is -1 for the header,
+// footer and trailer; Column is empty then.
+type CorruptError struct {
+	File   string
+	Block  int
+	Column string
+	Offset int64 // file offset of the damaged part
+	Reason string
+}
+
+// Error implements error.
+func (e *CorruptError) Error() string {
+	if e.Block < 0 {
+		return fmt.Sprintf("store: %s: corrupt at offset %d: %s", e.File, e.Offset, e.Reason)
+	}
+	return fmt.Sprintf("store: %s: block %d column %s (offset %d): %s", e.File, e.Block, e.Column, e.Offset, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrCorrupt) true.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+// readerAt is what a File reads from: an mmap.ReaderAt or a byte slice.
+type readerAt interface {
+	io.ReaderAt
+	Len() int
+	Close() error
+}
+
+type bytesReaderAt struct{ *bytes.Reader }
+
+func (bytesReaderAt) Close() error { return nil }
+func (b bytesReaderAt) Len() int   { return int(b.Size()) }
+
+// File is an open store file, mapped read-only. Its methods are safe for
+// concurrent use, so blocks may be read in parallel.
+type File struct {
+	path    string
+	r       readerAt
+	version int
+	blocks  []BlockInfo
+	rows    int64
+	pool    sync.Pool // *blockDecoder
+}
+
+// OpenFile maps the file at path and checks its header, trailer and
+// footer. Column chunks are checked when read.
+func OpenFile(path string) (*File, error) {
+	m, err := mmap.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f, err := openReader(path, m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenBytes reads a store file held in memory; name is used in errors.
+func OpenBytes(name string, data []byte) (*File, error) {
+	return openReader(name, bytesReaderAt{bytes.NewReader(data)})
+}
+
+func openReader(name string, r readerAt) (*File, error) {
+	f := &File{path: name, r: r}
+	bad := func(off int64, format string, args ...any) error {
+		return &CorruptError{File: name, Block: -1, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	}
+	size := int64(r.Len())
+	if size < headerSize+trailerSize {
+		return nil, bad(0, "file of %d bytes is shorter than header and trailer", size)
+	}
+	var h [headerSize]byte
+	if _, err := r.ReadAt(h[:], 0); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	if string(h[:8]) != headerMagic {
+		return nil, bad(0, "not a flowkit store file (magic %q)", h[:8])
+	}
+	if crc32.Checksum(h[:12], castagnoli) != binary.LittleEndian.Uint32(h[12:]) {
+		return nil, bad(0, "header checksum mismatch")
+	}
+	f.version = int(binary.LittleEndian.Uint16(h[8:]))
+	if f.version != Version || binary.LittleEndian.Uint16(h[10:]) != 0 {
+		return nil, bad(8, "unsupported version %d flags %d", f.version, binary.LittleEndian.Uint16(h[10:]))
+	}
+	var t [trailerSize]byte
+	if _, err := r.ReadAt(t[:], size-trailerSize); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	if string(t[8:]) != footerMagic {
+		return nil, bad(size-8, "trailer magic missing (file truncated or not closed)")
+	}
+	flen := int64(binary.LittleEndian.Uint32(t[0:]))
+	footerOff := size - trailerSize - flen
+	if flen == 0 || footerOff < headerSize {
+		return nil, bad(size-trailerSize, "footer length %d does not fit the file", flen)
+	}
+	footer := make([]byte, flen)
+	if _, err := r.ReadAt(footer, footerOff); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	if crc32.Checksum(footer, castagnoli) != binary.LittleEndian.Uint32(t[4:]) {
+		return nil, bad(footerOff, "footer checksum mismatch")
+	}
+	blocks, err := parseFooter(footer, footerOff)
+	if err != nil {
+		return nil, bad(footerOff, "%v", err)
+	}
+	f.blocks = blocks
+	for i := range blocks {
+		f.rows += int64(blocks[i].Rows)
+	}
+	return f, nil
+}
+
+func parseFooter(src []byte, footerOff int64) ([]BlockInfo, error) {
+	p := src
+	uv := func() uint64 {
+		v, n := binary.Uvarint(p)
+		if n <= 0 {
+			p = nil
+			return 0
+		}
+		p = p[n:]
+		return v
+	}
+	ncol := uv()
+	if ncol != uint64(NumColumns) {
+		return nil, fmt.Errorf("footer lists %d columns, version %d has %d", ncol, Version, NumColumns)
+	}
+	nb := uv()
+	if nb > uint64(len(src)) {
+		return nil, fmt.Errorf("footer lists %d blocks", nb)
+	}
+	blocks := make([]BlockInfo, nb)
+	next := int64(headerSize)
+	for i := range blocks {
+		b := &blocks[i]
+		b.Offset = int64(uv())
+		rows := uv()
+		b.MinStart = unzigzag(uv())
+		b.MaxStart = unzigzag(uv())
+		b.MinEnd = unzigzag(uv())
+		b.MaxEnd = unzigzag(uv())
+		if p == nil || rows == 0 || rows > MaxBlockRows || b.Offset != next {
+			return nil, fmt.Errorf("block %d: bad entry (rows %d, offset %d, want offset %d)", i, rows, b.Offset, next)
+		}
+		b.Rows = int(rows)
+		for c := Column(0); int(c) < NumColumns; c++ {
+			m := &b.chunks[c]
+			if len(p) < 1 {
+				return nil, fmt.Errorf("block %d column %s: footer truncated", i, c)
+			}
+			m.comp = p[0]
+			p = p[1:]
+			stored, raw, bm := uv(), uv(), uv()
+			if p == nil || len(p) < 4 || m.comp > compLZ4 || stored > 1<<31 || raw > 1<<31 || bm > raw ||
+				(m.comp == compNone && stored != raw) {
+				return nil, fmt.Errorf("block %d column %s: bad chunk entry", i, c)
+			}
+			m.stored, m.raw, m.bitmapBytes = uint32(stored), uint32(raw), uint32(bm)
+			m.crc = binary.LittleEndian.Uint32(p)
+			p = p[4:]
+			if c.IsAddr() {
+				if len(p) < 1 {
+					return nil, fmt.Errorf("block %d column %s: footer truncated", i, c)
+				}
+				w := int(p[0])
+				p = p[1:]
+				switch {
+				case w == 4 && len(p) >= 8:
+					m.minA = flow.AddrFromUint32(binary.BigEndian.Uint32(p))
+					m.maxA = flow.AddrFromUint32(binary.BigEndian.Uint32(p[4:]))
+				case w == 16 && len(p) >= 32:
+					m.minA, m.maxA = flow.Addr(p[:16]), flow.Addr(p[16:32])
+				default:
+					return nil, fmt.Errorf("block %d column %s: bad address zone map", i, c)
+				}
+				p = p[2*w:]
+			} else {
+				m.min, m.max = uv(), uv()
+				if p == nil {
+					return nil, fmt.Errorf("block %d column %s: footer truncated", i, c)
+				}
+			}
+			b.Size += int64(stored)
+		}
+		next = b.Offset + b.Size
+		if next > footerOff {
+			return nil, fmt.Errorf("block %d: chunks run past the footer", i)
+		}
+	}
+	if len(p) != 0 {
+		return nil, fmt.Errorf("%d stray bytes after the block list", len(p))
+	}
+	if next != footerOff {
+		return nil, fmt.Errorf("%d bytes between the last block and the footer", footerOff-next)
+	}
+	return blocks, nil
+}
+
+// Path returns the name the file was opened with.
+func (f *File) Path() string { return f.path }
+
+// Close unmaps the file. Bitmaps and Columns already returned stay valid.
+func (f *File) Close() error { return f.r.Close() }
+
+// NumBlocks returns the number of blocks.
+func (f *File) NumBlocks() int { return len(f.blocks) }
+
+// Block returns the info and zone maps of block i.
+func (f *File) Block(i int) *BlockInfo { return &f.blocks[i] }
+
+// Rows returns the number of records in the file.
+func (f *File) Rows() int64 { return f.rows }
+
+// Size returns the file size in bytes.
+func (f *File) Size() int64 { return int64(f.r.Len()) }
+
+// blockDecoder holds scratch buffers for decoding one block.
+type blockDecoder struct {
+	stored []byte
+	raw    []byte
+	u      []uint64
+	u2     []uint64
+}
+
+func (f *File) decoder() *blockDecoder {
+	if d, ok := f.pool.Get().(*blockDecoder); ok {
+		return d
+	}
+	return &blockDecoder{}
+}
+
+func (f *File) corrupt(b int, c Column, reason string) error {
+	off := f.blocks[b].Offset
+	for k := Column(0); k < c; k++ {
+		off += int64(f.blocks[b].chunks[k].stored)
+	}
+	return &CorruptError{File: f.path, Block: b, Column: c.String(), Offset: off, Reason: reason}
+}
+
+// chunk reads, checks and decompresses column c of block b. The result
+// lives in d.raw unless own is set, then it is a new slice.
+func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error) {
+	info := &f.blocks[b]
+	m := &info.chunks[c]
+	off := info.Offset
+	for k := Column(0); k < c; k++ {
+		off += int64(info.chunks[k].stored)
+	}
+	d.stored = grow(d.stored, int(m.stored))
+	if _, err := f.r.ReadAt(d.stored, off); err != nil {
+		return nil, fmt.Errorf("store: %s: block %d column %s: %w", f.path, b, c, err)
+	}
+	if crc32.Checksum(d.stored, castagnoli) != m.crc {
+		return nil, f.corrupt(b, c, "checksum mismatch")
+	}
+	var raw []byte
+	if own {
+		raw = make([]byte, m.raw)
+	} else {
+		d.raw = grow(d.raw, int(m.raw))
+		raw = d.raw
+	}
+	if m.comp == compNone {
+		copy(raw, d.stored)
+		return raw, nil
+	}
+	n, err := lz4.UncompressBlock(d.stored, raw)
+	if err != nil || n != len(raw) {
+		return nil, f.corrupt(b, c, "lz4 data does not decompress to the recorded size")
+	}
+	return raw, nil
+}
+
+// Index returns the index of an indexed column of block b.
+func (f *File) Index(b int, c Column) (*Index, error) {
+	if b < 0 || b >= len(f.blocks) || !c.Indexed() {
+		return nil, fmt.Errorf("store: %s: no index for block %d column %s", f.path, b, c)
+	}
+	d := f.decoder()
+	defer f.pool.Put(d)
+	raw, err := f.chunk(d, b, c, true)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := parseIndex(raw, c, f.blocks[b].Rows)
+	if err != nil {
+		return nil, f.corrupt(b, c, err.Error())
+	}
+	return ix, nil
+}
+
+// ReadColumns decodes the columns of mask of block b into dst, reusing its
+// vectors. Columns another one is stored relative to are decoded too
+// (End needs Start, Bytes needs Packets, RevBytes needs RevPackets);
+// dst.Mask says what was filled.
+func (f *File) ReadColumns(b int, mask ColumnMask, dst *Columns) error {
+	if b < 0 || b >= len(f.blocks) {
+		return fmt.Errorf("store: %s: block %d out of range (%d blocks)", f.path, b, len(f.blocks))
+	}
+	mask &= AllColumns
+	if mask.Has(ColEnd) {
+		mask |= MaskOf(ColStart)
+	}
+	if mask.Has(ColBytes) {
+		mask |= MaskOf(ColPackets)
+	}
+	if mask.Has(ColRevBytes) {
+		mask |= MaskOf(ColRevPackets)
+	}
+	d := f.decoder()
+	defer f.pool.Put(d)
+	n := f.blocks[b].Rows
+	dst.Len = n
+	dst.Mask = 0
+	for c := Column(0); int(c) < NumColumns; c++ {
+		if !mask.Has(c) {
+			continue
+		}
+		raw, err := f.chunk(d, b, c, false)
+		if err != nil {
+			return err
+		}
+		if err := d.decodeColumn(raw, c, n, dst); err != nil {
+			return f.corrupt(b, c, err.Error())
+		}
+	}
+	dst.Mask = mask
+	return nil
+}
+
+var errRange = errors.New("value out of range for its field")
+
+func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) error {
+	u := grow(d.u, n)
+	d.u = u
+	switch c {
+	case ColStart:
+		base, k := binary.Uvarint(raw)
+		if k <= 0 {
+			return errStream
+		}
+		if _, err := readUints(raw[k:], u); err != nil {
+			return err
+		}
+		dst.Start = grow(dst.Start, n)
+		s := unzigzag(base)
+		for i, v := range u {
+			s += int64(v)
+			dst.Start[i] = s
+		}
+		return nil
+	case ColEnd:
+		if _, err := readUints(raw, u); err != nil {
+			return err
+		}
+		dst.End = grow(dst.End, n)
+		for i, v := range u {
+			dst.End[i] = dst.Start[i] + unzigzag(v)
+		}
+		return nil
+	case ColRevStartOffset:
+		if _, err := readUints(raw, u); err != nil {
+			return err
+		}
+		dst.RevStartOffset = grow(dst.RevStartOffset, n)
+		for i, v := range u {
+			dst.RevStartOffset[i] = unzigzag(v)
+		}
+		return nil
+	case ColSrc, ColDst, ColNextHop:
+		ix, err := parseIndex(raw, c, n)
+		if err != nil {
+			return err
+		}
+		var col *[]flow.Addr
+		switch c {
+		case ColSrc:
+			col = &dst.Src
+		case ColDst:
+			col = &dst.Dst
+		default:
+			col = &dst.NextHop
+		}
+		*col = grow(*col, n)
+		return ix.fillAddrs(*col)
+	case ColBytes, ColRevBytes:
+		u2 := grow(d.u2, n)
+		d.u2 = u2
+		rest, err := readUints(raw, u)
+		if err != nil {
+			return err
+		}
+		if _, err := readUints(rest, u2); err != nil {
+			return err
+		}
+		pk, out := dst.Packets, &dst.Bytes
+		if c == ColRevBytes {
+			pk, out = dst.RevPackets, &dst.RevBytes
+		}
+		*out = grow(*out, n)
+		o := *out
+		for i := range o {
+			o[i] = u[i]*pk[i] + u2[i]
+		}
+		return nil
+	}
+	if c.Indexed() {
+		ix, err := parseIndex(raw, c, n)
+		if err != nil {
+			return err
+		}
+		if err := ix.fillUints(u); err != nil {
+			return err
+		}
+	} else if _, err := readUints(raw, u); err != nil {
+		return err
+	}
+	switch c {
+	case ColPackets:
+		dst.Packets = append(grow(dst.Packets, n)[:0], u...)
+		return nil
+	case ColRevPackets:
+		dst.RevPackets = append(grow(dst.RevPackets, n)[:0], u...)
+		return nil
+	case ColInput:
+		return narrow(&dst.Input, u)
+	case ColOutput:
+		return narrow(&dst.Output, u)
+	case ColSrcAS:
+		return narrow(&dst.SrcAS, u)
+	case ColDstAS:
+		return narrow(&dst.DstAS, u)
+	case ColSrcPort:
+		return narrow(&dst.SrcPort, u)
+	case ColDstPort:
+		return narrow(&dst.DstPort, u)
+	case ColSensor:
+		return narrow(&dst.Sensor, u)
+	case ColVLAN:
+		return narrow(&dst.VLAN, u)
+	case ColApplication:
+		return narrow(&dst.Application, u)
+	case ColProtocol:
+		return narrow(&dst.Protocol, u)
+	case ColFlags:
+		return narrow(&dst.Flags, u)
+	case ColInitialFlags:
+		return narrow(&dst.InitialFlags, u)
+	case ColSessionFlags:
+		return narrow(&dst.SessionFlags, u)
+	case ColRevFlags:
+		return narrow(&dst.RevFlags, u)
+	case ColRevInitialFlags:
+		return narrow(&dst.RevInitFlags, u)
+	case ColRevSessionFlags:
+		return narrow(&dst.RevSessFlags, u)
+	case ColEndReason:
+		return narrow(&dst.EndReason, u)
+	case ColType:
+		return narrow(&dst.Type, u)
+	}
+	return fmt.Errorf("unknown column %d", c)
+}
+
+// narrow copies src into a smaller unsigned vector, refusing values that
+// do not fit (a crafted file must not lose data silently).
+func narrow[T ~uint8 | ~uint16 | ~uint32](dst *[]T, src []uint64) error {
+	out := grow(*dst, len(src))
+	*dst = out
+	var all uint64
+	for i, v := range src {
+		all |= v
+		out[i] = T(v)
+	}
+	if uint64(T(all)) != all {
+		return errRange
+	}
+	return nil
+}
+
+// Reader reads the records of a file block by block; it implements
+// [flow.Source]. Fields of columns outside its mask are zero.
+type Reader struct {
+	f     *File
+	mask  ColumnMask
+	block int
+	row   int
+	cols  Columns
+	err   error
+}
+
+// NewReader returns a Reader of the columns in mask (AllColumns for whole
+// records).
+func (f *File) NewReader(mask ColumnMask) *Reader {
+	return &Reader{f: f, mask: mask, block: -1}
+}
+
+// ReadBatch implements flow.Source.
+func (r *Reader) ReadBatch(dst []flow.Record) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n := 0
+	for n < len(dst) {
+		if r.block < 0 || r.row >= r.cols.Len {
+			r.block++
+			r.row = 0
+			if r.block >= r.f.NumBlocks() {
+				r.err = io.EOF
+				break
+			}
+			if err := r.f.ReadColumns(r.block, r.mask, &r.cols); err != nil {
+				r.err = err
+				break
+			}
+		}
+		for n < len(dst) && r.row < r.cols.Len {
+			r.cols.Record(r.row, &dst[n])
+			n++
+			r.row++
+		}
+	}
+	if n > 0 {
+		return n, nil
+	}
+	return 0, r.err
+}
+
+// Records iterates over every record of the file, filling the columns of
+// mask and reusing one Record. A read error stops the loop and is stored
+// in *errp (errp may be nil).
+func (f *File) Records(mask ColumnMask, errp *error) iter.Seq[flow.Record] {
+	return func(yield func(flow.Record) bool) {
+		var cols Columns
+		var rec flow.Record
+		for b := range f.blocks {
+			if err := f.ReadColumns(b, mask, &cols); err != nil {
+				if errp != nil {
+					*errp = err
+				}
+				return
+			}
+			for i := 0; i < cols.Len; i++ {
+				cols.Record(i, &rec)
+				if !yield(rec) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Scan decodes the columns of mask of every block on workers goroutines
+// (0 means GOMAXPROCS) and calls fn for each block with that worker's
+// Columns, which fn must not keep. fn runs concurrently with itself. The
+// first error (from a block or from fn) stops the scan and is returned.
+func (f *File) Scan(mask ColumnMask, workers int, fn func(block int, cols *Columns) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(f.blocks))
+	var next atomic.Int64
+	var stop atomic.Bool
+	var once sync.Once
+	var first error
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cols Columns
+			for !stop.Load() {
+				b := int(next.Add(1) - 1)
+				if b >= len(f.blocks) {
+					return
+				}
+				err := f.ReadColumns(b, mask, &cols)
+				if err == nil {
+					err = fn(b, &cols)
+				}
+				if err != nil {
+					once.Do(func() { first = err })
+					stop.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}

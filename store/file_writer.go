@@ -1,0 +1,170 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"io"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// Format constants (FORMAT.md).
+const (
+	// Version is the file format version this package writes.
+	Version = 1
+
+	headerSize  = 16
+	trailerSize = 16
+	headerMagic = "FKSTORE\x00"
+	footerMagic = "FKSTEND\x00"
+)
+
+// DefaultBlockRows is the block size a FileWriter uses when none is given.
+const DefaultBlockRows = MaxBlockRows
+
+// FileWriter writes records to one store file: it buffers records, encodes
+// every full block and writes the footer on Close. It implements
+// [flow.Sink]. It is not safe for concurrent use.
+type FileWriter struct {
+	w         io.Writer
+	blockRows int
+	buf       []flow.Record
+	enc       blockEncoder
+	blocks    []BlockInfo
+	off       int64
+	err       error
+	closed    bool
+}
+
+// NewFileWriter returns a writer of a store file to w. blockRows is the
+// number of records per block (0 means DefaultBlockRows; at most
+// MaxBlockRows).
+func NewFileWriter(w io.Writer, blockRows int) *FileWriter {
+	if blockRows <= 0 || blockRows > MaxBlockRows {
+		blockRows = DefaultBlockRows
+	}
+	return &FileWriter{w: w, blockRows: blockRows}
+}
+
+// ErrClosed is returned when writing to a closed writer.
+var ErrClosed = errors.New("store: writer closed")
+
+// WriteBatch buffers batch and writes every block that fills up.
+func (fw *FileWriter) WriteBatch(batch []flow.Record) error {
+	if fw.closed {
+		return ErrClosed
+	}
+	for len(batch) > 0 && fw.err == nil {
+		room := fw.blockRows - len(fw.buf)
+		k := min(room, len(batch))
+		fw.buf = append(fw.buf, batch[:k]...)
+		batch = batch[k:]
+		if len(fw.buf) == fw.blockRows {
+			fw.writeBlock()
+		}
+	}
+	return fw.err
+}
+
+// Buffered returns the number of records not yet written as a block.
+func (fw *FileWriter) Buffered() int { return len(fw.buf) }
+
+// Records returns the number of records written so far in blocks.
+func (fw *FileWriter) Records() int64 {
+	var n int64
+	for i := range fw.blocks {
+		n += int64(fw.blocks[i].Rows)
+	}
+	return n
+}
+
+func (fw *FileWriter) write(p []byte) {
+	if fw.err != nil {
+		return
+	}
+	_, fw.err = fw.w.Write(p)
+	fw.off += int64(len(p))
+}
+
+func (fw *FileWriter) writeHeader() {
+	var h [headerSize]byte
+	copy(h[:], headerMagic)
+	binary.LittleEndian.PutUint16(h[8:], Version)
+	binary.LittleEndian.PutUint16(h[10:], 0)
+	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(h[:12], castagnoli))
+	fw.write(h[:])
+}
+
+func (fw *FileWriter) writeBlock() {
+	if len(fw.buf) == 0 || fw.err != nil {
+		return
+	}
+	if fw.off == 0 {
+		fw.writeHeader()
+	}
+	info := fw.enc.encode(fw.buf)
+	info.Offset = fw.off
+	fw.write(fw.enc.out)
+	fw.blocks = append(fw.blocks, info)
+	fw.buf = fw.buf[:0]
+}
+
+// Close writes the last partial block, the footer and the trailer. It does
+// not close the underlying writer. A file with no records is valid.
+func (fw *FileWriter) Close() error {
+	if fw.closed {
+		return fw.err
+	}
+	fw.writeBlock()
+	if fw.off == 0 {
+		fw.writeHeader()
+	}
+	footer := appendFooter(nil, fw.blocks)
+	fw.write(footer)
+	var t [trailerSize]byte
+	binary.LittleEndian.PutUint32(t[0:], uint32(len(footer)))
+	binary.LittleEndian.PutUint32(t[4:], crc32.Checksum(footer, castagnoli))
+	copy(t[8:], footerMagic)
+	fw.write(t[:])
+	fw.closed = true
+	return fw.err
+}
+
+// appendFooter encodes the block list (FORMAT.md, "Footer").
+func appendFooter(dst []byte, blocks []BlockInfo) []byte {
+	dst = binary.AppendUvarint(dst, uint64(NumColumns))
+	dst = binary.AppendUvarint(dst, uint64(len(blocks)))
+	for i := range blocks {
+		b := &blocks[i]
+		dst = binary.AppendUvarint(dst, uint64(b.Offset))
+		dst = binary.AppendUvarint(dst, uint64(b.Rows))
+		dst = binary.AppendUvarint(dst, zigzag(b.MinStart))
+		dst = binary.AppendUvarint(dst, zigzag(b.MaxStart))
+		dst = binary.AppendUvarint(dst, zigzag(b.MinEnd))
+		dst = binary.AppendUvarint(dst, zigzag(b.MaxEnd))
+		for c := Column(0); int(c) < NumColumns; c++ {
+			m := &b.chunks[c]
+			dst = append(dst, m.comp)
+			dst = binary.AppendUvarint(dst, uint64(m.stored))
+			dst = binary.AppendUvarint(dst, uint64(m.raw))
+			dst = binary.AppendUvarint(dst, uint64(m.bitmapBytes))
+			dst = binary.LittleEndian.AppendUint32(dst, m.crc)
+			if c.IsAddr() {
+				if m.minA.Is4() && m.maxA.Is4() {
+					dst = append(dst, 4)
+					dst = binary.BigEndian.AppendUint32(dst, m.minA.Uint32())
+					dst = binary.BigEndian.AppendUint32(dst, m.maxA.Uint32())
+				} else {
+					dst = append(dst, 16)
+					dst = append(dst, m.minA[:]...)
+					dst = append(dst, m.maxA[:]...)
+				}
+			} else {
+				dst = binary.AppendUvarint(dst, m.min)
+				dst = binary.AppendUvarint(dst, m.max)
+			}
+		}
+	}
+	return dst
+}

@@ -1,0 +1,415 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/flowkit/flowkit/flow"
+)
+
+// Index answers "which rows of this block hold value v" for an indexed
+// column (see [Column.Indexed]). It is the column's stored form: a default
+// value (the most frequent), values that have a roaring bitmap of rows, and
+// rare values kept as exceptions. Every lookup is exact. An Index is
+// read-only and safe for concurrent use; bitmaps it returns belong to the
+// caller.
+type Index struct {
+	col  Column
+	rows int
+	kind byte
+
+	def     uint64
+	defAddr flow.Addr
+	vals    []uint64    // posted numbers, ascending
+	addrs   []flow.Addr // posted addresses, ascending
+	excVals []uint64
+	excAddr []flow.Addr
+	bm      roaring.Bitmap
+}
+
+var errIndex = errors.New("bad index chunk")
+
+// parseIndex reads an indexed chunk of a block with rows rows. The bitmap
+// refers to src, which must stay unchanged while the Index is used.
+func parseIndex(src []byte, col Column, rows int) (*Index, error) {
+	ix := &Index{col: col, rows: rows}
+	if len(src) < 1 {
+		return nil, errIndex
+	}
+	ix.kind = src[0]
+	src = src[1:]
+	readUv := func() (uint64, bool) {
+		v, n := binary.Uvarint(src)
+		if n <= 0 {
+			return 0, false
+		}
+		src = src[n:]
+		return v, true
+	}
+	readAddr := func() (flow.Addr, bool) {
+		if ix.kind == kindAddr4 {
+			v, ok := readUv()
+			if !ok || v > 0xffffffff {
+				return flow.Addr{}, false
+			}
+			return flow.AddrFromUint32(uint32(v)), true
+		}
+		if len(src) < 16 {
+			return flow.Addr{}, false
+		}
+		a := flow.Addr(src[:16])
+		src = src[16:]
+		return a, true
+	}
+	var ok bool
+	switch ix.kind {
+	case kindUint:
+		if ix.def, ok = readUv(); !ok {
+			return nil, errIndex
+		}
+	case kindAddr4, kindAddr6:
+		if ix.defAddr, ok = readAddr(); !ok {
+			return nil, errIndex
+		}
+	default:
+		return nil, errIndex
+	}
+	p, ok := readUv()
+	if !ok || p > uint64(rows) {
+		return nil, errIndex
+	}
+	switch ix.kind {
+	case kindUint:
+		ix.vals = make([]uint64, p)
+		prev := uint64(0)
+		for j := range ix.vals {
+			d, ok := readUv()
+			if !ok {
+				return nil, errIndex
+			}
+			prev += d
+			ix.vals[j] = prev
+		}
+	case kindAddr4:
+		ix.addrs = make([]flow.Addr, p)
+		prev := uint64(0)
+		for j := range ix.addrs {
+			d, ok := readUv()
+			if !ok || prev+d > 0xffffffff {
+				return nil, errIndex
+			}
+			prev += d
+			ix.addrs[j] = flow.AddrFromUint32(uint32(prev))
+		}
+	default:
+		if uint64(len(src)) < 16*p {
+			return nil, errIndex
+		}
+		ix.addrs = make([]flow.Addr, p)
+		for j := range ix.addrs {
+			ix.addrs[j] = flow.Addr(src[16*j:])
+		}
+		src = src[16*p:]
+	}
+	e, ok := readUv()
+	if !ok || e > uint64(rows) {
+		return nil, errIndex
+	}
+	if e > 0 {
+		switch ix.kind {
+		case kindUint, kindAddr4:
+			ix.excVals = make([]uint64, e)
+			rest, err := readUints(src, ix.excVals)
+			if err != nil {
+				return nil, errIndex
+			}
+			src = rest
+			if ix.kind == kindAddr4 {
+				ix.excAddr = make([]flow.Addr, e)
+				for j, v := range ix.excVals {
+					if v > 0xffffffff {
+						return nil, errIndex
+					}
+					ix.excAddr[j] = flow.AddrFromUint32(uint32(v))
+				}
+				ix.excVals = nil
+			}
+		default:
+			if uint64(len(src)) < 16*e {
+				return nil, errIndex
+			}
+			ix.excAddr = make([]flow.Addr, e)
+			for j := range ix.excAddr {
+				ix.excAddr[j] = flow.Addr(src[16*j:])
+			}
+			src = src[16*e:]
+		}
+	}
+	l, ok := readUv()
+	if !ok || l != uint64(len(src)) {
+		return nil, errIndex
+	}
+	if l > 0 {
+		if _, err := ix.bm.FromUnsafeBytes(src); err != nil {
+			return nil, errIndex
+		}
+	}
+	// validate shape: keys <= P, rows < rows, exception count matches
+	if ix.bm.GetCardinality() > 0 {
+		maxv := ix.bm.Maximum()
+		if maxv>>16 > uint32(p) {
+			return nil, errIndex
+		}
+	}
+	hiP := uint64(p) << 16
+	nexc := ix.bm.GetCardinality() - ix.bm.Rank(uint32(hiP)-1)
+	if p == 0 {
+		nexc = ix.bm.GetCardinality()
+	}
+	if nexc != e {
+		return nil, errIndex
+	}
+	return ix, nil
+}
+
+// Column returns the column the index belongs to.
+func (ix *Index) Column() Column { return ix.col }
+
+// Rows returns the number of rows in the block.
+func (ix *Index) Rows() int { return ix.rows }
+
+// BitmapBytes returns the serialized size of the index's roaring bitmap.
+func (ix *Index) BitmapBytes() int { return int(ix.bm.GetSerializedSizeInBytes()) }
+
+// npost is the number of posted values.
+func (ix *Index) npost() int {
+	if ix.kind == kindUint {
+		return len(ix.vals)
+	}
+	return len(ix.addrs)
+}
+
+// fillUints decodes a numeric indexed column into dst (len rows).
+func (ix *Index) fillUints(dst []uint64) error {
+	for i := range dst {
+		dst[i] = ix.def
+	}
+	p := uint32(len(ix.vals))
+	it := ix.bm.ManyIterator()
+	var buf [1024]uint32
+	e := 0
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, x := range buf[:n] {
+			k, row := x>>16, int(x&0xffff)
+			if row >= len(dst) {
+				return errIndex
+			}
+			if k < p {
+				dst[row] = ix.vals[k]
+			} else {
+				if e >= len(ix.excVals) {
+					return errIndex
+				}
+				dst[row] = ix.excVals[e]
+				e++
+			}
+		}
+	}
+	return nil
+}
+
+// fillAddrs decodes an address column into dst (len rows).
+func (ix *Index) fillAddrs(dst []flow.Addr) error {
+	for i := range dst {
+		dst[i] = ix.defAddr
+	}
+	p := uint32(len(ix.addrs))
+	it := ix.bm.ManyIterator()
+	var buf [1024]uint32
+	e := 0
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, x := range buf[:n] {
+			k, row := x>>16, int(x&0xffff)
+			if row >= len(dst) {
+				return errIndex
+			}
+			if k < p {
+				dst[row] = ix.addrs[k]
+			} else {
+				if e >= len(ix.excAddr) {
+					return errIndex
+				}
+				dst[row] = ix.excAddr[e]
+				e++
+			}
+		}
+	}
+	return nil
+}
+
+// keyRows returns the rows of key k as a new bitmap.
+func (ix *Index) keyRows(k uint32) *roaring.Bitmap {
+	out := roaring.New()
+	it := ix.bm.Iterator()
+	it.AdvanceIfNeeded(k << 16)
+	var rows []uint32
+	for it.HasNext() {
+		x := it.PeekNext()
+		if x>>16 != k {
+			break
+		}
+		rows = append(rows, x&0xffff)
+		it.Next()
+	}
+	out.AddMany(rows)
+	return out
+}
+
+// defaultRows returns the rows holding the default value.
+func (ix *Index) defaultRows() *roaring.Bitmap {
+	covered := roaring.New()
+	it := ix.bm.ManyIterator()
+	var buf [1024]uint32
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for i := range buf[:n] {
+			buf[i] &= 0xffff
+		}
+		covered.AddMany(buf[:n])
+	}
+	covered.Flip(0, uint64(ix.rows))
+	return covered
+}
+
+// exceptionRows returns the exception rows whose value satisfies match.
+func (ix *Index) exceptionRows(match func(e int) bool) *roaring.Bitmap {
+	out := roaring.New()
+	p := uint32(ix.npost())
+	it := ix.bm.Iterator()
+	it.AdvanceIfNeeded(p << 16)
+	e := 0
+	var rows []uint32
+	for it.HasNext() {
+		x := it.Next()
+		if match(e) {
+			rows = append(rows, x&0xffff)
+		}
+		e++
+	}
+	out.AddMany(rows)
+	return out
+}
+
+// Lookup returns the rows whose value equals v (numeric columns).
+func (ix *Index) Lookup(v uint64) *roaring.Bitmap { return ix.LookupRange(v, v) }
+
+// LookupRange returns the rows whose value lies in [lo, hi] (numeric
+// columns; for address columns it returns an empty bitmap).
+func (ix *Index) LookupRange(lo, hi uint64) *roaring.Bitmap {
+	out := roaring.New()
+	if ix.kind != kindUint || lo > hi {
+		return out
+	}
+	if ix.def >= lo && ix.def <= hi {
+		out.Or(ix.defaultRows())
+	}
+	i, _ := slices.BinarySearch(ix.vals, lo)
+	for ; i < len(ix.vals) && ix.vals[i] <= hi; i++ {
+		out.Or(ix.keyRows(uint32(i)))
+	}
+	if len(ix.excVals) > 0 {
+		out.Or(ix.exceptionRows(func(e int) bool { v := ix.excVals[e]; return v >= lo && v <= hi }))
+	}
+	return out
+}
+
+// LookupAddr returns the rows whose address equals a (address columns).
+func (ix *Index) LookupAddr(a flow.Addr) *roaring.Bitmap { return ix.lookupAddrRange(a, a) }
+
+// LookupPrefix returns the rows whose address lies in p (address columns).
+func (ix *Index) LookupPrefix(p netip.Prefix) *roaring.Bitmap {
+	lo, hi := prefixRange(p)
+	return ix.lookupAddrRange(lo, hi)
+}
+
+// prefixRange returns the first and last Addr of p.
+func prefixRange(p netip.Prefix) (lo, hi flow.Addr) {
+	p = p.Masked()
+	lo = flow.AddrFrom(p.Addr())
+	bitsN := p.Bits()
+	if p.Addr().Is4() {
+		bitsN += 96
+	}
+	hi = lo
+	for i := bitsN; i < 128; i++ {
+		hi[i/8] |= 0x80 >> (i % 8)
+	}
+	return lo, hi
+}
+
+func addrIn(a, lo, hi *flow.Addr) bool {
+	return bytes.Compare(a[:], lo[:]) >= 0 && bytes.Compare(a[:], hi[:]) <= 0
+}
+
+func (ix *Index) lookupAddrRange(lo, hi flow.Addr) *roaring.Bitmap {
+	out := roaring.New()
+	if ix.kind == kindUint {
+		return out
+	}
+	if addrIn(&ix.defAddr, &lo, &hi) {
+		out.Or(ix.defaultRows())
+	}
+	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })
+	for ; i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0; i++ {
+		out.Or(ix.keyRows(uint32(i)))
+	}
+	if len(ix.excAddr) > 0 {
+		out.Or(ix.exceptionRows(func(e int) bool { return addrIn(&ix.excAddr[e], &lo, &hi) }))
+	}
+	return out
+}
+
+// ContainsRange reports whether any row has a value in [lo, hi], without
+// building bitmaps: a quick test to skip a block.
+func (ix *Index) ContainsRange(lo, hi uint64) bool {
+	if ix.kind != kindUint {
+		return false
+	}
+	if ix.def >= lo && ix.def <= hi {
+		return true
+	}
+	i, _ := slices.BinarySearch(ix.vals, lo)
+	if i < len(ix.vals) && ix.vals[i] <= hi {
+		return true
+	}
+	for _, v := range ix.excVals {
+		if v >= lo && v <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// ContainsPrefix reports whether any row has an address in p.
+func (ix *Index) ContainsPrefix(p netip.Prefix) bool {
+	if ix.kind == kindUint {
+		return false
+	}
+	lo, hi := prefixRange(p)
+	if addrIn(&ix.defAddr, &lo, &hi) {
+		return true
+	}
+	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })
+	if i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0 {
+		return true
+	}
+	for e := range ix.excAddr {
+		if addrIn(&ix.excAddr[e], &lo, &hi) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// An integer stream stores n unsigned values as
+//
+//	uvarint base | uvarint gcd | byte tiers | tiers × byte width | uvarint len | len bytes of bits
+//
+// value = base + gcd × code, and every code is written with a tiered
+// prefix code: tier t of T is selected by t one-bits and a zero bit (the
+// last tier by T-1 one-bits, no zero), then the code in width[t] bits. The
+// widths are chosen per stream to minimize the size, so skewed values (small
+// time deltas, frequent small counters) take few bits and rare large ones
+// still fit: a cheap stand-in for entropy coding that decodes fast.
+
+const maxTiers = 4
+
+// tierCode holds the widths of a tiered code.
+type tierCode struct {
+	n int
+	w [maxTiers]uint
+}
+
+func (tc *tierCode) selBits(t int) uint {
+	if t < tc.n-1 {
+		return uint(t + 1)
+	}
+	return uint(tc.n - 1)
+}
+
+// chooseTiers picks the tier widths that minimize the total bits for values
+// whose bit lengths have histogram hist.
+func chooseTiers(hist *[65]int) tierCode {
+	var lens []uint
+	for l := 0; l <= 64; l++ {
+		if hist[l] > 0 {
+			lens = append(lens, uint(l))
+		}
+	}
+	if len(lens) == 0 {
+		return tierCode{n: 1}
+	}
+	maxL := lens[len(lens)-1]
+	// cum[l] = number of values with bit length <= l
+	var cum [66]int
+	for l := 0; l <= 64; l++ {
+		cum[l+1] = cum[l] + hist[l]
+	}
+	count := func(lo, hi uint) int { // bit lengths in (lo, hi]; lo == 255 means from 0
+		if lo == 255 {
+			return cum[hi+1]
+		}
+		return cum[hi+1] - cum[lo+1]
+	}
+	best := tierCode{n: 1, w: [maxTiers]uint{maxL}}
+	bestCost := uint64(cum[65]) * uint64(maxL)
+	k := len(lens) - 1 // candidates for the lower tiers: lens[:k]
+	for a := 0; a < k; a++ {
+		w0 := lens[a]
+		// two tiers
+		c := uint64(count(255, w0))*uint64(1+w0) + uint64(count(w0, maxL))*uint64(1+maxL)
+		if c < bestCost {
+			bestCost, best = c, tierCode{n: 2, w: [maxTiers]uint{w0, maxL}}
+		}
+		for b := a + 1; b < k; b++ {
+			w1 := lens[b]
+			c3 := uint64(count(255, w0))*uint64(1+w0) + uint64(count(w0, w1))*uint64(2+w1) +
+				uint64(count(w1, maxL))*uint64(2+maxL)
+			if c3 < bestCost {
+				bestCost, best = c3, tierCode{n: 3, w: [maxTiers]uint{w0, w1, maxL}}
+			}
+			for d := b + 1; d < k; d++ {
+				w2 := lens[d]
+				c4 := uint64(count(255, w0))*uint64(1+w0) + uint64(count(w0, w1))*uint64(2+w1) +
+					uint64(count(w1, w2))*uint64(3+w2) + uint64(count(w2, maxL))*uint64(3+maxL)
+				if c4 < bestCost {
+					bestCost, best = c4, tierCode{n: 4, w: [maxTiers]uint{w0, w1, w2, maxL}}
+				}
+			}
+		}
+	}
+	return best
+}
+
+func gcd64(a, b uint64) uint64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// appendUints appends an integer stream holding vals.
+func appendUints(dst []byte, vals []uint64, scratch *bitWriter) []byte {
+	if len(vals) == 0 {
+		return append(dst, 0, 1, 1, 0, 0)
+	}
+	mn, mx := vals[0], vals[0]
+	for _, v := range vals {
+		mn = min(mn, v)
+		mx = max(mx, v)
+	}
+	var g uint64
+	if mx != mn {
+		for _, v := range vals {
+			if d := v - mn; d != 0 {
+				g = gcd64(d, g)
+				if g == 1 {
+					break
+				}
+			}
+		}
+	}
+	if g == 0 {
+		g = 1
+	}
+	var hist [65]int
+	shift := uint(bits.TrailingZeros64(g))
+	pow2 := g == 1<<shift
+	switch {
+	case mx == mn:
+		hist[0] = len(vals)
+	case pow2:
+		for _, v := range vals {
+			hist[bits.Len64((v-mn)>>shift)]++
+		}
+	default:
+		for _, v := range vals {
+			hist[bits.Len64((v-mn)/g)]++
+		}
+	}
+	tc := chooseTiers(&hist)
+	dst = binary.AppendUvarint(dst, mn)
+	dst = binary.AppendUvarint(dst, g)
+	dst = append(dst, byte(tc.n))
+	for t := 0; t < tc.n; t++ {
+		dst = append(dst, byte(tc.w[t]))
+	}
+	if tc.n == 1 && tc.w[0] == 0 {
+		return binary.AppendUvarint(dst, 0)
+	}
+	bw := scratch
+	bw.buf, bw.acc, bw.n = bw.buf[:0], 0, 0
+	var sel [maxTiers]uint64
+	for t := 0; t < tc.n; t++ {
+		sel[t] = 1<<uint(t) - 1
+	}
+	for _, v := range vals {
+		c := v - mn
+		if pow2 {
+			c >>= shift
+		} else {
+			c /= g
+		}
+		l := uint(bits.Len64(c))
+		t := 0
+		for l > tc.w[t] {
+			t++
+		}
+		sb := tc.selBits(t)
+		if sb+tc.w[t] <= 64 {
+			bw.write(sel[t]|c<<sb, sb+tc.w[t])
+		} else {
+			bw.write(sel[t], sb)
+			bw.write(c, tc.w[t])
+		}
+	}
+	body := bw.finish()
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	return append(dst, body...)
+}
+
+// errStream is what a malformed integer stream gives.
+var errStream = fmt.Errorf("bad integer stream")
+
+// readUints decodes an integer stream of len(dst) values into dst and
+// returns the rest of src.
+func readUints(src []byte, dst []uint64) ([]byte, error) {
+	base, n := binary.Uvarint(src)
+	if n <= 0 {
+		return nil, errStream
+	}
+	src = src[n:]
+	g, n := binary.Uvarint(src)
+	if n <= 0 || g == 0 {
+		return nil, errStream
+	}
+	src = src[n:]
+	if len(src) < 1 {
+		return nil, errStream
+	}
+	var tc tierCode
+	tc.n = int(src[0])
+	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n {
+		return nil, errStream
+	}
+	for t := 0; t < tc.n; t++ {
+		tc.w[t] = uint(src[1+t])
+		if tc.w[t] > 64 || (t > 0 && tc.w[t] <= tc.w[t-1]) {
+			return nil, errStream
+		}
+	}
+	src = src[1+tc.n:]
+	blen, n := binary.Uvarint(src)
+	if n <= 0 || blen > uint64(len(src)-n) {
+		return nil, errStream
+	}
+	body := src[n : n+int(blen)]
+	rest := src[n+int(blen):]
+	if tc.n == 1 && tc.w[0] == 0 {
+		for i := range dst {
+			dst[i] = base
+		}
+		return rest, nil
+	}
+	// a tier table indexed by the low 3 bits of the next bits
+	var tierOf [8]uint8
+	for x := 0; x < 8; x++ {
+		t := bits.TrailingZeros8(^uint8(x))
+		if t > tc.n-1 {
+			t = tc.n - 1
+		}
+		tierOf[x] = uint8(t)
+	}
+	var sb, wd [maxTiers]uint
+	var mask [maxTiers]uint64
+	for t := 0; t < tc.n; t++ {
+		sb[t] = tc.selBits(t)
+		wd[t] = tc.w[t]
+		if wd[t] < 64 {
+			mask[t] = 1<<wd[t] - 1
+		} else {
+			mask[t] = ^uint64(0)
+		}
+	}
+	r := bitReader{data: body}
+	if tc.n == 1 {
+		w := wd[0]
+		for i := range dst {
+			dst[i] = r.read(w)
+		}
+	} else {
+		for i := range dst {
+			x := r.peek()
+			t := tierOf[x&7]
+			s, w := sb[t], wd[t]
+			if s+w <= 57 {
+				dst[i] = (x >> s) & mask[t]
+				r.pos += s + w
+			} else {
+				r.pos += s
+				dst[i] = r.read(w)
+			}
+		}
+	}
+	if r.pos > uint(len(body))*8 || r.overrun {
+		return nil, errStream
+	}
+	if g == 1 {
+		if base != 0 {
+			for i := range dst {
+				dst[i] += base
+			}
+		}
+	} else {
+		for i := range dst {
+			dst[i] = base + dst[i]*g
+		}
+	}
+	return rest, nil
+}

@@ -1,0 +1,281 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/flowkit/flowkit/flow"
+)
+
+// An indexed column chunk ("posting" encoding) stores a column of a block
+// as its own index:
+//
+//	byte kind (0 numbers, 1 IPv4 addresses, 2 IPv6 or mixed addresses)
+//	default value            the most frequent value: rows in no bitmap
+//	uvarint P, P values      sorted ascending: the values with a bitmap
+//	uvarint E, E values      exceptions: values of rare rows, in row order
+//	uvarint L, L bytes       one roaring bitmap of key<<16 | row, where key
+//	                         j < P marks rows holding value j and key P
+//	                         marks the exception rows
+//
+// Numbers are uvarints (values as deltas from the previous); exception
+// numbers are an integer stream. IPv4 addresses are uint32 (deltas as
+// uvarints, exceptions as an integer stream), others 16 bytes each.
+
+const (
+	kindUint  = 0
+	kindAddr4 = 1
+	kindAddr6 = 2
+)
+
+// postingEncoder holds reusable scratch for encoding indexed columns.
+type postingEncoder struct {
+	counts  []int32 // by small value
+	touched []uint32
+	addrIDs map[flow.Addr]uint32
+	addrs   []flow.Addr // by id
+	idCount []int32     // by id
+	ids     []uint32    // per row
+	keyOf   []int32     // by id: -1 default, P exception, else key
+	posted  []uint32    // ids with a bitmap
+	keyRows [][]uint32  // per key: rows
+	all     []uint32
+	excU    []uint64
+	bm      *roaring.Bitmap
+	bw      bitWriter
+	// bitmapBytes is the size of the last serialized bitmap.
+	bitmapBytes int
+}
+
+// costs: bytes per row of an exception and fixed bytes per posted value.
+func choosePosted(cnt []int32, ids []uint32, excBytes float64, entryBytes float64, keyOf []int32) (def uint32, posted []uint32) {
+	def = ids[0]
+	for _, id := range ids {
+		if cnt[id] > cnt[def] {
+			def = id
+		}
+	}
+	for _, id := range ids {
+		if id == def {
+			continue
+		}
+		c := float64(cnt[id])
+		post := min(2*c, 8192) + 8 + entryBytes
+		exc := c * (excBytes + 0.25)
+		if post <= exc*1.25 {
+			posted = append(posted, id)
+		}
+	}
+	return def, posted
+}
+
+// appendUintPostings encodes vals (each < 65536) as an indexed chunk.
+func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
+	if e.counts == nil {
+		e.counts = make([]int32, 65536)
+	}
+	e.touched = e.touched[:0]
+	var mx uint64
+	for _, v := range vals {
+		if e.counts[v] == 0 {
+			e.touched = append(e.touched, uint32(v))
+		}
+		e.counts[v]++
+		mx = max(mx, v)
+	}
+	slices.Sort(e.touched)
+	excBytes := float64(bitLen(mx)) / 8
+	keyOf := grow(e.keyOf, 65536)
+	e.keyOf = keyOf
+	def, posted := choosePosted(e.counts, e.touched, excBytes, 2, keyOf)
+	e.posted = append(e.posted[:0], posted...) // already sorted by value
+	P := int32(len(e.posted))
+	for _, id := range e.touched {
+		keyOf[id] = P
+	}
+	keyOf[def] = -1
+	for j, id := range e.posted {
+		keyOf[id] = int32(j)
+	}
+	dst = append(dst, kindUint)
+	dst = binary.AppendUvarint(dst, uint64(def))
+	dst = binary.AppendUvarint(dst, uint64(P))
+	prev := uint64(0)
+	for _, id := range e.posted {
+		dst = binary.AppendUvarint(dst, uint64(id)-prev)
+		prev = uint64(id)
+	}
+	e.excU = e.excU[:0]
+	e.prepareKeys(int(P) + 1)
+	for row, v := range vals {
+		k := keyOf[v]
+		if k < 0 {
+			continue
+		}
+		e.keyRows[k] = append(e.keyRows[k], uint32(row))
+		if k == P {
+			e.excU = append(e.excU, v)
+		}
+	}
+	for _, id := range e.touched {
+		e.counts[id] = 0
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(e.excU)))
+	if len(e.excU) > 0 {
+		dst = appendUints(dst, e.excU, &e.bw)
+	}
+	return e.appendBitmap(dst)
+}
+
+// appendAddrPostings encodes an address column as an indexed chunk.
+func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte {
+	if e.addrIDs == nil {
+		e.addrIDs = make(map[flow.Addr]uint32)
+	}
+	clear(e.addrIDs)
+	e.addrs = e.addrs[:0]
+	e.idCount = e.idCount[:0]
+	ids := grow(e.ids, len(vals))
+	e.ids = ids
+	all4 := true
+	var last flow.Addr
+	lastID := uint32(0)
+	for row, a := range vals {
+		if row > 0 && a == last {
+			ids[row] = lastID
+			e.idCount[lastID]++
+			continue
+		}
+		id, ok := e.addrIDs[a]
+		if !ok {
+			id = uint32(len(e.addrs))
+			e.addrIDs[a] = id
+			e.addrs = append(e.addrs, a)
+			e.idCount = append(e.idCount, 0)
+			if !a.Is4() {
+				all4 = false
+			}
+		}
+		e.idCount[id]++
+		ids[row] = id
+		last, lastID = a, id
+	}
+	touched := e.touched[:0]
+	for id := range e.addrs {
+		touched = append(touched, uint32(id))
+	}
+	e.touched = touched
+	excBytes, entry := 4.0, 3.0
+	kind := byte(kindAddr4)
+	if !all4 {
+		excBytes, entry, kind = 16, 16, kindAddr6
+	}
+	keyOf := grow(e.keyOf, len(e.addrs))
+	e.keyOf = keyOf
+	def, posted := choosePosted(e.idCount, touched, excBytes, entry, keyOf)
+	addrs := e.addrs
+	slices.SortFunc(posted, func(a, b uint32) int { return bytes.Compare(addrs[a][:], addrs[b][:]) })
+	e.posted = append(e.posted[:0], posted...)
+	P := int32(len(e.posted))
+	for _, id := range touched {
+		keyOf[id] = P
+	}
+	keyOf[def] = -1
+	for j, id := range e.posted {
+		keyOf[id] = int32(j)
+	}
+	dst = append(dst, kind)
+	dst = appendAddr(dst, kind, addrs[def])
+	dst = binary.AppendUvarint(dst, uint64(P))
+	prev := uint32(0)
+	for _, id := range e.posted {
+		a := addrs[id]
+		if kind == kindAddr4 {
+			v := a.Uint32()
+			dst = binary.AppendUvarint(dst, uint64(v-prev))
+			prev = v
+		} else {
+			dst = append(dst, a[:]...)
+		}
+	}
+	e.prepareKeys(int(P) + 1)
+	e.excU = e.excU[:0]
+	nexc := 0
+	for row, id := range ids {
+		k := keyOf[id]
+		if k < 0 {
+			continue
+		}
+		e.keyRows[k] = append(e.keyRows[k], uint32(row))
+		if k == P {
+			nexc++
+			if kind == kindAddr4 {
+				e.excU = append(e.excU, uint64(addrs[id].Uint32()))
+			}
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(nexc))
+	if nexc > 0 {
+		if kind == kindAddr4 {
+			dst = appendUints(dst, e.excU, &e.bw)
+		} else {
+			for _, row := range e.keyRows[P] {
+				dst = append(dst, addrs[ids[row]][:]...)
+			}
+		}
+	}
+	return e.appendBitmap(dst)
+}
+
+func appendAddr(dst []byte, kind byte, a flow.Addr) []byte {
+	if kind == kindAddr4 {
+		return binary.AppendUvarint(dst, uint64(a.Uint32()))
+	}
+	return append(dst, a[:]...)
+}
+
+func (e *postingEncoder) prepareKeys(n int) {
+	if cap(e.keyRows) < n {
+		e.keyRows = append(e.keyRows[:cap(e.keyRows)], make([][]uint32, n-cap(e.keyRows))...)
+	}
+	e.keyRows = e.keyRows[:n]
+	for i := range e.keyRows {
+		e.keyRows[i] = e.keyRows[i][:0]
+	}
+}
+
+// appendBitmap builds the key<<16|row bitmap from keyRows and appends it.
+func (e *postingEncoder) appendBitmap(dst []byte) []byte {
+	if e.bm == nil {
+		e.bm = roaring.New()
+	}
+	e.bm.Clear()
+	e.all = e.all[:0]
+	for k, rows := range e.keyRows {
+		hi := uint32(k) << 16
+		for _, r := range rows {
+			e.all = append(e.all, hi|r)
+		}
+	}
+	e.bm.AddMany(e.all)
+	e.bm.RunOptimize()
+	n := int(e.bm.GetSerializedSizeInBytes())
+	dst = binary.AppendUvarint(dst, uint64(n))
+	start := len(dst)
+	dst = slices.Grow(dst, n)
+	w := appendWriter{&dst}
+	if _, err := e.bm.WriteTo(w); err != nil {
+		panic("store: roaring WriteTo to memory failed: " + err.Error())
+	}
+	e.bitmapBytes = len(dst) - start
+	return dst
+}
+
+type appendWriter struct{ b *[]byte }
+
+func (w appendWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
+}

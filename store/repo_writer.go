@@ -1,0 +1,348 @@
+package store
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// Classifier sets the flow type of a record (SiLK's class/type).
+type Classifier interface {
+	Classify(r *flow.Record) flow.FlowType
+}
+
+// PrefixClassifier classifies by where the addresses are: from outside to
+// an Internal prefix is "in", the reverse "out", inside to inside "int",
+// outside to outside "ext".
+type PrefixClassifier struct {
+	Internal []netip.Prefix
+}
+
+// Classify implements Classifier.
+func (c *PrefixClassifier) Classify(r *flow.Record) flow.FlowType {
+	s, d := c.contains(r.Src), c.contains(r.Dst)
+	switch {
+	case s && d:
+		return flow.TypeInternal
+	case s:
+		return flow.TypeOut
+	case d:
+		return flow.TypeIn
+	}
+	return flow.TypeExternal
+}
+
+func (c *PrefixClassifier) contains(a flow.Addr) bool {
+	na := a.Netip()
+	for _, p := range c.Internal {
+		if p.Contains(na) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePrefixes reads a comma-separated list of CIDR prefixes.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range splitComma(s) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("store: prefix %q: %w", f, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if f := trimSpace(s[start:i]); f != "" {
+				out = append(out, f)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// WriterOptions configures a repository Writer.
+type WriterOptions struct {
+	// Classifier sets each record's Type before it is stored; nil keeps
+	// the Type the record has.
+	Classifier Classifier
+	// BlockRows is the records per block (0: DefaultBlockRows).
+	BlockRows int
+	// MaxBuffered bounds the records held in memory across partitions
+	// (0: 1<<20). Beyond it the fullest partition's records are encoded
+	// into its temporary file as a (possibly short) block.
+	MaxBuffered int
+	// MaxOpen bounds the partitions with an open temporary file (0: 128);
+	// beyond it the least recently used partition is committed.
+	MaxOpen int
+}
+
+// Writer appends records to a repository: it routes each record to its
+// partition (sensor, type, hour of Start), encodes blocks into a hidden
+// temporary file per partition and commits the files on Flush and Close.
+// A committed file is complete and immutable; nothing else is visible. It
+// implements [flow.Sink]. It is not safe for concurrent use.
+type Writer struct {
+	repo     *Repo
+	opts     WriterOptions
+	parts    map[partKey]*partition
+	buffered int
+	tick     int64
+	last     *partition
+	lastKey  partKey
+	err      error
+	records  int64
+}
+
+type partKey struct {
+	sensor uint16
+	typ    flow.FlowType
+	hour   int64 // Unix hour
+}
+
+type partition struct {
+	key     partKey
+	dir     string
+	final   string
+	tmp     string
+	file    *os.File
+	bw      *bufio.Writer
+	fw      *FileWriter
+	lastUse int64
+}
+
+var fileSeq atomic.Int64
+
+// NewWriter returns a Writer into r.
+func (r *Repo) NewWriter(opts WriterOptions) *Writer {
+	if opts.BlockRows <= 0 || opts.BlockRows > MaxBlockRows {
+		opts.BlockRows = DefaultBlockRows
+	}
+	if opts.MaxBuffered <= 0 {
+		opts.MaxBuffered = 1 << 20
+	}
+	if opts.MaxOpen <= 0 {
+		opts.MaxOpen = 128
+	}
+	return &Writer{repo: r, opts: opts, parts: map[partKey]*partition{}}
+}
+
+// floorHour returns the Unix hour of a time in ns, rounding down for
+// times before 1970 too.
+func floorHour(ns int64) int64 {
+	h := ns / int64(time.Hour)
+	if ns < 0 && ns%int64(time.Hour) != 0 {
+		h--
+	}
+	return h
+}
+
+// WriteBatch classifies and buffers batch. The records are copied.
+func (w *Writer) WriteBatch(batch []flow.Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	for i := range batch {
+		rec := &batch[i]
+		typ := rec.Type
+		if w.opts.Classifier != nil {
+			typ = w.opts.Classifier.Classify(rec)
+		}
+		k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
+		p := w.last
+		if p == nil || k != w.lastKey {
+			var err error
+			if p, err = w.partition(k); err != nil {
+				w.err = err
+				return err
+			}
+			w.last, w.lastKey = p, k
+		}
+		fw := p.fw
+		fw.buf = append(fw.buf, *rec)
+		fw.buf[len(fw.buf)-1].Type = typ
+		w.buffered++
+		w.records++
+		if len(fw.buf) == fw.blockRows {
+			w.buffered -= len(fw.buf)
+			fw.writeBlock()
+			if fw.err != nil {
+				w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
+				return w.err
+			}
+		}
+		if w.buffered > w.opts.MaxBuffered {
+			if err := w.spill(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// spill encodes the fullest partition's buffer as a block.
+func (w *Writer) spill() error {
+	var big *partition
+	for _, p := range w.parts {
+		if big == nil || len(p.fw.buf) > len(big.fw.buf) {
+			big = p
+		}
+	}
+	if big == nil {
+		return nil
+	}
+	w.buffered -= len(big.fw.buf)
+	big.fw.writeBlock()
+	if big.fw.err != nil {
+		w.err = fmt.Errorf("store: %s: %w", big.tmp, big.fw.err)
+	}
+	return w.err
+}
+
+func (w *Writer) partition(k partKey) (*partition, error) {
+	w.tick++
+	if p, ok := w.parts[k]; ok {
+		p.lastUse = w.tick
+		return p, nil
+	}
+	if len(w.parts) >= w.opts.MaxOpen {
+		var lru *partition
+		for _, p := range w.parts {
+			if lru == nil || p.lastUse < lru.lastUse {
+				lru = p
+			}
+		}
+		if err := w.commit(lru, nil); err != nil {
+			return nil, err
+		}
+	}
+	hour := time.Unix(k.hour*3600, 0).UTC()
+	dir := filepath.Join(w.repo.root, partitionDir(k.sensor, k.typ, hour))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	name := fmt.Sprintf("%s-S%d_%s-%s-%d-%d%s", k.typ, k.sensor, hour.Format("20060102.15"),
+		strconv.FormatInt(time.Now().UnixNano(), 36), os.Getpid(), fileSeq.Add(1), FileExt)
+	p := &partition{key: k, dir: dir, final: filepath.Join(dir, name), tmp: filepath.Join(dir, "."+name+".tmp"), lastUse: w.tick}
+	f, err := os.OpenFile(p.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	p.file = f
+	p.bw = bufio.NewWriterSize(f, 1<<20)
+	p.fw = NewFileWriter(p.bw, w.opts.BlockRows)
+	w.parts[k] = p
+	return p, nil
+}
+
+// commit finishes a partition's file and makes it visible: footer, flush,
+// fsync, rename, and (unless dirs collects them) fsync of the directory.
+func (w *Writer) commit(p *partition, dirs map[string]bool) error {
+	delete(w.parts, p.key)
+	if w.last == p {
+		w.last = nil
+	}
+	w.buffered -= len(p.fw.buf)
+	err := p.fw.Close()
+	if err == nil {
+		err = p.bw.Flush()
+	}
+	if err == nil {
+		err = p.file.Sync()
+	}
+	if cerr := p.file.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(p.tmp, p.final)
+	}
+	if err != nil {
+		os.Remove(p.tmp)
+		w.err = fmt.Errorf("store: committing %s: %w", p.final, err)
+		return w.err
+	}
+	if dirs != nil {
+		dirs[p.dir] = true
+		return nil
+	}
+	return syncDir(p.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	err = d.Sync()
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("store: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Flush commits every partition: when it returns nil, every record written
+// so far is in a visible, complete file that survives a crash.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	dirs := map[string]bool{}
+	for _, p := range w.parts {
+		if err := w.commit(p, dirs); err != nil {
+			return err
+		}
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			w.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// Close flushes and ends the writer; after an error it removes the
+// temporary files instead.
+func (w *Writer) Close() error {
+	if w.err != nil {
+		for _, p := range w.parts {
+			p.file.Close()
+			os.Remove(p.tmp)
+		}
+		w.parts = nil
+		return w.err
+	}
+	err := w.Flush()
+	w.err = errors.New("store: writer closed")
+	return err
+}
+
+// Records returns the number of records accepted so far.
+func (w *Writer) Records() int64 { return w.records }
