@@ -18,7 +18,7 @@ import (
 // readBufferSize is the buffer between the file and gopacket's readers. It
 // must be at least bufio's default size: pcapgo then uses this very
 // bufio.Reader instead of stacking its own, which keeps offsets exact.
-const readBufferSize = 256 << 10
+const readBufferSize = 64 << 10
 
 // countingReader counts the bytes handed to the bufio.Reader above it; the
 // offset consumed by the parser is n minus what bufio still buffers.
@@ -82,12 +82,13 @@ func newFileSource(r io.Reader, name string) (*fileSource, error) {
 	s.br = bufio.NewReaderSize(s.cr, readBufferSize)
 	magic, err := s.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		s.compressed = true
 		gz, gerr := gzip.NewReader(s.br)
 		if gerr != nil {
 			return nil, s.fail(0, fmt.Errorf("gzip header: %w", gerr))
 		}
 		gz.Multistream(true)
-		s.gz, s.compressed = gz, true
+		s.gz = gz
 		s.cr = &countingReader{r: gz}
 		s.br = bufio.NewReaderSize(s.cr, readBufferSize)
 		magic, err = s.br.Peek(4)
@@ -95,6 +96,9 @@ func newFileSource(r io.Reader, name string) (*fileSource, error) {
 	if err != nil {
 		if len(magic) == 0 && errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: %s is empty", ErrFormat, name)
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF // some bytes, fewer than a magic number
 		}
 		return nil, s.fail(0, err)
 	}
@@ -137,7 +141,11 @@ func (s *fileSource) ReadPackets(dst []flow.Packet) (int, error) {
 		start := s.offset()
 		data, ci, err := s.rd.ZeroCopyReadPacketData()
 		if err != nil {
-			if err == io.EOF {
+			if err == io.EOF && s.offset() != start {
+				// io.ReadFull reports io.EOF when not one byte of the
+				// packet data followed a complete record header.
+				s.err = s.fail(start, io.ErrUnexpectedEOF)
+			} else if err == io.EOF {
 				s.err = io.EOF
 			} else {
 				s.err = s.fail(start, err)

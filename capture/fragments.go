@@ -39,12 +39,14 @@ type fragTable struct {
 	ttl     int64
 }
 
+// newFragTable sizes a table; its memory is allocated with the first
+// fragment, as most captures have none.
 func newFragTable(size int, ttl int64) fragTable {
 	n := 16
 	for n < size {
 		n <<= 1
 	}
-	return fragTable{entries: make([]fragEntry, n), mask: uint64(n - 1), ttl: ttl}
+	return fragTable{mask: uint64(n - 1), ttl: ttl}
 }
 
 func (t *fragTable) slot(k *fragKey) uint64 {
@@ -54,6 +56,9 @@ func (t *fragTable) slot(k *fragKey) uint64 {
 
 // put records the ports of a first fragment seen at time now.
 func (t *fragTable) put(k fragKey, srcPort, dstPort uint16, now int64) {
+	if t.entries == nil {
+		t.entries = make([]fragEntry, t.mask+1)
+	}
 	h := t.slot(&k)
 	victim := -1
 	for i := uint64(0); i < fragmentProbe; i++ {
@@ -77,6 +82,9 @@ func (t *fragTable) put(k fragKey, srcPort, dstPort uint16, now int64) {
 // get returns the ports of the first fragment of k if it was seen and has
 // not expired at time now.
 func (t *fragTable) get(k fragKey, now int64) (srcPort, dstPort uint16, ok bool) {
+	if t.entries == nil {
+		return 0, 0, false
+	}
 	h := t.slot(&k)
 	for i := uint64(0); i < fragmentProbe; i++ {
 		e := &t.entries[(h+i)&t.mask]
