@@ -264,9 +264,9 @@ func (t *textTable) write(w *bufio.Writer) {
 	for _, row := range append([][]string{t.header}, t.rows...) {
 		w.WriteString("  ")
 		for j, c := range row {
-			w.WriteString(c + strings.Repeat(" ", width[j]-len(c)))
+			w.WriteString(c)
 			if j < len(row)-1 {
-				w.WriteString("  ")
+				w.WriteString(strings.Repeat(" ", width[j]-len(c)+2))
 			}
 		}
 		w.WriteString("\n")

@@ -76,6 +76,12 @@ type ScanConfig struct {
 	// MaxTargets bounds the distinct targets remembered per source
 	// (1<<17); beyond it new contacts count as new targets.
 	MaxTargets int
+	// KeepScattered reports sources whose targets are scattered over as
+	// many ports as hosts (each host on its own port). By default they are
+	// left out: that is a peer-to-peer client reaching its peers, while a
+	// scan concentrates on a few ports (horizontal) or a few hosts
+	// (vertical).
+	KeepScattered bool
 }
 
 func (c *ScanConfig) defaults() {
@@ -112,7 +118,7 @@ func (c *ScanConfig) defaults() {
 type Scan struct {
 	Scanner    netip.Addr
 	Protocol   uint8
-	Shape      string // "horizontal" (many hosts), "vertical" (many ports of few hosts) or "block"
+	Shape      string // "horizontal" (many hosts), "vertical" (many ports of few hosts), "block", or "scattered" (each host its own port)
 	Targets    int    // distinct targets: (host, port) for TCP/UDP, host for ICMP
 	Hosts      int    // distinct destination hosts
 	Ports      int    // distinct destination ports (ICMP: type/code)
@@ -137,6 +143,14 @@ func (s *Scan) Text() string {
 
 // ScanDetector finds scanners. It implements Rule; feed it records in
 // roughly end-time order.
+//
+// Per source and protocol it tracks the distinct targets contacted
+// ((host, port) for TCP and UDP, host for ICMP) and whether each first
+// contact was answered. TCP first contacts drive the threshold random
+// walk, as in rwscan and Jung et al.: UDP and ICMP lack TRW's notion of a
+// refused connection (many UDP services never answer), so those are left
+// to the sweep score, which weighs the number of targets against the share
+// of small and unanswered flows.
 type ScanDetector struct {
 	cfg        ScanConfig
 	pair       *pairer
@@ -177,6 +191,7 @@ type scanState struct {
 	inline      [4]target
 	targets     map[target]struct{}
 	nextSweep   int
+	nextCheck   int // target count at which a scattered source is looked at again
 	sweepProb   float64
 	fired       Method
 	alerted     bool
@@ -264,7 +279,7 @@ func (d *ScanDetector) contact(r *flow.Record) {
 				d.fire(k, s, MethodStealth)
 			}
 		}
-		if s.fired&MethodTRW == 0 {
+		if s.fired&MethodTRW == 0 && k.proto == flow.ProtoTCP {
 			if oc == success {
 				s.llr += d.llrSuccess
 			} else {
@@ -339,11 +354,15 @@ func (d *ScanDetector) score(k scanKey, s *scanState) {
 // fire marks s as a scanner by method m and sends the early alert once.
 func (d *ScanDetector) fire(k scanKey, s *scanState, m Method) {
 	s.fired |= m
-	if s.alerted || d.emit == nil {
+	if s.alerted || d.emit == nil || s.nTargets < s.nextCheck {
+		return
+	}
+	sc := d.report(k, s)
+	if d.suppressed(sc) {
+		s.nextCheck = 2 * s.nTargets
 		return
 	}
 	s.alerted = true
-	sc := d.report(k, s)
 	d.emit(Alert{Kind: KindScan, Rule: d.Name(), Key: sc.Scanner.String(), Time: nsTime(d.watermark),
 		Text: sc.Text(), Detail: sc})
 }
@@ -370,6 +389,8 @@ func (d *ScanDetector) report(k scanKey, s *scanState) *Scan {
 	}
 	sc.Hosts, sc.Ports = len(hosts), len(ports)
 	switch {
+	case sc.Targets >= 8 && sc.Hosts >= sc.Targets/2 && sc.Ports >= sc.Targets/2:
+		sc.Shape = "scattered"
 	case sc.Hosts >= sc.Targets/2:
 		sc.Shape = "horizontal"
 	case sc.Hosts <= 2 || sc.Ports >= 4*sc.Hosts:
@@ -378,6 +399,12 @@ func (d *ScanDetector) report(k scanKey, s *scanState) *Scan {
 		sc.Shape = "block"
 	}
 	return sc
+}
+
+// suppressed reports whether a flagged source is left out: scattered
+// targets without stealth probes look like a peer-to-peer client.
+func (d *ScanDetector) suppressed(sc *Scan) bool {
+	return sc.Shape == "scattered" && !d.cfg.KeepScattered && sc.Method&MethodStealth == 0
 }
 
 // sweep finalizes idle sources (all when flush) and keeps the table
@@ -414,6 +441,9 @@ func (d *ScanDetector) finish(k scanKey, s *scanState) {
 		return
 	}
 	sc := d.report(k, s)
+	if d.suppressed(sc) {
+		return
+	}
 	d.emit(Alert{Kind: KindScan, Rule: d.Name(), Key: sc.Scanner.String(), Time: nsTime(max(d.watermark, s.seen)),
 		Text: sc.Text(), Final: true, Detail: sc})
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/flowkit/flowkit/flow"
@@ -14,7 +15,7 @@ func TestScanICMPSweep(t *testing.T) {
 	s := alerts[0].Detail.(*Scan)
 	t.Log(alerts[0])
 	if s.Scanner.String() != "192.0.2.66" || s.Protocol != flow.ProtoICMP || s.Targets != 65536 || s.Hosts != 65536 ||
-		s.Shape != "horizontal" || s.Method&MethodTRW == 0 || s.Method&MethodSweep == 0 {
+		s.Shape != "horizontal" || s.Method != MethodSweep {
 		t.Fatalf("scan: %+v", s)
 	}
 	if s.Answered != 1311 || s.Unanswered != 65536-1311 {
@@ -145,5 +146,32 @@ func TestClassify(t *testing.T) {
 	r.RevFlags = flow.RST | flow.ACK
 	if classify(&r) != failure {
 		t.Error("refused SYN")
+	}
+}
+
+// TestScanPeerToPeerLeftOut: a peer-to-peer client reaches 300 peers,
+// each on its own port, and fewer than half answer. TRW fires, but the
+// scattered targets mark it as a P2P client, reported only on request.
+func TestScanPeerToPeerLeftOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	client := addr("10.0.2.15")
+	var recs []flow.Record
+	for i := 0; i < 300; i++ {
+		peer := flow.AddrFromUint32(0x50000000 + uint32(rng.IntN(1<<24)))
+		port := uint16(1024 + rng.IntN(60000))
+		start := day0 + int64(i)*sec(0.7)
+		if rng.IntN(100) < 45 {
+			recs = tcpSession(recs, client, peer, uint16(40000+i), port, start, sec(5), 20)
+		} else {
+			recs = append(recs, rec(client, peer, uint16(40000+i), port, flow.ProtoTCP, start, sec(3), 2, 120, flow.SYN))
+		}
+	}
+	byEnd(recs)
+	if alerts := run(t, recs, NewScanDetector(ScanConfig{})); len(alerts) != 0 {
+		t.Fatalf("P2P client reported: %v", alerts)
+	}
+	alerts := run(t, recs, NewScanDetector(ScanConfig{KeepScattered: true}))
+	if len(alerts) != 1 || alerts[0].Detail.(*Scan).Shape != "scattered" || alerts[0].Detail.(*Scan).Method&MethodTRW == 0 {
+		t.Fatalf("with KeepScattered: %v", alerts)
 	}
 }

@@ -276,11 +276,24 @@ func (b *Builder) Plot() (*Plot, error) {
 		if hi-lo < int64(time.Minute) {
 			hi = lo + int64(time.Minute)
 		}
+		// Round the range out to a unit that suits its length, so the
+		// axis starts and ends on round times.
+		unit := time.Minute
+		switch span := time.Duration(hi - lo); {
+		case span > 6*time.Hour:
+			unit = time.Hour
+		case span > time.Hour:
+			unit = 10 * time.Minute
+		}
 		if p.Start.IsZero() {
-			p.Start = time.Unix(0, lo).UTC()
+			p.Start = time.Unix(0, lo).UTC().Truncate(unit)
 		}
 		if p.End.IsZero() {
-			p.End = time.Unix(0, hi+1).UTC()
+			e := time.Unix(0, hi+1).UTC()
+			if t := e.Truncate(unit); t.Before(e) {
+				e = t.Add(unit)
+			}
+			p.End = e
 		}
 	}
 	if !p.End.After(p.Start) {

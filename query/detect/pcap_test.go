@@ -1,0 +1,102 @@
+package detect_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flowkit/flowkit/capture"
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/query/detect"
+	"github.com/flowkit/flowkit/timeouts"
+)
+
+// sharedData finds ../shared/data beside the module root.
+func sharedData(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	data := filepath.Join(dir, "..", "shared", "data")
+	if _, err := os.Stat(data); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("shared data missing: %v", err)
+		}
+		t.Skipf("shared data missing: %v", err)
+	}
+	return data
+}
+
+// meterPcap turns a capture into flow records with the default timeouts,
+// unidirectional (as SiLK) or as biflows.
+func meterPcap(t *testing.T, path string, biflow bool) []flow.Record {
+	t.Helper()
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var sink flow.SliceSink
+	tab, err := flow.NewTable(flow.TableConfig{Timeouts: timeouts.Default(), Biflow: biflow, Sink: &sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Meter(context.Background(), src); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return sink.Recs
+}
+
+// TestRealCapturesScan meters every real capture and looks for scanners:
+// the SYN scan and the TCP scan captures must be flagged, and nothing in
+// the others.
+func TestRealCapturesScan(t *testing.T) {
+	dir := filepath.Join(sharedData(t), "pcap")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ndpi_synscan.pcap": "172.16.0.8", "ndpi_tcp_scan.pcapng": "192.168.1.178"}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".pcap") && !strings.HasSuffix(name, ".pcapng") {
+			continue
+		}
+		for _, biflow := range []bool{false, true} {
+			recs := meterPcap(t, filepath.Join(dir, name), biflow)
+			eng := detect.NewEngine(detect.NewScanDetector(detect.ScanConfig{}))
+			eng.FinalOnly = true
+			_ = eng.WriteBatch(recs)
+			eng.Flush()
+			var scanners []string
+			for _, a := range eng.Alerts {
+				scanners = append(scanners, a.Key)
+				t.Logf("%s (biflow %v, %d records): %s %s", name, biflow, len(recs), a.Key, a.Text)
+			}
+			if w, ok := want[name]; ok {
+				if !slices.Equal(scanners, []string{w}) {
+					t.Errorf("%s (biflow %v): scanners %v, want [%s]", name, biflow, scanners, w)
+				}
+			} else if len(scanners) > 0 {
+				t.Errorf("%s (biflow %v): false scanners %v", name, biflow, scanners)
+			}
+		}
+	}
+}
