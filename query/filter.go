@@ -93,8 +93,9 @@ func split(batch []flow.Record, sel Bits, pass, fail []flow.Record, wantPass, wa
 // live stream (for example the collector's records as they arrive).
 func Where(seq iter.Seq[flow.Record], p Pred) iter.Seq[flow.Record] {
 	return func(yield func(flow.Record) bool) {
+		m := NewMatcher(p)
 		for r := range seq {
-			if p.Match(&r) && !yield(r) {
+			if m.Match(&r) && !yield(r) {
 				return
 			}
 		}

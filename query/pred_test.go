@@ -114,6 +114,9 @@ func check(t *testing.T, name string, p Pred, ref func(*flow.Record) bool, recs 
 			if got := p.Match(&batch[i]); got != want {
 				t.Fatalf("%s: Match(%v) = %v, want %v", name, batch[i].String(), got, want)
 			}
+			if got := m.Match(&batch[i]); got != want {
+				t.Fatalf("%s: Matcher.Match(%v) = %v, want %v", name, batch[i].String(), got, want)
+			}
 			if got := sel.Has(i); got != want {
 				t.Fatalf("%s: Matcher row %d (%v) = %v, want %v", name, i, batch[i].String(), got, want)
 			}

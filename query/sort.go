@@ -37,19 +37,79 @@ func CompareRecords(a, b *flow.Record, keys []Field) int {
 	return 0
 }
 
-// SortRecords sorts recs by keys in place, stably.
+// SortRecords sorts recs by keys in place, stably. It sorts a permutation
+// of small (key, index) pairs and then moves each record once, which beats
+// swapping whole records around.
 func SortRecords(recs []flow.Record, keys []Field, reverse bool) {
-	if len(keys) == 1 && keys[0] == Start && !reverse {
-		slices.SortStableFunc(recs, func(a, b flow.Record) int { return cmp.Compare(a.Start, b.Start) })
+	if len(recs) < 2 {
 		return
 	}
-	slices.SortStableFunc(recs, func(a, b flow.Record) int {
-		c := CompareRecords(&a, &b, keys)
-		if reverse {
-			c = -c
+	perm := make([]int32, len(recs))
+	if len(keys) == 1 && !keys[0].IsAddr() && !keys[0].IsLabel() {
+		// One numeric key: sort (key, index) pairs.
+		f := keys[0]
+		type ki struct {
+			k uint64
+			i int32
 		}
-		return c
-	})
+		pairs := make([]ki, len(recs))
+		for i := range recs {
+			k := f.Uint(&recs[i])
+			if f.IsTime() {
+				k ^= 1 << 63 // int64 order as uint64
+			}
+			if reverse {
+				k = ^k
+			}
+			pairs[i] = ki{k, int32(i)}
+		}
+		slices.SortFunc(pairs, func(a, b ki) int {
+			if c := cmp.Compare(a.k, b.k); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.i, b.i)
+		})
+		for i, p := range pairs {
+			perm[i] = p.i
+		}
+	} else {
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		slices.SortFunc(perm, func(a, b int32) int {
+			c := CompareRecords(&recs[a], &recs[b], keys)
+			if reverse {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+	}
+	applyPermutation(recs, perm)
+}
+
+// applyPermutation sets recs[i] = old recs[perm[i]] by following cycles,
+// moving each record once; it destroys perm.
+func applyPermutation(recs []flow.Record, perm []int32) {
+	for i := range perm {
+		if perm[i] < 0 || int(perm[i]) == i {
+			continue
+		}
+		tmp := recs[i]
+		j := i
+		for {
+			k := int(perm[j])
+			perm[j] = -1
+			if k == i {
+				recs[j] = tmp
+				break
+			}
+			recs[j] = recs[k]
+			j = k
+		}
+	}
 }
 
 // recordSize is the size of one record in a spill run.
