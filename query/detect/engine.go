@@ -53,10 +53,11 @@ func (e *Engine) Observe(r *flow.Record) {
 }
 
 // WriteBatch implements flow.Sink: it feeds every record of batch to every
-// rule. It never fails.
+// rule, record by record, so alerts come out in stream order. It never
+// fails.
 func (e *Engine) WriteBatch(batch []flow.Record) error {
-	for _, rule := range e.rules {
-		for i := range batch {
+	for i := range batch {
+		for _, rule := range e.rules {
 			rule.Observe(&batch[i], e.emit)
 		}
 	}
