@@ -224,9 +224,11 @@ func (c *Columns) Record(i int, r *flow.Record) {
 	}
 }
 
+// grow returns s with length n, reallocating (with room for a whole
+// block, so that vectors stop growing after the first) when needed.
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]T, n)
+		return make([]T, n, max(n, MaxBlockRows))
 	}
 	return s[:n]
 }

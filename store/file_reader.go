@@ -431,6 +431,11 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		return nil
 	}
+	if !c.Indexed() {
+		if v, _, ok := constUints(raw); ok {
+			return fillConst(c, v, n, dst)
+		}
+	}
 	if c.Indexed() {
 		ix, err := parseIndex(raw, c, n)
 		if err != nil {
@@ -487,6 +492,54 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		return narrow(&dst.Type, u)
 	}
 	return fmt.Errorf("unknown column %d", c)
+}
+
+// fillConst fills a plain numeric column with one value.
+func fillConst(c Column, v uint64, n int, dst *Columns) error {
+	switch c {
+	case ColPackets:
+		return fill(&dst.Packets, v, n)
+	case ColRevPackets:
+		return fill(&dst.RevPackets, v, n)
+	case ColInput:
+		return fill(&dst.Input, v, n)
+	case ColOutput:
+		return fill(&dst.Output, v, n)
+	case ColSrcAS:
+		return fill(&dst.SrcAS, v, n)
+	case ColDstAS:
+		return fill(&dst.DstAS, v, n)
+	case ColVLAN:
+		return fill(&dst.VLAN, v, n)
+	case ColInitialFlags:
+		return fill(&dst.InitialFlags, v, n)
+	case ColSessionFlags:
+		return fill(&dst.SessionFlags, v, n)
+	case ColRevFlags:
+		return fill(&dst.RevFlags, v, n)
+	case ColRevInitialFlags:
+		return fill(&dst.RevInitFlags, v, n)
+	case ColRevSessionFlags:
+		return fill(&dst.RevSessFlags, v, n)
+	case ColEndReason:
+		return fill(&dst.EndReason, v, n)
+	case ColType:
+		return fill(&dst.Type, v, n)
+	}
+	return fmt.Errorf("unknown column %d", c)
+}
+
+func fill[T ~uint8 | ~uint16 | ~uint32 | ~uint64](dst *[]T, v uint64, n int) error {
+	if uint64(T(v)) != v {
+		return errRange
+	}
+	out := grow(*dst, n)
+	*dst = out
+	t := T(v)
+	for i := range out {
+		out[i] = t
+	}
+	return nil
 }
 
 // narrow copies src into a smaller unsigned vector, refusing values that

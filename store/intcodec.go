@@ -176,6 +176,20 @@ func appendUints(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 // errStream is what a malformed integer stream gives.
 var errStream = fmt.Errorf("bad integer stream")
 
+// constUints reports whether src starts with a constant integer stream
+// and returns its value and the rest of src.
+func constUints(src []byte) (v uint64, rest []byte, ok bool) {
+	base, n := binary.Uvarint(src)
+	if n <= 0 || len(src) < n+4 {
+		return 0, nil, false
+	}
+	// gcd 1 (one byte), one tier of width 0, empty body
+	if src[n] != 1 || src[n+1] != 1 || src[n+2] != 0 || src[n+3] != 0 {
+		return 0, nil, false
+	}
+	return base, src[n+4:], true
+}
+
 // readUints decodes an integer stream of len(dst) values into dst and
 // returns the rest of src.
 func readUints(src []byte, dst []uint64) ([]byte, error) {
