@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"strconv"
 	"time"
@@ -38,17 +37,12 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	if err := qCheckOutputFormat(*outFormat); err != nil {
 		return err
 	}
-	src, done, err := in.source()
-	if err != nil {
-		return err
-	}
-	defer done()
 	workers := 2
 	counters := make([]*query.Counter, workers)
 	for i := range counters {
 		counters[i] = query.NewCounter(*bin, scheme)
 	}
-	err = query.Parallel(context.Background(), src, workers, func(w int, b []flow.Record) error {
+	err = in.each(workers, func(w int, b []flow.Record) error {
 		counters[w].AddBatch(b)
 		return nil
 	})

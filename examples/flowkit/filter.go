@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -44,12 +46,30 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *count && *failFile == "" {
+		var counts [2]int64
+		ms := [2]*query.Matcher{query.NewMatcher(pred), query.NewMatcher(pred)}
+		var sels [2]query.Bits
+		err := in.each(2, func(w int, b []flow.Record) error {
+			sels[w] = ms[w].Select(b, sels[w])
+			counts[w] += int64(sels[w].Count())
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, counts[0]+counts[1])
+		return nil
+	}
 	src, done, err := in.open()
 	if err != nil {
 		return err
 	}
 	defer done()
 	pred = in.restrict(pred)
+	if qSelectionErr != nil {
+		return qUsageErr(qSelectionErr)
+	}
 	var pass, fail *qRecordOut
 	if !*count {
 		if pass, err = qOpenRecordOut(*passFile, stdout); err != nil {
@@ -356,3 +376,142 @@ func qFormatTime(t time.Time) string { return t.UTC().Format("2006/01/02T15:04:0
 
 // qUsageErr marks err as a usage error (exit status 2).
 func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
+
+// each reads the input and calls work(worker, batch) on workers
+// goroutines, in no particular order, with the -start/-end/-sensor/-type
+// selection applied. A regular text or CSV file is cut into one byte range
+// per worker, each parsed by its own reader, so parsing runs in parallel
+// too; other inputs are read by one goroutine and handed out.
+func (in *qQueryInput) each(workers int, work func(w int, batch []flow.Record) error) error {
+	sel := in.restrict(nil)
+	if qSelectionErr != nil {
+		return fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	}
+	readers, done, err := in.chunks(workers)
+	if err != nil {
+		return err
+	}
+	if readers == nil {
+		src, done, err := in.source()
+		if err != nil {
+			return err
+		}
+		defer done()
+		return query.Parallel(context.Background(), src, workers, work)
+	}
+	defer done()
+	errs := make([]error, len(readers))
+	var wg sync.WaitGroup
+	for w, rd := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var m *query.Matcher
+			if sel != nil {
+				m = query.NewMatcher(sel)
+			}
+			buf := make([]flow.Record, flow.DefaultBatchSize)
+			for {
+				n, err := rd.src.ReadBatch(buf)
+				if m != nil {
+					n = m.Compact(buf[:n])
+				}
+				if n > 0 {
+					if werr := work(w, buf[:n]); werr != nil {
+						errs[w] = werr
+						return
+					}
+				}
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						errs[w] = fmt.Errorf("%s (part starting at byte %d): %w", in.file, rd.offset, err)
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// qChunk is one byte range of the input and its reader.
+type qChunk struct {
+	src    flow.Source
+	offset int64
+}
+
+// chunks cuts a regular input file into up to n line-aligned ranges with a
+// reader each; nil when the input cannot be cut (stdin, a repository, a
+// small file).
+func (in *qQueryInput) chunks(n int) ([]qChunk, func(), error) {
+	if in.repo != "" || in.file == "-" || n < 2 {
+		return nil, nil, nil
+	}
+	format, err := flowtext.ParseFormat(in.format)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	f, err := os.Open(in.file)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < 1<<20 {
+		f.Close()
+		return nil, nil, err
+	}
+	size := st.Size()
+	// The columns: -in-fields, else a title or header line, else the default.
+	var fields []flowtext.Field
+	if in.fields != "" {
+		if fields, err = flowtext.ParseFields(in.fields); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	} else {
+		first, _ := bufio.NewReader(io.NewSectionReader(f, 0, 1<<16)).ReadString('\n')
+		sep := "|"
+		if format == flowtext.CSV {
+			sep = ","
+		}
+		if hf, herr := flowtext.ParseFields(strings.ReplaceAll(strings.TrimSpace(first), sep, ",")); herr == nil {
+			fields = hf
+		} else if format == flowtext.CSV {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: want a CSV header of field names", in.file)
+		} else {
+			fields = flowtext.DefaultFields
+		}
+	}
+	// Cut points just after a newline.
+	cuts := []int64{0}
+	b := make([]byte, 1<<16)
+	for i := 1; i < n; i++ {
+		pos := size * int64(i) / int64(n)
+		if pos <= cuts[len(cuts)-1] {
+			continue
+		}
+		for {
+			k, rerr := f.ReadAt(b, pos)
+			if j := bytes.IndexByte(b[:k], '\n'); j >= 0 {
+				pos += int64(j) + 1
+				break
+			}
+			pos += int64(k)
+			if rerr != nil {
+				break
+			}
+		}
+		if pos < size {
+			cuts = append(cuts, pos)
+		}
+	}
+	cuts = append(cuts, size)
+	var out []qChunk
+	for i := 0; i+1 < len(cuts); i++ {
+		sr := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
+		out = append(out, qChunk{src: flowtext.NewReader(bufio.NewReaderSize(sr, 1<<20), fields, format), offset: cuts[i]})
+	}
+	return out, func() { f.Close() }, nil
+}

@@ -81,21 +81,20 @@ func runSet(args []string, stdout, stderr io.Writer) error {
 			}
 			fields = []query.Field{f}
 		}
-		src, done, err := in.source()
+		sets := []*query.IPSet{query.NewIPSet(), query.NewIPSet()}
+		err := in.each(len(sets), func(w int, b []flow.Record) error {
+			for i := range b {
+				for _, f := range fields {
+					sets[w].AddAddr(f.Addr(&b[i]))
+				}
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		defer done()
-		set = query.NewIPSet()
-		var rerr error
-		for r := range flow.Records(src, &rerr) {
-			for _, f := range fields {
-				set.AddAddr(f.Addr(&r))
-			}
-		}
-		if rerr != nil {
-			return rerr
-		}
+		set = sets[0]
+		set.Union(sets[1])
 	}
 	if *out != "" {
 		if err := qWriteSetFile(*out, set); err != nil {

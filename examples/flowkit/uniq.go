@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -75,12 +74,7 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 			return nil, nil, qUsageErr(err)
 		}
 	}
-	src, done, err := in.source()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer done()
-	err = query.Parallel(context.Background(), src, workers, func(w int, b []flow.Record) error {
+	err = in.each(workers, func(w int, b []flow.Record) error {
 		gs[w].AddBatch(b)
 		return nil
 	})
