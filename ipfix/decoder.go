@@ -486,10 +486,7 @@ func (d *Decoder) deliver(c *compiled, r *flow.Record, dom *domain, emit func(*f
 func (d *Decoder) fixedRecord(c *compiled, b []byte, r *flow.Record, dom *domain) {
 	*r = flow.Record{}
 	var s scratch
-	for i := range c.ops {
-		o := &c.ops[i]
-		apply(o.kind, b[o.off:o.off+o.len], r, &s)
-	}
+	runOps(c.ops, b, r, &s)
 	d.finish(c, r, &s, dom)
 	if !c.flowish && s.sysInit != 0 {
 		dom.sysInit = s.sysInit
@@ -540,7 +537,8 @@ func (d *Decoder) varRecord(c *compiled, b []byte, r *flow.Record, dom *domain) 
 		v := b[p : p+n]
 		p += n
 		if o.kind != opNone {
-			apply(o.kind, v, r, &s)
+			one := [1]op{{len: uint16(len(v)), kind: o.kind}}
+			runOps(one[:], v, r, &s)
 		}
 		if d.OnField != nil && (o.kind == opNone || !c.flowish) {
 			d.fv = FieldValue{Domain: d.hdr.Domain, TemplateID: c.ID, Options: c.ScopeCount > 0,

@@ -257,10 +257,10 @@ func TestSoftflowdSysUpTimeRight(t *testing.T) {
 func TestPmacctExpectedOutput(t *testing.T) {
 	dir := dataDir(t)
 	cases := map[string][]string{
-		"pmacct_100-IPFIXv10-CISCO":                         {"pmacct_100-IPFIXv10-CISCO.pcap"},
-		"pmacct_101-NFv9-CISCO-cust_primitives":             {"pmacct_101-NFv9-CISCO-cust_primitives.pcap"},
-		"pmacct_104-IPFIXv10-IPv6-CISCO-sampling_option":    {"pmacct_104-IPFIXv10-IPv6-CISCO-sampling_option.pcap"},
-		"pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources":    {"pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources_ipfix.pcap", "pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources_nfv9.pcap"},
+		"pmacct_100-IPFIXv10-CISCO":                          {"pmacct_100-IPFIXv10-CISCO.pcap"},
+		"pmacct_101-NFv9-CISCO-cust_primitives":              {"pmacct_101-NFv9-CISCO-cust_primitives.pcap"},
+		"pmacct_104-IPFIXv10-IPv6-CISCO-sampling_option":     {"pmacct_104-IPFIXv10-IPv6-CISCO-sampling_option.pcap"},
+		"pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources":     {"pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources_ipfix.pcap", "pmacct_111-IPFIXv10-NFv9-IPv6-IPv4-mix_sources_nfv9.pcap"},
 		"pmacct_112-IPFIXv10-CISCO-options-map-reassignment": {"pmacct_112-IPFIXv10-CISCO-options-map-reassignment.pcap"},
 	}
 	protoNum := map[string]uint8{"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58, "vrrp": 112}

@@ -1,0 +1,278 @@
+package ipfix
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// randomRecord makes a record of the given shape; with ms true its times
+// are whole milliseconds (what the millisecond templates carry).
+func randomRecord(rng *rand.Rand, v6, bi, ms bool) flow.Record {
+	var r flow.Record
+	r.Start = rng.Int64N(4e18)
+	r.End = r.Start + rng.Int64N(1e13)
+	if ms {
+		r.Start -= r.Start % 1e6
+		r.End -= r.End % 1e6
+	}
+	if v6 {
+		for i := range r.Src {
+			r.Src[i], r.Dst[i] = byte(rng.Uint32()), byte(rng.Uint32())
+		}
+		r.Src[0], r.Dst[0] = 0x20, 0x20
+		if rng.IntN(2) == 0 {
+			for i := range r.NextHop {
+				r.NextHop[i] = byte(rng.Uint32())
+			}
+			r.NextHop[0] = 0xfe
+		}
+	} else {
+		r.Src = flow.AddrFromUint32(rng.Uint32())
+		r.Dst = flow.AddrFromUint32(rng.Uint32())
+		if rng.IntN(2) == 0 {
+			r.NextHop = flow.AddrFromUint32(rng.Uint32() | 1)
+		}
+	}
+	r.Packets, r.Bytes = rng.Uint64(), rng.Uint64()
+	r.Input, r.Output, r.SrcAS, r.DstAS = rng.Uint32(), rng.Uint32(), rng.Uint32(), rng.Uint32()
+	r.SrcPort, r.DstPort = uint16(rng.Uint32()), uint16(rng.Uint32())
+	r.Sensor, r.VLAN, r.Application = uint16(rng.Uint32()), uint16(rng.IntN(4096)), uint16(rng.Uint32())
+	r.Protocol = []uint8{6, 17, 132, 47}[rng.IntN(4)]
+	r.Flags, r.InitialFlags, r.SessionFlags = flow.TCPFlags(rng.Uint32()), flow.TCPFlags(rng.Uint32()), flow.TCPFlags(rng.Uint32())
+	r.EndReason, r.Type = flow.EndReason(rng.IntN(6)), flow.FlowType(rng.IntN(5))
+	if bi {
+		r.RevPackets, r.RevBytes = rng.Uint64()|1, rng.Uint64()
+		r.RevFlags, r.RevInitialFlags, r.RevSessionFlags = flow.TCPFlags(rng.Uint32()), flow.TCPFlags(rng.Uint32()), flow.TCPFlags(rng.Uint32())
+		r.RevStartOffset = time.Duration(rng.Int64N(1e12))
+		if ms {
+			r.RevStartOffset -= r.RevStartOffset % time.Millisecond
+		}
+	}
+	return r
+}
+
+// TestRoundTripEveryShape: random records -> encode -> decode is the
+// identity for every template shape, in both time resolutions, across
+// message boundaries.
+func TestRoundTripEveryShape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, ns := range []bool{false, true} {
+		var in []flow.Record
+		for i := 0; i < 4000; i++ {
+			in = append(in, randomRecord(rng, rng.IntN(2) == 0, rng.IntN(2) == 0, !ns))
+		}
+		enc := Encoder{Domain: 7, Nanoseconds: ns, MaxMessageSize: 1400}
+		msgs := [][]byte{enc.AppendTemplateMessage(nil, time.Unix(1700000000, 0))}
+		for rest := in; len(rest) > 0; {
+			m, n := enc.AppendMessage(nil, time.Unix(1700000000, 0), rest)
+			if n == 0 || len(m) > 1400 {
+				t.Fatalf("n=%d len=%d", n, len(m))
+			}
+			msgs = append(msgs, m)
+			rest = rest[n:]
+		}
+		d := NewDecoder()
+		out, soft := decodeAll(t, d, msgs)
+		if len(soft) != 0 {
+			t.Fatal(soft)
+		}
+		if len(out) != len(in) {
+			t.Fatalf("ns=%v: %d records out, %d in", ns, len(out), len(in))
+		}
+		for i := range in {
+			if in[i] != out[i] {
+				t.Fatalf("ns=%v record %d:\n in  %+v\n out %+v", ns, i, in[i], out[i])
+			}
+		}
+		if st := d.Stats(); st.SequenceGaps != 0 || st.Templates != 4 {
+			t.Fatalf("stats %+v", st)
+		}
+	}
+}
+
+// msg builds an IPFIX message from sets.
+func msg(seq uint32, sets ...[]byte) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint16(b, 10)
+	binary.BigEndian.PutUint32(b[4:], 1000)
+	binary.BigEndian.PutUint32(b[8:], seq)
+	binary.BigEndian.PutUint32(b[12:], 1)
+	for _, s := range sets {
+		b = append(b, s...)
+	}
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	return b
+}
+
+func set(id uint16, body ...byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(4+len(body)))
+	return append(b, body...)
+}
+
+func u16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+
+// TestVariableLengthEnterpriseAndReducedSize covers a template with a
+// 4-byte (reduced-size) packetDeltaCount, an unknown enterprise element, a
+// variable-length basicList kept raw, and both varlen length encodings.
+func TestVariableLengthEnterpriseAndReducedSize(t *testing.T) {
+	tmpl := set(2, cat(u16(300), u16(5),
+		u16(8), u16(4), // sourceIPv4Address
+		u16(2), u16(4), // packetDeltaCount, reduced to 4 bytes
+		u16(0x8000|99), u16(2), []byte{0, 0, 0x30, 0x39}, // enterprise 12345 element 99
+		u16(291), u16(VarLen), // basicList
+		u16(96), u16(VarLen), // applicationName
+	)...)
+	long := bytes.Repeat([]byte{'x'}, 300)
+	data := set(300, cat([]byte{10, 0, 0, 1}, []byte{0, 0, 1, 0}, []byte{0xab, 0xcd},
+		[]byte{3, 0xff, 0, 1}, // basicList of 3 bytes
+		[]byte{255}, u16(300), long)...)
+	d := NewDecoder()
+	var raw []FieldValue
+	d.OnField = func(_ *flow.Record, fv *FieldValue) {
+		c := *fv
+		c.Value = append([]byte(nil), fv.Value...)
+		raw = append(raw, c)
+	}
+	recs, soft := decodeAll(t, d, [][]byte{msg(0, tmpl, data)})
+	if len(soft) != 0 || len(recs) != 1 {
+		t.Fatalf("recs %d soft %v", len(recs), soft)
+	}
+	if recs[0].Packets != 256 || recs[0].Src != flow.AddrFrom4([4]byte{10, 0, 0, 1}) {
+		t.Fatalf("record %+v", recs[0])
+	}
+	if len(raw) != 3 || raw[0].Field.Enterprise != 12345 || !bytes.Equal(raw[0].Value, []byte{0xab, 0xcd}) ||
+		!bytes.Equal(raw[1].Value, []byte{0xff, 0, 1}) || len(raw[2].Value) != 300 {
+		t.Fatalf("raw fields %+v", raw)
+	}
+}
+
+func TestWithdrawalAndErrors(t *testing.T) {
+	tmpl := set(2, cat(u16(256), u16(1), u16(8), u16(4))...)
+	data := set(256, 1, 2, 3, 4)
+	d := NewDecoder()
+	recs, _ := decodeAll(t, d, [][]byte{msg(0, tmpl, data)})
+	if len(recs) != 1 {
+		t.Fatal(len(recs))
+	}
+	// Withdraw template 256, then its data is an unknown template.
+	var rec flow.Record
+	err := d.Decode(msg(1, set(2, cat(u16(256), u16(0))...), data), &rec, func(*flow.Record) {})
+	var e *Error
+	if !errors.Is(err, ErrUnknownTemplate) || !errors.As(err, &e) || e.SetID != 256 || e.Offset != 24 {
+		t.Fatalf("after withdrawal: %v", err)
+	}
+	// Truncated set, bad set length, short message, bad version.
+	bad := msg(2, set(2, cat(u16(257), u16(1), u16(8), u16(4))...))
+	binary.BigEndian.PutUint16(bad[18:], 200)
+	for i, c := range []struct {
+		b    []byte
+		want error
+	}{
+		{bad, ErrTruncated},
+		{msg(3, []byte{1, 0, 0, 2}), ErrMalformed},
+		{[]byte{0, 10, 0}, ErrTruncated},
+		{[]byte{0, 7, 0, 0}, ErrVersion},
+		{msg(4, set(2, cat(u16(12), u16(1), u16(8), u16(4))...)), ErrMalformed},
+	} {
+		if err := d.Decode(c.b, &rec, func(*flow.Record) {}); !errors.Is(err, c.want) {
+			t.Errorf("case %d: %v, want %v", i, err, c.want)
+		}
+	}
+}
+
+func TestLimitsAndLifetime(t *testing.T) {
+	d := NewDecoder()
+	d.Limits = Limits{MaxTemplates: 2}
+	var ts [][]byte
+	for id := uint16(256); id < 260; id++ {
+		ts = append(ts, set(2, cat(u16(id), u16(1), u16(8), u16(4))...))
+	}
+	var rec flow.Record
+	err := d.Decode(msg(0, ts...), &rec, func(*flow.Record) {})
+	if !errors.Is(err, ErrLimit) || len(d.Templates(1)) != 2 || d.Stats().TemplatesRefused != 2 {
+		t.Fatalf("err %v templates %d", err, len(d.Templates(1)))
+	}
+	d2 := NewDecoder()
+	d2.TemplateLifetime = time.Minute
+	m := msg(0, ts[0])
+	d2.Decode(m, &rec, func(*flow.Record) {})
+	late := msg(0, set(256, 1, 2, 3, 4))
+	binary.BigEndian.PutUint32(late[4:], 1000+61)
+	if err := d2.Decode(late, &rec, func(*flow.Record) {}); !errors.Is(err, ErrUnknownTemplate) || d2.Stats().TemplatesExpired != 1 {
+		t.Fatalf("expired template still used: %v", err)
+	}
+}
+
+func TestSequenceGaps(t *testing.T) {
+	tmpl := set(2, cat(u16(256), u16(1), u16(8), u16(4))...)
+	data := set(256, 1, 2, 3, 4, 5, 6, 7, 8) // two records
+	d := NewDecoder()
+	decodeAll(t, d, [][]byte{msg(0, tmpl, data), msg(2, data), msg(9, data)})
+	if st := d.Stats(); st.SequenceGaps != 1 || st.LostRecords != 5 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestFileRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var in []flow.Record
+	for i := 0; i < 3000; i++ {
+		in = append(in, randomRecord(rng, i%3 == 0, i%2 == 0, true))
+	}
+	var buf bytes.Buffer
+	fw := NewFileWriter(&buf)
+	fw.Now = func() time.Time { return time.Unix(1700000000, 0) }
+	for i := 0; i < len(in); i += 700 {
+		if err := fw.WriteBatch(in[i:min(i+700, len(in))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw.Close()
+	fr := NewFileReader(bytes.NewReader(buf.Bytes()))
+	var sink flow.SliceSink
+	if _, err := flow.Copy(&sink, fr); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.Recs) != len(in) {
+		t.Fatalf("%d of %d", len(sink.Recs), len(in))
+	}
+	for i := range in {
+		if in[i] != sink.Recs[i] {
+			t.Fatalf("record %d differs", i)
+		}
+	}
+	// A truncated file gives ErrTruncated naming the offset.
+	fr = NewFileReader(bytes.NewReader(buf.Bytes()[:buf.Len()-10]))
+	if _, err := flow.Copy(&flow.SliceSink{}, fr); !errors.Is(err, ErrTruncated) {
+		t.Fatalf("truncated file: %v", err)
+	}
+}
+
+// TestDecodeAllocatesNothing: steady-state decoding allocates nothing.
+func TestDecodeAllocatesNothing(t *testing.T) {
+	msgs := benchMessages(t)
+	d := NewDecoder()
+	var rec flow.Record
+	n := 0
+	emit := func(*flow.Record) { n++ }
+	d.Decode(msgs[0], &rec, emit)
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, m := range msgs[1:] {
+			if err := d.Decode(m, &rec, emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per run", allocs)
+	}
+}
