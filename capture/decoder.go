@@ -17,8 +17,8 @@ const (
 
 // Decoder turns link-layer frames into flow.Packet summaries. It owns one
 // set of gopacket layers that every frame reuses, so Decode allocates
-// nothing (except for IPv6 hop-by-hop options, which gopacket's IPv6 layer
-// decodes into fresh values, and MPTCP options). A Decoder is not safe for
+// nothing per packet (gopacket allocates for MPTCP options and for the
+// error values of some malformed headers). A Decoder is not safe for
 // concurrent use; give each goroutine its own.
 type Decoder struct {
 	eth   layers.Ethernet
@@ -55,12 +55,13 @@ func NewDecoder() *Decoder {
 	}
 	all := []gopacket.DecodingLayer{&d.eth, &d.vlan, &d.mpls, &d.pppoe, &d.sll, &d.sll2,
 		&d.loop, &d.ip4, &d.ip6, &d.ext, &d.frag6}
+	// One container of layers, one parser per first layer (link type).
+	var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range all {
+		c = c.Put(l)
+	}
 	for _, first := range []gopacket.LayerType{layers.LayerTypeEthernet, layers.LayerTypeLoopback,
 		layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2, layers.LayerTypeIPv4, layers.LayerTypeIPv6} {
-		var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
-		for _, l := range all {
-			c = c.Put(l)
-		}
 		p := gopacket.NewDecodingLayerParser(first)
 		p.SetDecodingLayerContainer(c)
 		p.IgnoreUnsupported = true
@@ -102,6 +103,25 @@ func firstLayer(link layers.LinkType, frame []byte) gopacket.LayerType {
 	return gopacket.LayerTypeZero
 }
 
+// minFrame is the shortest frame whose first header is complete.
+func minFrame(first gopacket.LayerType) int {
+	switch first {
+	case layers.LayerTypeEthernet:
+		return 14
+	case layers.LayerTypeLoopback:
+		return 4
+	case layers.LayerTypeLinuxSLL:
+		return 16
+	case layers.LayerTypeLinuxSLL2:
+		return 20
+	case layers.LayerTypeIPv4:
+		return 20
+	case layers.LayerTypeIPv6:
+		return 40
+	}
+	return 0
+}
+
 // SupportedLinkType reports whether Decode understands frames of link type.
 func SupportedLinkType(link layers.LinkType) bool {
 	switch link {
@@ -127,6 +147,10 @@ func (d *Decoder) Decode(frame []byte, link layers.LinkType, ts int64, p *flow.P
 		} else {
 			d.stats.NonIP++
 		}
+		return false
+	}
+	if len(frame) < minFrame(first) {
+		d.stats.Malformed++ // checked here: gopacket's error for it would allocate
 		return false
 	}
 	d.vlan.reset()

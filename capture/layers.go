@@ -61,6 +61,41 @@ func (l *ipv4Layer) NextLayerType() gopacket.LayerType { return gopacket.LayerTy
 // ipv6Layer continues only into extension headers.
 type ipv6Layer struct{ layers.IPv6 }
 
+var errIPv6Short = errors.New("IPv6 header cut short")
+
+// DecodeFromBytes uses gopacket's IPv6 layer, except in front of a
+// hop-by-hop header (MLD reports, router alerts): gopacket decodes its
+// options into newly allocated values there, so this reads the fixed
+// header itself and lets the extension skipper step over hop-by-hop.
+func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 40 || data[6] != uint8(layers.IPProtocolIPv6HopByHop) {
+		return l.IPv6.DecodeFromBytes(data, df)
+	}
+	ip := &l.IPv6
+	ip.Version = data[0] >> 4
+	ip.TrafficClass = uint8(binary.BigEndian.Uint16(data[0:2]) >> 4)
+	ip.FlowLabel = binary.BigEndian.Uint32(data[0:4]) & 0x000FFFFF
+	ip.Length = binary.BigEndian.Uint16(data[4:6])
+	ip.NextHeader = layers.IPProtocolIPv6HopByHop
+	ip.HopLimit = data[7]
+	ip.SrcIP, ip.DstIP = data[8:24], data[24:40]
+	ip.HopByHop = nil
+	payload := data[40:]
+	if ip.Length != 0 { // 0: jumbogram, the payload is the rest of the frame
+		if int(ip.Length) > len(payload) {
+			df.SetTruncated()
+		} else {
+			payload = payload[:ip.Length]
+		}
+	}
+	if len(payload) < 2 {
+		df.SetTruncated()
+		return errIPv6Short
+	}
+	ip.BaseLayer = layers.BaseLayer{Contents: data[:40], Payload: payload}
+	return nil
+}
+
 func (l *ipv6Layer) NextLayerType() gopacket.LayerType { return nextInIPLayer(l.IPv6.NextLayerType()) }
 
 // ipv6Extension skips hop-by-hop (when not first), routing and
