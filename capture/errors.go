@@ -23,7 +23,7 @@ var (
 type FileError struct {
 	Path       string // file name, or "stream" for NewReader
 	Offset     int64  // byte offset of the record that could not be read
-	End        int64  // byte offset where reading stopped (end of the data for a truncated file)
+	End        int64  // byte offset where reading stopped: the end of the data of a truncated file
 	Packets    uint64 // records read successfully before the damage
 	Compressed bool   // offsets count decompressed bytes of a gzip file
 	Kind       error  // ErrTruncated or ErrCorrupt
@@ -36,12 +36,12 @@ func (e *FileError) Error() string {
 	if e.Compressed {
 		where = "decompressed offset"
 	}
-	what := "truncated"
-	if e.Kind == ErrCorrupt {
-		what = "corrupt"
+	if e.Kind == ErrTruncated {
+		return fmt.Sprintf("capture: %s: truncated: the record at %s %d is incomplete, the data ends at %d (%d packets read before it): %v",
+			e.Path, where, e.Offset, e.End, e.Packets, e.Err)
 	}
-	return fmt.Sprintf("capture: %s: %s at %s %d (record after %d good packets, data ends/stops at %d): %v",
-		e.Path, what, where, e.Offset, e.Packets, e.End, e.Err)
+	return fmt.Sprintf("capture: %s: corrupt record at %s %d (%d packets read before it): %v",
+		e.Path, where, e.Offset, e.Packets, e.Err)
 }
 
 // Unwrap lets errors.Is see both the kind (ErrTruncated, ErrCorrupt) and the
