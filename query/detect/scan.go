@@ -290,8 +290,14 @@ func (d *ScanDetector) contact(r *flow.Record) {
 				if s.nTargets >= d.cfg.MinTargets {
 					d.fire(k, s, MethodTRW)
 				}
-			case s.llr <= d.llrBenign+1e-9:
-				s.llr = 0 // benign so far: start the walk over
+			case s.llr <= d.llrBenign:
+				// Benign so far. Jung et al. stop here; a live stream
+				// must keep watching (a host may start scanning later),
+				// so the walk stays at the benign bound instead: from
+				// there it takes twice the evidence to fire, which keeps
+				// a busy client's rare runs of failures from adding up
+				// over a long day.
+				s.llr = d.llrBenign
 			}
 		}
 		if s.nTargets >= s.nextSweep {
@@ -331,24 +337,70 @@ func (s *scanState) addTarget(t target, limit int) bool {
 
 // score computes the sweep probability: a logistic function of the
 // number of targets, the share of small flows, the share of unanswered
-// flows and the share of flows that reached a new target. The weights are
-// set by hand so that 16 small unanswered probes sit at the threshold and
-// a peer-to-peer client (hundreds of peers, most answering) stays far
-// below it.
+// flows, the share of flows that reached a new target, how densely the
+// targets fill their /24 networks (a sweep walks an address block, a
+// client's servers are scattered) and the contact rate (targets per
+// minute, clamped to e^±3). Sources whose contacts were mostly answered
+// score zero. The weights are set by hand, not trained: 16
+// small unanswered probes within seconds, or a /24 walked at one probe a
+// minute, score far above the threshold, while a client whose hundreds of
+// servers never answer over a day (one-way data) and a peer-to-peer
+// client whose peers mostly answer stay below it.
 func (d *ScanDetector) score(k scanKey, s *scanState) {
 	if s.nTargets < d.cfg.SweepMinTargets {
 		return
 	}
 	flows := float64(s.flows)
-	z := -17.0 +
+	if 2*s.unanswered < s.flows {
+		s.sweepProb = 0 // most contacts were answered: no sweep
+		return
+	}
+	minutes := math.Max(1, float64(s.last-s.first)/60e9)
+	rate := math.Max(-3, math.Min(3, math.Log(float64(s.nTargets)/minutes)))
+	z := -22.0 +
 		1.5*math.Log(float64(s.nTargets)) +
 		3*float64(s.small)/flows +
 		8*float64(s.unanswered)/flows +
-		2*math.Min(1, float64(s.nTargets)/flows)
+		2*math.Min(1, float64(s.nTargets)/flows) +
+		2*math.Log(s.hostsPerNet()) +
+		3*rate
 	s.sweepProb = 1 / (1 + math.Exp(-z))
 	if s.sweepProb >= d.cfg.SweepThreshold {
 		d.fire(k, s, MethodSweep)
 	}
+}
+
+// hostsPerNet is the mean number of distinct hosts a source reached per
+// /24 (IPv4) or /64 (IPv6) network it touched.
+func (s *scanState) hostsPerNet() float64 {
+	hosts := make(map[flow.Addr]struct{})
+	nets := make(map[flow.Addr]struct{})
+	add := func(t target) {
+		if _, ok := hosts[t.host]; ok {
+			return
+		}
+		hosts[t.host] = struct{}{}
+		n := t.host
+		if n.Is4() {
+			n[15] = 0
+		} else {
+			clear(n[8:])
+		}
+		nets[n] = struct{}{}
+	}
+	if s.targets != nil {
+		for t := range s.targets {
+			add(t)
+		}
+	} else {
+		for _, t := range s.inline[:min(s.nTargets, len(s.inline))] {
+			add(t)
+		}
+	}
+	if len(nets) == 0 {
+		return 1
+	}
+	return float64(len(hosts)) / float64(len(nets))
 }
 
 // fire marks s as a scanner by method m and sends the early alert once.

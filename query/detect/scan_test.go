@@ -175,3 +175,24 @@ func TestScanPeerToPeerLeftOut(t *testing.T) {
 		t.Fatalf("with KeepScattered: %v", alerts)
 	}
 }
+
+// TestScanSweepRateAndDensity: a slow walk of a /24 (one UDP probe a
+// minute) is a sweep; a client whose 300 scattered DNS servers never
+// answer over a day (one-way data) is not.
+func TestScanSweepRateAndDensity(t *testing.T) {
+	var recs []flow.Record
+	walker := addr("10.0.0.99")
+	for i := 1; i < 255; i++ {
+		recs = append(recs, rec(walker, flow.AddrFromUint32(0xc0a80a00+uint32(i)), 5353, 161, flow.ProtoUDP, day0+int64(i)*sec(60), 0, 1, 60, 0))
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	client := addr("10.0.0.98")
+	for i := 0; i < 300; i++ {
+		srv := flow.AddrFromUint32(0x08000000 + uint32(rng.IntN(1<<26)))
+		recs = append(recs, rec(client, srv, uint16(30000+i), 53, flow.ProtoUDP, day0+int64(i)*sec(280), sec(0.01), 1, 70, 0))
+	}
+	alerts := run(t, byEnd(recs), NewScanDetector(ScanConfig{}))
+	if len(alerts) != 1 || alerts[0].Key != "10.0.0.99" || alerts[0].Detail.(*Scan).Method != MethodSweep {
+		t.Fatalf("alerts %v", alerts)
+	}
+}
