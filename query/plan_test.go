@@ -106,7 +106,9 @@ func TestScanStoreAgainstReference(t *testing.T) {
 				t.Fatalf("%q need=%x: %d rows, want %d (%+v)", expr, need, count, len(want), st)
 			}
 			if need != 0 {
-				cmp := func(a, b flow.Record) int { return CompareRecords(&a, &b, []Field{Start, SrcAddr, DstAddr, SrcPort, DstPort, Bytes}) }
+				cmp := func(a, b flow.Record) int {
+					return CompareRecords(&a, &b, []Field{Start, SrcAddr, DstAddr, SrcPort, DstPort, Bytes})
+				}
 				slices.SortFunc(got, cmp)
 				w := slices.Clone(want)
 				slices.SortFunc(w, cmp)

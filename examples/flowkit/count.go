@@ -42,7 +42,7 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	for i := range counters {
 		counters[i] = query.NewCounter(*bin, scheme)
 	}
-	err = in.each(workers, func(w int, b []flow.Record) error {
+	err = in.each(workers, query.ColumnsOf(query.Start, query.End, query.Bytes, query.Packets), func(w int, b []flow.Record) error {
 		counters[w].AddBatch(b)
 		return nil
 	})

@@ -10,15 +10,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
 	"github.com/flowkit/flowkit/query"
+	"github.com/flowkit/flowkit/store"
 )
 
 func init() {
@@ -46,11 +49,14 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if in.repo != "" {
+		return filterRepo(in, pred, *count, *passFile, *failFile, stdout)
+	}
 	if *count && *failFile == "" {
 		var counts [2]int64
 		ms := [2]*query.Matcher{query.NewMatcher(pred), query.NewMatcher(pred)}
 		var sels [2]query.Bits
-		err := in.each(2, func(w int, b []flow.Record) error {
+		err := in.each(2, 0, func(w int, b []flow.Record) error {
 			sels[w] = ms[w].Select(b, sels[w])
 			counts[w] += int64(sels[w].Count())
 			return nil
@@ -122,7 +128,7 @@ func qAddQueryInput(fs *flag.FlagSet) *qQueryInput {
 // open returns the record source and a function that releases it.
 func (in *qQueryInput) open() (flow.Source, func(), error) {
 	if in.repo != "" {
-		return nil, nil, fmt.Errorf("-repo %s: reading a repository needs the store's reader, which this build does not have yet; export with -r", in.repo)
+		return in.repoSource(nil)
 	}
 	format, err := flowtext.ParseFormat(in.format)
 	if err != nil {
@@ -382,10 +388,21 @@ func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 // selection applied. A regular text or CSV file is cut into one byte range
 // per worker, each parsed by its own reader, so parsing runs in parallel
 // too; other inputs are read by one goroutine and handed out.
-func (in *qQueryInput) each(workers int, work func(w int, batch []flow.Record) error) error {
+//
+// With -repo the store planner runs instead, decoding only need (the
+// columns work reads) of the blocks the selection leaves.
+func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int, batch []flow.Record) error) error {
 	sel := in.restrict(nil)
 	if qSelectionErr != nil {
 		return fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	}
+	if in.repo != "" {
+		bufs := make([][]flow.Record, workers)
+		_, err := in.scan(sel, need, workers, func(w int, m *query.BlockMatch) error {
+			bufs[w] = m.Records(bufs[w][:0])
+			return work(w, bufs[w])
+		})
+		return err
 	}
 	readers, done, err := in.chunks(workers)
 	if err != nil {
@@ -515,3 +532,127 @@ func (in *qQueryInput) chunks(n int) ([]qChunk, func(), error) {
 	}
 	return out, func() { f.Close() }, nil
 }
+
+// scan runs the store planner over -repo.
+func (in *qQueryInput) scan(p query.Pred, need store.ColumnMask, workers int, fn func(w int, m *query.BlockMatch) error) (query.ScanStats, error) {
+	repo, err := store.OpenRepo(in.repo)
+	if err != nil {
+		return query.ScanStats{}, err
+	}
+	return query.ScanStore(context.Background(), repo, store.Selection{}, p, need, workers, fn)
+}
+
+// repoSource returns the records of -repo that match p and the selection,
+// in file order, as a flow.Source.
+func (in *qQueryInput) repoSource(p query.Pred) (flow.Source, func(), error) {
+	p = in.restrict(p)
+	if qSelectionErr != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	}
+	if _, err := os.Stat(in.repo); err != nil {
+		return nil, nil, err
+	}
+	var scanErr error
+	seq := func(yield func([]flow.Record) bool) {
+		var buf []flow.Record
+		_, scanErr = in.scan(p, store.AllColumns, 1, func(_ int, m *query.BlockMatch) error {
+			buf = m.Records(buf[:0])
+			if !yield(buf) {
+				return errStopScan
+			}
+			return nil
+		})
+		if errors.Is(scanErr, errStopScan) {
+			scanErr = nil
+		}
+	}
+	next, stop := iter.Pull(seq)
+	return &qBlockSource{next: next, err: &scanErr}, stop, nil
+}
+
+var errStopScan = errors.New("scan stopped")
+
+// qBlockSource serves the batches of a pulled block sequence.
+type qBlockSource struct {
+	next func() ([]flow.Record, bool)
+	cur  []flow.Record
+	err  *error
+}
+
+func (s *qBlockSource) ReadBatch(dst []flow.Record) (int, error) {
+	for len(s.cur) == 0 {
+		b, ok := s.next()
+		if !ok {
+			if *s.err != nil {
+				return 0, *s.err
+			}
+			return 0, io.EOF
+		}
+		s.cur = b
+	}
+	n := copy(dst, s.cur)
+	s.cur = s.cur[n:]
+	return n, nil
+}
+
+// filterRepo is filter over -repo: counts come from the planner (often
+// from the indexes alone); records are written in file order.
+func filterRepo(in *qQueryInput, pred query.Pred, count bool, passFile, failFile string, stdout io.Writer) error {
+	sel := in.restrict(pred)
+	if qSelectionErr != nil {
+		return qUsageErr(qSelectionErr)
+	}
+	if count && failFile == "" {
+		var n atomic.Int64
+		if _, err := in.scan(sel, 0, 0, func(_ int, m *query.BlockMatch) error {
+			n.Add(int64(m.Count))
+			return nil
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, n.Load())
+		return nil
+	}
+	write := func(p query.Pred, name string) (int64, error) {
+		src, done, err := in.repoSource(p)
+		if err != nil {
+			return 0, err
+		}
+		defer done()
+		var sink flow.Sink = qDiscard{}
+		var out *qRecordOut
+		if name != "" {
+			if out, err = qOpenRecordOut(name, stdout); err != nil {
+				return 0, err
+			}
+			sink = out.sink()
+		}
+		n, err := flow.Copy(sink, src)
+		if err != nil {
+			return n, err
+		}
+		return n, out.close()
+	}
+	if failFile != "" {
+		if _, err := write(query.Not{P: pred}, failFile); err != nil {
+			return err
+		}
+	}
+	name := passFile
+	if count {
+		name = ""
+	}
+	n, err := write(pred, name)
+	if err != nil {
+		return err
+	}
+	if count {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}
+
+// qDiscard is a sink that drops records.
+type qDiscard struct{}
+
+func (qDiscard) WriteBatch([]flow.Record) error { return nil }

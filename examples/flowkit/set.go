@@ -82,7 +82,7 @@ func runSet(args []string, stdout, stderr io.Writer) error {
 			fields = []query.Field{f}
 		}
 		sets := []*query.IPSet{query.NewIPSet(), query.NewIPSet()}
-		err := in.each(len(sets), func(w int, b []flow.Record) error {
+		err := in.each(len(sets), query.ColumnsOf(fields...), func(w int, b []flow.Record) error {
 			for i := range b {
 				for _, f := range fields {
 					sets[w].AddAddr(f.Addr(&b[i]))

@@ -74,7 +74,8 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 			return nil, nil, qUsageErr(err)
 		}
 	}
-	err = in.each(workers, func(w int, b []flow.Record) error {
+	need := query.ColumnsOf(append(append(keys, distinct...), query.Start, query.End, query.Bytes, query.Packets)...)
+	err = in.each(workers, need, func(w int, b []flow.Record) error {
 		gs[w].AddBatch(b)
 		return nil
 	})
