@@ -157,7 +157,11 @@ func (s *fileSource) ReadPackets(dst []flow.Packet) (int, error) {
 		if s.ng != nil {
 			link = linkOf(ci.AncillaryData)
 		}
-		if s.dec.Decode(data, link, ci.Timestamp.UnixNano(), &dst[n]) {
+		var ts int64
+		if !ci.Timestamp.IsZero() { // pcapng simple packet blocks have no time
+			ts = ci.Timestamp.UnixNano()
+		}
+		if s.dec.Decode(data, link, ts, &dst[n]) {
 			n++
 		}
 	}
