@@ -158,7 +158,11 @@ func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 			return nil, errIndex
 		}
 	}
-	// validate shape: keys <= P, rows < rows, exception count matches
+	// validate shape: at most one entry per row, keys <= P, exception
+	// count matches (row numbers are checked where they are used)
+	if ix.bm.GetCardinality() > uint64(rows) {
+		return nil, errIndex
+	}
 	if ix.bm.GetCardinality() > 0 {
 		maxv := ix.bm.Maximum()
 		if maxv>>16 > uint32(p) {
