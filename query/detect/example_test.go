@@ -45,3 +45,26 @@ func ExampleAnalyzeStarts() {
 	// Output:
 	// 10m0s 1 1
 }
+
+// ExampleThreshold is a streaming pipeline rule: alert when one source
+// sends five SSH SYNs within a minute.
+func ExampleThreshold() {
+	rule := &detect.Threshold[flow.Addr]{
+		RuleName: "ssh-burst",
+		Match:    func(r *flow.Record) bool { return r.DstPort == 22 && r.Flags&flow.SYN != 0 },
+		Key:      func(r *flow.Record) flow.Addr { return r.Src },
+		Count:    5,
+		Window:   time.Minute,
+	}
+	e := detect.NewEngine(rule)
+	e.OnAlert = func(a detect.Alert) { fmt.Println(a.Kind, a.Key, a.Text) }
+	src := flow.AddrFrom4([4]byte{10, 9, 9, 9})
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	for i := int64(0); i < 8; i++ {
+		t := t0 + i*int64(5*time.Second)
+		e.Observe(&flow.Record{Src: src, DstPort: 22, Protocol: flow.ProtoTCP, Flags: flow.SYN, Start: t, End: t})
+	}
+	e.Flush()
+	// Output:
+	// ssh-burst 10.9.9.9 5 matching records within 20s
+}

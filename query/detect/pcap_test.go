@@ -64,9 +64,9 @@ func meterPcap(t *testing.T, path string, biflow bool) []flow.Record {
 	return sink.Recs
 }
 
-// TestRealCapturesScan meters every real capture and looks for scanners:
-// the SYN scan and the TCP scan captures must be flagged, and nothing in
-// the others.
+// TestRealCapturesScan meters every real capture (unidirectional and
+// biflow) and looks for scanners and beacons: the SYN scan and the TCP
+// scan captures must be flagged as scans, and nothing else anywhere.
 func TestRealCapturesScan(t *testing.T) {
 	dir := filepath.Join(sharedData(t), "pcap")
 	entries, err := os.ReadDir(dir)
@@ -81,14 +81,18 @@ func TestRealCapturesScan(t *testing.T) {
 		}
 		for _, biflow := range []bool{false, true} {
 			recs := meterPcap(t, filepath.Join(dir, name), biflow)
-			eng := detect.NewEngine(detect.NewScanDetector(detect.ScanConfig{}))
+			eng := detect.NewEngine(detect.NewScanDetector(detect.ScanConfig{}), detect.NewBeaconDetector(detect.BeaconConfig{}))
 			eng.FinalOnly = true
 			_ = eng.WriteBatch(recs)
 			eng.Flush()
 			var scanners []string
 			for _, a := range eng.Alerts {
+				t.Logf("%s (biflow %v, %d records): %s %s %s", name, biflow, len(recs), a.Kind, a.Key, a.Text)
+				if a.Kind != detect.KindScan {
+					t.Errorf("%s: unexpected %s alert %s", name, a.Kind, a.Key)
+					continue
+				}
 				scanners = append(scanners, a.Key)
-				t.Logf("%s (biflow %v, %d records): %s %s", name, biflow, len(recs), a.Key, a.Text)
 			}
 			if w, ok := want[name]; ok {
 				if !slices.Equal(scanners, []string{w}) {
