@@ -1,0 +1,141 @@
+package ipfix
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// lockedSink collects records from the collector's goroutines.
+type lockedSink struct {
+	mu   sync.Mutex
+	recs []flow.Record
+}
+
+func (s *lockedSink) WriteBatch(b []flow.Record) error {
+	s.mu.Lock()
+	s.recs = append(s.recs, b...)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *lockedSink) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.recs)
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestExporterToCollector sends records over UDP and TCP on loopback from
+// two exporters at once and checks that the collector gets them all,
+// unchanged.
+func TestExporterToCollector(t *testing.T) {
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			sink := &lockedSink{}
+			col := &Collector{Sink: sink}
+			var addr string
+			done := make(chan error, 1)
+			if network == "udp" {
+				pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr = pc.LocalAddr().String()
+				go func() { done <- col.ServeUDP(ctx, pc) }()
+			} else {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr = ln.Addr().String()
+				go func() { done <- col.ServeTCP(ctx, ln) }()
+			}
+			rng := rand.New(rand.NewPCG(9, 10))
+			var want []flow.Record
+			for i := 0; i < 2; i++ {
+				exp, err := Dial(ctx, network+"://"+addr, ExporterOptions{Domain: uint32(i)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for b := 0; b < 10; b++ {
+					batch := make([]flow.Record, 50)
+					for j := range batch {
+						batch[j] = randomRecord(rng, j%2 == 0, j%3 == 0, true)
+					}
+					want = append(want, batch...)
+					if err := exp.WriteBatch(batch); err != nil {
+						t.Fatal(err)
+					}
+					if network == "udp" {
+						time.Sleep(time.Millisecond) // loopback UDP buffers are finite
+					}
+				}
+				defer exp.Close()
+			}
+			waitFor(t, func() bool { return sink.len() == len(want) })
+			seen := map[flow.Record]int{}
+			for _, r := range want {
+				seen[r]++
+			}
+			sink.mu.Lock()
+			for _, r := range sink.recs {
+				seen[r]--
+			}
+			sink.mu.Unlock()
+			for r, n := range seen {
+				if n != 0 {
+					t.Fatalf("record %v count off by %d", r, n)
+				}
+			}
+			st := col.Stats()
+			if st.Exporters != 2 || st.SequenceGaps != 0 || st.Malformed != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCollectorMaxExporters: the third exporter is refused and counted.
+func TestCollectorMaxExporters(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &Collector{Sink: &lockedSink{}, MaxExporters: 2}
+	go col.ServeUDP(ctx, pc)
+	for i := 0; i < 3; i++ {
+		exp, err := Dial(ctx, "udp://"+pc.LocalAddr().String(), ExporterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp.WriteBatch([]flow.Record{{Packets: 1, Src: flow.AddrFromUint32(1), Dst: flow.AddrFromUint32(2)}})
+		defer exp.Close()
+	}
+	waitFor(t, func() bool { return col.Stats().ExportersRefused > 0 })
+	if st := col.Stats(); st.Exporters != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
