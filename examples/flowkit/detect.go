@@ -38,7 +38,7 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	minTargets := fs.Int("min-targets", 4, "least distinct targets of a reported scan")
 	minEvents := fs.Int("beacon-min-events", 10, "least connection starts of a reported beacon")
 	longDur := fs.Duration("long-duration", time.Hour, "a session at least this long is long-lived")
-	slowRate := fs.Float64("lowslow-rate", 32, "bytes per second (both directions) under which a session of 15 min or more is low-and-slow")
+	slowRate := fs.Float64("lowslow-rate", 32, "bytes per second (both directions) under which a session of 15 min or more, also under 4 packets a minute, is low-and-slow")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

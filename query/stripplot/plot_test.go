@@ -2,6 +2,8 @@ package stripplot
 
 import (
 	"bytes"
+	"encoding/xml"
+	"io"
 	"image/png"
 	"math/rand/v2"
 	"net/netip"
@@ -146,6 +148,29 @@ func TestPlotSVG(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("SVG lacks %q", want)
 		}
+	}
+	// Well-formed XML, even with a title that needs escaping.
+	p.Title = `a<b & "c"`
+	buf.Reset()
+	if err := p.WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(&buf)
+	texts := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "text" {
+			texts++
+		}
+	}
+	if texts < 5 {
+		t.Errorf("%d text elements", texts)
 	}
 	if n := strings.Count(s, "M"); n < 45 {
 		t.Errorf("only %d tick segments", n)
