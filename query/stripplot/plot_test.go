@@ -3,8 +3,8 @@ package stripplot
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
