@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/ipfix"
+)
+
+func init() {
+	register("collect", verb{
+		summary: "receive or read IPFIX / NetFlow v9 / v5 and print the flows as text",
+		example: "flowkit collect -listen udp://127.0.0.1:4739   |   flowkit collect -r export.pcap -o csv",
+		run:     runCollect,
+	})
+}
+
+// errStopCollect ends collection once -num records were printed.
+var errStopCollect = errors.New("enough records")
+
+// limitSink passes at most n records (n <= 0: all) to w.
+type limitSink struct {
+	w    flow.Sink
+	left int
+}
+
+func (s *limitSink) WriteBatch(b []flow.Record) error {
+	if s.left < 0 {
+		return s.w.WriteBatch(b)
+	}
+	if len(b) > s.left {
+		b = b[:s.left]
+	}
+	s.left -= len(b)
+	if err := s.w.WriteBatch(b); err != nil {
+		return err
+	}
+	if s.left == 0 {
+		return errStopCollect
+	}
+	return nil
+}
+
+func runCollect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("collect", stderr)
+	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port until interrupted")
+	file := fs.String("r", "", "read an IPFIX file (RFC 5655) or a pcap/pcapng capture of exports")
+	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
+	outFormat := fs.String("o", "text", "output format: text or csv")
+	limit := fs.Int("num", 0, "stop after this many flows (0: no limit)")
+	stats := fs.Bool("stats", false, "print decoder counters (templates, missing templates, sequence gaps...) to stderr at the end")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*listen == "") == (*file == "") {
+		return fmt.Errorf("%w: give exactly one of -listen and -r", errUsage)
+	}
+	fields := flowtext.DefaultFields
+	if strings.EqualFold(*fieldList, "all") {
+		fields = flowtext.AllFields
+	} else if *fieldList != "" {
+		var err error
+		if fields, err = flowtext.ParseFields(*fieldList); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	format, err := flowtext.ParseFormat(*outFormat)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	tw := flowtext.NewWriter(stdout, fields, format)
+	left := *limit
+	if left <= 0 {
+		left = -1
+	}
+	sink := &limitSink{w: tw, left: left}
+	var st ipfix.Stats
+	if *listen != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		col := &ipfix.Collector{Sink: sink}
+		err = col.ListenAndServe(ctx, *listen)
+		st = col.Stats().Stats
+	} else {
+		st, err = collectFile(*file, sink)
+	}
+	if errors.Is(err, errStopCollect) {
+		err = nil
+	}
+	if ferr := tw.Flush(); err == nil {
+		err = ferr
+	}
+	if *stats {
+		fmt.Fprintf(stderr, "messages %d records %d options-records %d templates %d missing-template %d malformed %d sequence-gaps %d lost-records %d lost-packets %d\n",
+			st.Messages, st.Records, st.OptionsRecords, st.Templates, st.MissingTemplate, st.Malformed, st.SequenceGaps, st.LostRecords, st.LostPackets)
+	}
+	return err
+}
+
+// collectFile reads an IPFIX file or a capture of exports, told apart by
+// their first bytes (IPFIX version 10, or a pcap/pcapng magic number).
+func collectFile(path string, sink flow.Sink) (ipfix.Stats, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ipfix.Stats{}, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return ipfix.Stats{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if magic[0] == 0 && magic[1] == 10 {
+		fr := ipfix.NewFileReader(br)
+		_, err := flow.Copy(sink, fr)
+		return fr.Decoder().Stats(), err
+	}
+	// A capture: one decoder per exporter (source address and port), as a
+	// live collector keeps them.
+	decs := map[string]*ipfix.Decoder{}
+	var rec flow.Record
+	var batch []flow.Record
+	emit := func(r *flow.Record) { batch = append(batch, *r) }
+	err = ipfix.ReadPcapDatagrams(br, func(dg *ipfix.Datagram) error {
+		key := dg.Src.String()
+		d := decs[key]
+		if d == nil {
+			d = ipfix.NewDecoder()
+			decs[key] = d
+		}
+		batch = batch[:0]
+		if derr := d.Decode(dg.Payload, &rec, emit); derr != nil && !errors.Is(derr, ipfix.ErrUnknownTemplate) {
+			fmt.Fprintf(os.Stderr, "flowkit collect: %s from %s: %v\n", dg.Time.UTC().Format("2006-01-02T15:04:05.000Z"), key, derr)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		return sink.WriteBatch(batch)
+	})
+	var st ipfix.Stats
+	for _, d := range decs {
+		s := d.Stats()
+		st.Messages += s.Messages
+		st.Records += s.Records
+		st.OptionsRecords += s.OptionsRecords
+		st.Templates += s.Templates
+		st.MissingTemplate += s.MissingTemplate
+		st.Malformed += s.Malformed
+		st.SequenceGaps += s.SequenceGaps
+		st.LostRecords += s.LostRecords
+		st.LostPackets += s.LostPackets
+	}
+	return st, err
+}
