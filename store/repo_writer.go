@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -238,7 +239,7 @@ func (w *Writer) partition(k partKey) (*partition, error) {
 				lru = p
 			}
 		}
-		if err := w.commit(lru, nil); err != nil {
+		if err := w.commit(lru); err != nil {
 			return nil, err
 		}
 	}
@@ -262,36 +263,62 @@ func (w *Writer) partition(k partKey) (*partition, error) {
 }
 
 // commit finishes a partition's file and makes it visible: footer, flush,
-// fsync, rename, and (unless dirs collects them) fsync of the directory.
-func (w *Writer) commit(p *partition, dirs map[string]bool) error {
-	delete(w.parts, p.key)
-	if w.last == p {
-		w.last = nil
-	}
-	w.buffered -= len(p.fw.buf)
-	err := p.fw.Close()
-	if err == nil {
-		err = p.bw.Flush()
-	}
-	if err == nil {
-		err = p.file.Sync()
-	}
-	if cerr := p.file.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(p.tmp, p.final)
-	}
-	if err != nil {
-		os.Remove(p.tmp)
-		w.err = fmt.Errorf("store: committing %s: %w", p.final, err)
-		return w.err
-	}
-	if dirs != nil {
-		dirs[p.dir] = true
-		return nil
+// fsync, rename, fsync of the directory.
+func (w *Writer) commit(p *partition) error {
+	if err := w.finish([]*partition{p}); err != nil {
+		return err
 	}
 	return syncDir(p.dir)
+}
+
+// finish writes the last block and footer of each partition, fsyncs the
+// files (in parallel, so the device overlaps them) and renames them to
+// their visible names. The caller fsyncs the directories.
+func (w *Writer) finish(ps []*partition) error {
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, p := range ps {
+		delete(w.parts, p.key)
+		if w.last == p {
+			w.last = nil
+		}
+		w.buffered -= len(p.fw.buf)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := p.fw.Close()
+			if err == nil {
+				err = p.bw.Flush()
+			}
+			if err == nil {
+				err = p.file.Sync()
+			}
+			if cerr := p.file.Close(); err == nil {
+				err = cerr
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	var first error
+	for i, p := range ps {
+		err := errs[i]
+		if err == nil && first == nil {
+			err = os.Rename(p.tmp, p.final)
+		}
+		if err != nil || first != nil {
+			os.Remove(p.tmp)
+			if first == nil {
+				first = fmt.Errorf("store: committing %s: %w", p.final, err)
+			}
+		}
+	}
+	if first != nil {
+		w.err = first
+	}
+	return first
 }
 
 func syncDir(dir string) error {
@@ -313,19 +340,30 @@ func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
+	ps := make([]*partition, 0, len(w.parts))
 	dirs := map[string]bool{}
 	for _, p := range w.parts {
-		if err := w.commit(p, dirs); err != nil {
-			return err
-		}
+		ps = append(ps, p)
+		dirs[p.dir] = true
 	}
+	if err := w.finish(ps); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			w.err = err
-			return err
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := syncDir(d); err != nil {
+				mu.Lock()
+				w.err = err
+				mu.Unlock()
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return w.err
 }
 
 // Close flushes and ends the writer; after an error it removes the
