@@ -16,6 +16,7 @@ type layout struct {
 	gap      int
 	axisY    int
 	title    string
+	tscale   int // the title's font scale: titleScale, or textScale for a long title
 	subtitle string
 	ticks    []axisTick
 	strips   []stripLayout
@@ -74,6 +75,10 @@ func (p *Plot) layout() *layout {
 	}
 	l.axisY = l.top + len(l.strips)*(l.stripH+l.gap)
 	l.h = l.axisY + 8 + lineH + pad
+	l.tscale = titleScale
+	if textWidth(l.title, titleScale)+2*pad > l.w {
+		l.tscale = textScale
+	}
 	if need := pad + textWidth(l.subtitle, textScale) + pad; need > l.w {
 		l.subtitle = fmt.Sprintf("%s - %s UTC", p.Start.UTC().Format("2006-01-02 15:04"), p.End.UTC().Format("2006-01-02 15:04"))
 	}

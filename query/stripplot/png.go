@@ -23,7 +23,7 @@ func (p *Plot) Image() *image.RGBA {
 	l := p.layout()
 	img := image.NewRGBA(image.Rect(0, 0, l.w, l.h))
 	fillRect(img, 0, 0, l.w, l.h, colBackground)
-	drawText(img, pad, pad, l.title, titleScale, colText)
+	drawText(img, pad, pad+(titleScale-l.tscale)*glyphH, l.title, l.tscale, colText)
 	drawText(img, pad, pad+glyphH*titleScale+pad, l.subtitle, textScale, colAxis)
 	for i, s := range l.strips {
 		bg := colStrip

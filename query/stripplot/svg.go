@@ -21,7 +21,7 @@ func (p *Plot) WriteSVG(w io.Writer) error {
 		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="%d" text-anchor="%s" fill="%s">%s</text>`+"\n",
 			x, y, size, anchor, hex(c), escape(s))
 	}
-	text(pad, pad+glyphH*titleScale, 7*titleScale+3, "start", colText, l.title)
+	text(pad, pad+glyphH*titleScale, 7*l.tscale+3, "start", colText, l.title)
 	text(pad, pad+glyphH*titleScale+pad+lineH, lineH, "start", colAxis, l.subtitle)
 	for i, s := range l.strips {
 		bg := colStrip
