@@ -151,6 +151,12 @@ func (s *Sorter) WriteBatch(batch []flow.Record) error {
 			continue
 		}
 		k := min(room, len(batch))
+		if s.buf == nil {
+			// The whole budget at once: growing step by step would leave
+			// several times its size in garbage behind. Pages never
+			// written are never touched.
+			s.buf = make([]flow.Record, 0, s.budget)
+		}
 		s.buf = append(s.buf, batch[:k]...)
 		batch = batch[k:]
 	}
@@ -199,7 +205,9 @@ func (s *Sorter) Output(dst flow.Sink) error {
 	}
 	// Each run, and the in-memory rest as the last, feeds the merge.
 	h := &mergeHeap{keys: s.keys, reverse: s.reverse}
-	per := max(s.budget/(len(s.runs)+1), 64)
+	// The read buffers of the runs share a quarter of the budget: the
+	// in-memory rest already holds up to all of it.
+	per := max(s.budget/4/(len(s.runs)+1), 64)
 	for i, f := range s.runs {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err

@@ -36,7 +36,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("filter", stderr)
 	in := qAddQueryInput(fs)
 	count := fs.Bool("count", false, "print only the number of matching flows")
-	passFile := fs.String("w", "-", "write matching flows here (text with a title line, all fields; - is stdout)")
+	passFile := fs.String("w", "-", "write matching flows here (text with a title line, all fields; - is stdout; a name ending in .fkb: a store file)")
 	failFile := fs.String("fail", "", "write the flows that do not match here")
 	pos, err := qParseInterleaved(fs, args)
 	if err != nil {
@@ -114,7 +114,7 @@ type qQueryInput struct {
 
 func qAddQueryInput(fs *flag.FlagSet) *qQueryInput {
 	in := &qQueryInput{stdin: os.Stdin}
-	fs.StringVar(&in.file, "r", "-", "read flows from this text or CSV file (- is stdin)")
+	fs.StringVar(&in.file, "r", "-", "read flows from this text or CSV file (- is stdin), or a store file (name ending in .fkb)")
 	fs.StringVar(&in.format, "format", "text", "input format: text (SiLK pipe columns) or csv")
 	fs.StringVar(&in.fields, "in-fields", "", "columns of a text input without a title line (default: the title line, else "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
 	fs.StringVar(&in.repo, "repo", "", "read flows from this repository instead of -r")
@@ -139,6 +139,13 @@ func (in *qQueryInput) open() (flow.Source, func(), error) {
 		if fields, err = flowtext.ParseFields(in.fields); err != nil {
 			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
+	}
+	if strings.HasSuffix(in.file, ".fkb") {
+		f, err := store.OpenFile(in.file)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f.NewReader(store.AllColumns), func() { f.Close() }, nil
 	}
 	var r io.Reader = in.stdin
 	done := func() {}
@@ -248,11 +255,15 @@ func qParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// qRecordOut writes records as text with a title line of every field, which
-// every query verb reads back losslessly.
+// qRecordOut writes records as text with a title line of every field,
+// which every query verb reads back losslessly, or, for a name ending in
+// .fkb, as a store file (binary, columnar, compressed).
 type qRecordOut struct {
-	w *flowtext.Writer
-	f *os.File
+	sinkTo flow.Sink
+	text   *flowtext.Writer
+	fkb    *store.FileWriter
+	bw     *bufio.Writer
+	f      *os.File
 }
 
 func qOpenRecordOut(name string, stdout io.Writer) (*qRecordOut, error) {
@@ -265,10 +276,17 @@ func qOpenRecordOut(name string, stdout io.Writer) (*qRecordOut, error) {
 		}
 		out.f, w = f, f
 	}
+	if strings.HasSuffix(name, ".fkb") {
+		out.bw = bufio.NewWriterSize(w, 1<<20)
+		out.fkb = store.NewFileWriter(out.bw, 0)
+		out.sinkTo = out.fkb
+		return out, nil
+	}
 	if _, err := io.WriteString(w, flowtext.FormatFields(flowtext.AllFields, "|")+"\n"); err != nil {
 		return nil, err
 	}
-	out.w = flowtext.NewWriter(w, flowtext.AllFields, flowtext.Text)
+	out.text = flowtext.NewWriter(w, flowtext.AllFields, flowtext.Text)
+	out.sinkTo = out.text
 	return out, nil
 }
 
@@ -276,14 +294,22 @@ func (o *qRecordOut) sink() flow.Sink {
 	if o == nil {
 		return nil
 	}
-	return o.w
+	return o.sinkTo
 }
 
 func (o *qRecordOut) close() error {
 	if o == nil {
 		return nil
 	}
-	err := o.w.Flush()
+	var err error
+	if o.text != nil {
+		err = o.text.Flush()
+	} else {
+		err = o.fkb.Close()
+		if ferr := o.bw.Flush(); err == nil {
+			err = ferr
+		}
+	}
 	if o.f != nil {
 		if cerr := o.f.Close(); err == nil {
 			err = cerr
@@ -462,7 +488,7 @@ type qChunk struct {
 // reader each; nil when the input cannot be cut (stdin, a repository, a
 // small file).
 func (in *qQueryInput) chunks(n int) ([]qChunk, func(), error) {
-	if in.repo != "" || in.file == "-" || n < 2 {
+	if in.repo != "" || in.file == "-" || n < 2 || strings.HasSuffix(in.file, ".fkb") {
 		return nil, nil, nil
 	}
 	format, err := flowtext.ParseFormat(in.format)

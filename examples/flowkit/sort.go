@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"runtime/debug"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/query"
@@ -22,7 +23,7 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 	reverse := fs.Bool("reverse", false, "sort in descending order")
 	budget := fs.Int64("buffer", 512<<20, "memory budget in bytes before sorted runs spill to disk")
 	tmp := fs.String("tmp", "", "directory for spilled runs (default: the system's)")
-	out := fs.String("w", "-", "write sorted flows here (text with a title line, all fields)")
+	out := fs.String("w", "-", "write sorted flows here (text with a title line, all fields; a name ending in .fkb: a store file)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -35,6 +36,9 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer done()
+	// Keep the garbage collector close to the budget: records are big
+	// and the default lets the heap grow to twice what is live.
+	debug.SetMemoryLimit(*budget*3/2 + 256<<20)
 	s := query.NewSorter(keys, *reverse, *budget, *tmp)
 	defer s.Close()
 	if _, err := flow.Copy(s, src); err != nil {
