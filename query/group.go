@@ -164,6 +164,43 @@ func (t *table[K]) key(id uint32, dst *[MaxKeyBytes]byte) {
 
 func (t *table[K]) len() int { return len(t.keys) }
 
+// denseTable serves keys of at most two bytes (a port, a protocol, a
+// sensor) from an array instead of a map.
+type denseTable struct {
+	ids  []int32 // by key value; -1 when absent
+	keys []uint16
+}
+
+func newDenseTable() *denseTable {
+	t := &denseTable{ids: make([]int32, 1<<16)}
+	for i := range t.ids {
+		t.ids[i] = -1
+	}
+	return t
+}
+
+func (t *denseTable) index(k *[MaxKeyBytes]byte) (uint32, bool) {
+	v := uint16(k[0])<<8 | uint16(k[1])
+	if id := t.ids[v]; id >= 0 {
+		return uint32(id), false
+	}
+	id := len(t.keys)
+	t.ids[v] = int32(id)
+	t.keys = append(t.keys, v)
+	return uint32(id), true
+}
+
+func (t *denseTable) find(k *[MaxKeyBytes]byte) (uint32, bool) {
+	id := t.ids[uint16(k[0])<<8|uint16(k[1])]
+	return uint32(id), id >= 0
+}
+
+func (t *denseTable) key(id uint32, dst *[MaxKeyBytes]byte) {
+	dst[0], dst[1] = byte(t.keys[id]>>8), byte(t.keys[id])
+}
+
+func (t *denseTable) len() int { return len(t.keys) }
+
 // distinctKey is one (group, column, value) seen, for distinct counts.
 type distinctKey struct {
 	group uint32
@@ -211,6 +248,8 @@ func NewGrouper(spec GroupSpec) (*Grouper, error) {
 		}
 	}
 	switch {
+	case g.size <= 2:
+		g.tab = newDenseTable()
 	case g.size <= 8:
 		g.tab = &table[[8]byte]{ids: map[[8]byte]uint32{}}
 	case g.size <= 16:

@@ -205,6 +205,7 @@ func TestGrouperAgainstReference(t *testing.T) {
 	specs := []GroupSpec{
 		{Keys: []Field{SrcAddr}, Distinct: []Field{DstAddr, DstPort}},
 		{Keys: []Field{DstPort}},
+		{Keys: []Field{Protocol}, Distinct: []Field{DstPort}},
 		{Keys: []Field{SrcAddr, DstAddr, SrcPort, DstPort, Protocol}},
 		{Keys: []Field{SrcLabel, Protocol, Flags}, Map: pm, Distinct: []Field{SrcAddr}},
 		{Keys: []Field{Start}, TimeBin: time.Hour},
