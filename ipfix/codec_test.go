@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 // randomRecord makes a record of the given shape; with ms true its times
 // are whole milliseconds (what the millisecond templates carry).
@@ -274,5 +278,64 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocs per run", allocs)
+	}
+}
+
+// TestZeroPaddingIsLinear: a data set of zeros with one non-zero byte at
+// the end, under a one-varlen-field template, decodes in linear time (a
+// naive padding check per record would take ~2e9 steps).
+func TestZeroPaddingIsLinear(t *testing.T) {
+	tmpl := set(2, cat(u16(256), u16(1), u16(96), u16(VarLen))...)
+	body := make([]byte, 65000)
+	body[len(body)-1] = 1
+	m := msg(0, tmpl)
+	m = append(m[:len(m):len(m)], set(256, body...)...)
+	binary.BigEndian.PutUint16(m[2:], uint16(len(m)))
+	d := NewDecoder()
+	var rec flow.Record
+	start := time.Now()
+	d.Decode(m, &rec, func(*flow.Record) {})
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
+	}
+	if d.Stats().OptionsRecords < 60000 {
+		t.Fatalf("stats %+v", d.Stats())
+	}
+}
+
+// TestGoldenMessage pins the encoder's bytes (templates and one record of
+// each shape); regenerate testdata/golden.ipfix with -update after a
+// deliberate format change.
+func TestGoldenMessage(t *testing.T) {
+	recs := interopRecords(4)
+	var buf bytes.Buffer
+	fw := NewFileWriter(&buf)
+	fw.Now = func() time.Time { return time.Unix(1700000000, 0) }
+	if err := fw.WriteBatch(recs); err != nil {
+		t.Fatal(err)
+	}
+	const path = "testdata/golden.ipfix"
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Fatalf("encoding changed: %d bytes, golden %d (run with -update if intended)", buf.Len(), len(want))
+	}
+	// And the golden file decodes to the records.
+	var sink flow.SliceSink
+	if _, err := flow.Copy(&sink, NewFileReader(bytes.NewReader(want))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if sink.Recs[i] != recs[i] {
+			t.Fatalf("record %d differs", i)
+		}
 	}
 }

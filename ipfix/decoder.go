@@ -43,20 +43,19 @@ func (l Limits) withDefaults() Limits {
 
 // Stats counts what a decoder has seen. All counters only grow.
 type Stats struct {
-	Messages          uint64 // messages decoded (IPFIX, v9 and v5)
-	Records           uint64 // flow records delivered
-	OptionsRecords    uint64 // options data records (and data records that are not flows)
-	Templates         uint64 // template records received (new or changed)
-	TemplatesRefused  uint64 // templates refused by Limits
-	Withdrawals       uint64 // template withdrawals
-	TemplatesExpired  uint64 // templates dropped because their lifetime passed
-	MissingTemplate   uint64 // data sets skipped for want of their template
-	Malformed         uint64 // messages with a malformed or truncated part
-	SequenceGaps      uint64 // messages whose sequence number was not the expected one
-	LostRecords       uint64 // IPFIX: data records the sequence numbers say were lost
-	LostPackets       uint64 // NetFlow v9/v5: export packets (v9) or flows (v5) lost
-	NoSystemInitTime  uint64 // sysUpTime-relative records decoded without systemInitTimeMilliseconds
-	UnsupportedFields uint64 // reserved for fields flowkit could not interpret (kept raw)
+	Messages         uint64 // messages decoded (IPFIX, v9 and v5)
+	Records          uint64 // flow records delivered
+	OptionsRecords   uint64 // options data records (and data records that are not flows)
+	Templates        uint64 // template records received (new or changed)
+	TemplatesRefused uint64 // templates refused by Limits
+	Withdrawals      uint64 // template withdrawals
+	TemplatesExpired uint64 // templates dropped because their lifetime passed
+	MissingTemplate  uint64 // data sets skipped for want of their template
+	Malformed        uint64 // messages with a malformed or truncated part
+	SequenceGaps     uint64 // messages whose sequence number was not the expected one
+	LostRecords      uint64 // IPFIX: data records the sequence numbers say were lost
+	LostPackets      uint64 // NetFlow v9/v5: export packets (v9) or flows (v5) lost
+	NoSystemInitTime uint64 // sysUpTime-relative records decoded without systemInitTimeMilliseconds
 }
 
 // FieldValue is one raw field of a data record, handed to Decoder.OnField.
@@ -295,8 +294,9 @@ func (d *Decoder) parseTemplates(ver uint16, dom *domain, setID uint16, body []b
 	be := binary.BigEndian
 	var soft error
 	p := 0
-	for p < len(body) {
-		if len(body)-p < 4 || allZero(body[p:]) {
+	end := contentEnd(body) // trailing zero bytes are padding
+	for p < end {
+		if len(body)-p < 4 {
 			break // padding
 		}
 		start := p
@@ -358,6 +358,15 @@ func (d *Decoder) parseTemplates(ver uint16, dom *domain, setID uint16, body []b
 		}
 	}
 	return soft
+}
+
+// contentEnd returns the length of b without its trailing zero bytes.
+func contentEnd(b []byte) int {
+	n := len(b)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	return n
 }
 
 func allZero(b []byte) bool {
@@ -457,7 +466,8 @@ func (d *Decoder) dataSet(ver uint16, dom *domain, setID uint16, body []byte, ba
 		return n, nil
 	}
 	p := 0
-	for len(body)-p >= c.recLen && !allZero(body[p:]) {
+	end := contentEnd(body) // trailing zero bytes are padding
+	for len(body)-p >= c.recLen && p < end {
 		used, err := d.varRecord(c, body[p:], target, dom)
 		if err != nil {
 			var e *Error

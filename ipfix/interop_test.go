@@ -5,14 +5,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"net"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -181,7 +181,6 @@ func TestTsharkDecodesOurExport(t *testing.T) {
 		})
 	}
 }
-
 
 // freePort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) int {
