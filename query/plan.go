@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"iter"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -169,6 +170,35 @@ type BlockMatch struct {
 	Rows  Bits           // selected rows of the block
 	Count int            // number of selected rows
 	Cols  *store.Columns // decoded columns (nil when none were asked for)
+}
+
+// Batches yields the matching rows as records in batches of up to
+// len(buf), filled into buf (so a whole block never has to sit in memory
+// as records).
+func (b *BlockMatch) Batches(buf []flow.Record) iter.Seq[[]flow.Record] {
+	return func(yield func([]flow.Record) bool) {
+		if b.Cols == nil || len(buf) == 0 {
+			return
+		}
+		n := 0
+		for wi, w := range b.Rows {
+			for w != 0 {
+				i := wi*64 + bits.TrailingZeros64(w)
+				w &= w - 1
+				b.Cols.Record(i, &buf[n])
+				n++
+				if n == len(buf) {
+					if !yield(buf) {
+						return
+					}
+					n = 0
+				}
+			}
+		}
+		if n > 0 {
+			yield(buf[:n])
+		}
+	}
 }
 
 // Records appends the matching rows as records to dst (the fields of the

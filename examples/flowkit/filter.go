@@ -319,43 +319,71 @@ func (o *qRecordOut) close() error {
 }
 
 // qTable prints result rows as aligned text columns (SiLK style), CSV or
-// JSON (an array of objects; numeric cells as numbers).
+// JSON (an array of objects; numeric cells as numbers). Rows come either
+// from add or, for large results, from n and cell, which formats cell (i, j)
+// on demand so that no row is kept as strings.
 type qTable struct {
 	header []string
-	rows   [][]string
 	right  []bool // right-align this column (numbers)
+	rows   [][]string
+	n      int
+	cell   func(i, j int, dst []byte) []byte
 }
 
 func (t *qTable) add(row ...string) { t.rows = append(t.rows, row) }
 
+func (t *qTable) size() int {
+	if t.cell != nil {
+		return t.n
+	}
+	return len(t.rows)
+}
+
+func (t *qTable) get(i, j int, dst []byte) []byte {
+	if t.cell != nil {
+		return t.cell(i, j, dst)
+	}
+	return append(dst, t.rows[i][j]...)
+}
+
 func (t *qTable) write(w io.Writer, format string) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
+	var c []byte
 	switch format {
 	case "csv":
 		cw := csv.NewWriter(bw)
 		cw.Write(t.header)
-		cw.WriteAll(t.rows)
+		row := make([]string, len(t.header))
+		for i := range t.size() {
+			for j := range row {
+				c = t.get(i, j, c[:0])
+				row[j] = string(c)
+			}
+			cw.Write(row)
+		}
+		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return err
 		}
 	case "json":
 		bw.WriteString("[")
-		for i, row := range t.rows {
+		for i := range t.size() {
 			if i > 0 {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n  {")
-			for j, cell := range row {
+			for j := range t.header {
 				if j > 0 {
 					bw.WriteString(", ")
 				}
 				k, _ := json.Marshal(t.header[j])
 				bw.Write(k)
 				bw.WriteString(": ")
-				if _, err := strconv.ParseFloat(cell, 64); err == nil && t.right[j] {
-					bw.WriteString(cell)
+				c = t.get(i, j, c[:0])
+				if _, err := strconv.ParseFloat(string(c), 64); err == nil && t.right[j] {
+					bw.Write(c)
 				} else {
-					v, _ := json.Marshal(cell)
+					v, _ := json.Marshal(string(c))
 					bw.Write(v)
 				}
 			}
@@ -367,26 +395,32 @@ func (t *qTable) write(w io.Writer, format string) error {
 		for j, h := range t.header {
 			width[j] = len(h)
 		}
-		for _, row := range t.rows {
-			for j, c := range row {
+		for i := range t.size() {
+			for j := range width {
+				c = t.get(i, j, c[:0])
 				width[j] = max(width[j], len(c))
 			}
 		}
-		line := func(cells []string) {
-			for j, c := range cells {
-				pad := strings.Repeat(" ", width[j]-len(c))
-				if t.right[j] {
-					bw.WriteString(pad + c)
-				} else {
-					bw.WriteString(c + pad)
+		line := func(cell func(j int) []byte) {
+			for j := range width {
+				v := cell(j)
+				pad := width[j] - len(v)
+				if !t.right[j] {
+					bw.Write(v)
 				}
-				bw.WriteString("|")
+				for range pad {
+					bw.WriteByte(' ')
+				}
+				if t.right[j] {
+					bw.Write(v)
+				}
+				bw.WriteByte('|')
 			}
-			bw.WriteString("\n")
+			bw.WriteByte('\n')
 		}
-		line(t.header)
-		for _, row := range t.rows {
-			line(row)
+		line(func(j int) []byte { return []byte(t.header[j]) })
+		for i := range t.size() {
+			line(func(j int) []byte { c = t.get(i, j, c[:0]); return c })
 		}
 	default:
 		return fmt.Errorf("%w: unknown output format %q: want text, csv or json", errUsage, format)
@@ -424,9 +458,16 @@ func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int,
 	}
 	if in.repo != "" {
 		bufs := make([][]flow.Record, workers)
+		for i := range bufs {
+			bufs[i] = make([]flow.Record, flow.DefaultBatchSize)
+		}
 		_, err := in.scan(sel, need, workers, func(w int, m *query.BlockMatch) error {
-			bufs[w] = m.Records(bufs[w][:0])
-			return work(w, bufs[w])
+			for b := range m.Batches(bufs[w]) {
+				if err := work(w, b); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		return err
 	}

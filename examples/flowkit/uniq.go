@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -24,6 +25,7 @@ type qGroupFlags struct {
 	fields, values, pmap string
 	timeBin              time.Duration
 	outFormat            string
+	memLimit             int64
 }
 
 func qAddGroupFlags(fs qFlagSet, defValues string) *qGroupFlags {
@@ -33,6 +35,7 @@ func qAddGroupFlags(fs qFlagSet, defValues string) *qGroupFlags {
 	fs.StringVar(&g.pmap, "pmap", "", "prefix map file (\"CIDR label\" lines) for slabel/dlabel keys")
 	fs.DurationVar(&g.timeBin, "bin-time", 0, "round stime/etime keys down to this bin")
 	fs.StringVar(&g.outFormat, "o", "text", "output format: text, csv or json")
+	fs.Int64Var(&g.memLimit, "mem-limit", 160<<20, "soft memory limit in bytes for the Go heap (0: none)")
 	return g
 }
 
@@ -40,6 +43,7 @@ func qAddGroupFlags(fs qFlagSet, defValues string) *qGroupFlags {
 type qFlagSet interface {
 	StringVar(p *string, name, value, usage string)
 	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+	Int64Var(p *int64, name string, value int64, usage string)
 }
 
 // group reads the input into a Grouper, two workers merged.
@@ -66,6 +70,11 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 		if err != nil {
 			return nil, nil, err
 		}
+	}
+	// Stay within the memory goal: collect sooner rather than let the
+	// heap grow to twice what is live.
+	if g.memLimit > 0 {
+		debug.SetMemoryLimit(g.memLimit)
 	}
 	const workers = 2
 	gs := make([]*query.Grouper, workers)
@@ -145,17 +154,13 @@ func runUniq(args []string, stdout, stderr io.Writer) error {
 		t.right = append(t.right, true)
 	}
 	groups := g.Groups()
-	var buf []byte
-	for i := range groups {
-		row := make([]string, 0, len(t.header))
-		for k := range g.Spec().Keys {
-			buf = g.AppendKey(buf[:0], &groups[i], k)
-			row = append(row, string(buf))
+	nk := len(g.Spec().Keys)
+	t.n = len(groups)
+	t.cell = func(i, j int, dst []byte) []byte {
+		if j < nk {
+			return g.AppendKey(dst, &groups[i], j)
 		}
-		for _, v := range vals {
-			row = append(row, qValueText(&groups[i].Aggregate, v))
-		}
-		t.add(row...)
+		return append(dst, qValueText(&groups[i].Aggregate, vals[j-nk])...)
 	}
 	if len(groups) == 0 && gf.outFormat == "text" {
 		fmt.Fprintln(stderr, "flowkit uniq: no flows")
