@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/ipfix"
+)
+
+func collectRecords() []flow.Record {
+	recs := make([]flow.Record, 100)
+	for i := range recs {
+		recs[i] = flow.Record{
+			Start: 1700000000_000_000_000 + int64(i)*1e9, End: 1700000000_000_000_000 + int64(i)*1e9 + 1500e6,
+			Src: flow.AddrFromUint32(0x0a000001 + uint32(i)), Dst: flow.AddrFromUint32(0xc0000207),
+			SrcPort: uint16(40000 + i), DstPort: 443, Protocol: 6, Packets: uint64(i + 1), Bytes: uint64(40 * (i + 1)),
+			Flags: flow.SYN | flow.ACK,
+		}
+	}
+	return recs
+}
+
+func textOf(t *testing.T, recs []flow.Record) string {
+	var b bytes.Buffer
+	w := flowtext.NewWriter(&b, nil, flowtext.Text)
+	w.WriteBatch(recs)
+	w.Flush()
+	return b.String()
+}
+
+func TestCollectIPFIXFile(t *testing.T) {
+	recs := collectRecords()
+	path := filepath.Join(t.TempDir(), "flows.ipfix")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw := ipfix.NewFileWriter(f)
+	if err := fw.WriteBatch(recs); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var out, errb bytes.Buffer
+	if code := run([]string{"collect", "-r", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if out.String() != textOf(t, recs) {
+		t.Fatalf("output differs:\n%s", out.String()[:200])
+	}
+}
+
+func TestCollectPcapOfExports(t *testing.T) {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		dir = filepath.Dir(dir)
+	}
+	path := filepath.Join(dir, "..", "shared", "data", "ipfix", "softflowd", "softflowd-ipfix.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("shared data missing")
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"collect", "-r", path, "-o", "csv", "-stats"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1+1572 || !strings.HasPrefix(lines[1], "10.0.1.50,198.51.100.50,500,500,17,76,4864,") {
+		t.Fatalf("%d lines, first %q", len(lines), lines[1])
+	}
+	if !strings.Contains(errb.String(), "records 1572") {
+		t.Fatalf("stats: %s", errb.String())
+	}
+}
+
+func TestCollectListenUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	recs := collectRecords()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"collect", "-listen", "udp://" + addr, "-num", fmt.Sprint(len(recs))}, &out, &errb) }()
+	exp, err := ipfix.Dial(context.Background(), "udp://"+addr, ipfix.ExporterOptions{TemplateInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Close()
+	// Resend until the collector has bound its socket and read them all.
+	for i := 0; ; i++ {
+		exp.WriteBatch(recs[:10])
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if n := strings.Count(out.String(), "\n"); n != len(recs) {
+				t.Fatalf("%d lines", n)
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		if i > 500 {
+			t.Fatal("collector never finished")
+		}
+	}
+}
