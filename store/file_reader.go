@@ -243,6 +243,7 @@ func (f *File) Size() int64 { return int64(f.r.Len()) }
 
 // blockDecoder holds scratch buffers for decoding one block.
 type blockDecoder struct {
+	ix     Index
 	stored []byte
 	raw    []byte
 	u      []uint64
@@ -395,8 +396,8 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		return nil
 	case ColSrc, ColDst, ColNextHop:
-		ix, err := parseIndex(raw, c, n)
-		if err != nil {
+		ix := &d.ix
+		if err := ix.parse(raw, c, n); err != nil {
 			return err
 		}
 		var col *[]flow.Addr
@@ -437,8 +438,8 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 	}
 	if c.Indexed() {
-		ix, err := parseIndex(raw, c, n)
-		if err != nil {
+		ix := &d.ix
+		if err := ix.parse(raw, c, n); err != nil {
 			return err
 		}
 		if err := ix.fillUints(u); err != nil {

@@ -36,9 +36,21 @@ var errIndex = errors.New("bad index chunk")
 // parseIndex reads an indexed chunk of a block with rows rows. The bitmap
 // refers to src, which must stay unchanged while the Index is used.
 func parseIndex(src []byte, col Column, rows int) (*Index, error) {
-	ix := &Index{col: col, rows: rows}
+	ix := &Index{}
+	if err := ix.parse(src, col, rows); err != nil {
+		return nil, err
+	}
+	ix.exceptionAddrs() // now, so that lookups never write to ix
+	return ix, nil
+}
+
+// parse reads an indexed chunk into ix, reusing its vectors.
+func (ix *Index) parse(src []byte, col Column, rows int) error {
+	ix.col, ix.rows = col, rows
+	ix.def, ix.defAddr = 0, flow.Addr{}
+	ix.vals, ix.addrs, ix.excVals, ix.excAddr = ix.vals[:0], ix.addrs[:0], ix.excVals[:0], ix.excAddr[:0]
 	if len(src) < 1 {
-		return nil, errIndex
+		return errIndex
 	}
 	ix.kind = src[0]
 	src = src[1:]
@@ -69,47 +81,47 @@ func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 	switch ix.kind {
 	case kindUint:
 		if ix.def, ok = readUv(); !ok {
-			return nil, errIndex
+			return errIndex
 		}
 	case kindAddr4, kindAddr6:
 		if ix.defAddr, ok = readAddr(); !ok {
-			return nil, errIndex
+			return errIndex
 		}
 	default:
-		return nil, errIndex
+		return errIndex
 	}
 	p, ok := readUv()
 	if !ok || p > uint64(rows) {
-		return nil, errIndex
+		return errIndex
 	}
 	switch ix.kind {
 	case kindUint:
-		ix.vals = make([]uint64, p)
+		ix.vals = grow(ix.vals, int(p))
 		prev := uint64(0)
 		for j := range ix.vals {
 			d, ok := readUv()
 			if !ok {
-				return nil, errIndex
+				return errIndex
 			}
 			prev += d
 			ix.vals[j] = prev
 		}
 	case kindAddr4:
-		ix.addrs = make([]flow.Addr, p)
+		ix.addrs = grow(ix.addrs, int(p))
 		prev := uint64(0)
 		for j := range ix.addrs {
 			d, ok := readUv()
 			if !ok || prev+d > 0xffffffff {
-				return nil, errIndex
+				return errIndex
 			}
 			prev += d
 			ix.addrs[j] = flow.AddrFromUint32(uint32(prev))
 		}
 	default:
 		if uint64(len(src)) < 16*p {
-			return nil, errIndex
+			return errIndex
 		}
-		ix.addrs = make([]flow.Addr, p)
+		ix.addrs = grow(ix.addrs, int(p))
 		for j := range ix.addrs {
 			ix.addrs[j] = flow.Addr(src[16*j:])
 		}
@@ -117,32 +129,32 @@ func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 	}
 	e, ok := readUv()
 	if !ok || e > uint64(rows) {
-		return nil, errIndex
+		return errIndex
 	}
 	if e > 0 {
 		switch ix.kind {
 		case kindUint, kindAddr4:
-			ix.excVals = make([]uint64, e)
+			ix.excVals = grow(ix.excVals, int(e))
 			rest, err := readUints(src, ix.excVals)
 			if err != nil {
-				return nil, errIndex
+				return errIndex
 			}
 			src = rest
 			if ix.kind == kindAddr4 {
-				ix.excAddr = make([]flow.Addr, e)
-				for j, v := range ix.excVals {
-					if v > 0xffffffff {
-						return nil, errIndex
-					}
-					ix.excAddr[j] = flow.AddrFromUint32(uint32(v))
+				// kept as numbers; excAddr is made only for lookups
+				var all uint64
+				for _, v := range ix.excVals {
+					all |= v
 				}
-				ix.excVals = nil
+				if all > 0xffffffff {
+					return errIndex
+				}
 			}
 		default:
 			if uint64(len(src)) < 16*e {
-				return nil, errIndex
+				return errIndex
 			}
-			ix.excAddr = make([]flow.Addr, e)
+			ix.excAddr = grow(ix.excAddr, int(e))
 			for j := range ix.excAddr {
 				ix.excAddr[j] = flow.Addr(src[16*j:])
 			}
@@ -151,22 +163,23 @@ func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 	}
 	l, ok := readUv()
 	if !ok || l != uint64(len(src)) {
-		return nil, errIndex
+		return errIndex
 	}
+	ix.bm = roaring.Bitmap{}
 	if l > 0 {
 		if _, err := ix.bm.FromUnsafeBytes(src); err != nil {
-			return nil, errIndex
+			return errIndex
 		}
 	}
 	// validate shape: at most one entry per row, keys <= P, exception
 	// count matches (row numbers are checked where they are used)
 	if ix.bm.GetCardinality() > uint64(rows) {
-		return nil, errIndex
+		return errIndex
 	}
 	if ix.bm.GetCardinality() > 0 {
 		maxv := ix.bm.Maximum()
 		if maxv>>16 > uint32(p) {
-			return nil, errIndex
+			return errIndex
 		}
 	}
 	hiP := uint64(p) << 16
@@ -175,9 +188,9 @@ func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 		nexc = ix.bm.GetCardinality()
 	}
 	if nexc != e {
-		return nil, errIndex
+		return errIndex
 	}
-	return ix, nil
+	return nil
 }
 
 // Column returns the column the index belongs to.
@@ -243,6 +256,12 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 			}
 			if k < p {
 				dst[row] = ix.addrs[k]
+			} else if ix.kind == kindAddr4 {
+				if e >= len(ix.excVals) {
+					return errIndex
+				}
+				dst[row] = flow.AddrFromUint32(uint32(ix.excVals[e]))
+				e++
 			} else {
 				if e >= len(ix.excAddr) {
 					return errIndex
@@ -325,7 +344,8 @@ func (ix *Index) LookupRange(lo, hi uint64) *roaring.Bitmap {
 		out.Or(ix.keyRows(uint32(i)))
 	}
 	if len(ix.excVals) > 0 {
-		out.Or(ix.exceptionRows(func(e int) bool { v := ix.excVals[e]; return v >= lo && v <= hi }))
+		exc := ix.excVals
+		out.Or(ix.exceptionRows(func(e int) bool { v := exc[e]; return v >= lo && v <= hi }))
 	}
 	return out
 }
@@ -358,11 +378,24 @@ func addrIn(a, lo, hi *flow.Addr) bool {
 	return bytes.Compare(a[:], lo[:]) >= 0 && bytes.Compare(a[:], hi[:]) <= 0
 }
 
+// exceptionAddrs returns the exception addresses, converting IPv4 ones
+// from their numbers.
+func (ix *Index) exceptionAddrs() []flow.Addr {
+	if ix.kind == kindAddr4 && len(ix.excAddr) != len(ix.excVals) {
+		ix.excAddr = make([]flow.Addr, len(ix.excVals))
+		for j, v := range ix.excVals {
+			ix.excAddr[j] = flow.AddrFromUint32(uint32(v))
+		}
+	}
+	return ix.excAddr
+}
+
 func (ix *Index) lookupAddrRange(lo, hi flow.Addr) *roaring.Bitmap {
 	out := roaring.New()
 	if ix.kind == kindUint {
 		return out
 	}
+	exc := ix.exceptionAddrs()
 	if addrIn(&ix.defAddr, &lo, &hi) {
 		out.Or(ix.defaultRows())
 	}
@@ -370,8 +403,8 @@ func (ix *Index) lookupAddrRange(lo, hi flow.Addr) *roaring.Bitmap {
 	for ; i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0; i++ {
 		out.Or(ix.keyRows(uint32(i)))
 	}
-	if len(ix.excAddr) > 0 {
-		out.Or(ix.exceptionRows(func(e int) bool { return addrIn(&ix.excAddr[e], &lo, &hi) }))
+	if len(exc) > 0 {
+		out.Or(ix.exceptionRows(func(e int) bool { return addrIn(&exc[e], &lo, &hi) }))
 	}
 	return out
 }
@@ -410,8 +443,9 @@ func (ix *Index) ContainsPrefix(p netip.Prefix) bool {
 	if i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0 {
 		return true
 	}
-	for e := range ix.excAddr {
-		if addrIn(&ix.excAddr[e], &lo, &hi) {
+	exc := ix.exceptionAddrs()
+	for e := range exc {
+		if addrIn(&exc[e], &lo, &hi) {
 			return true
 		}
 	}

@@ -230,43 +230,58 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 		}
 		return rest, nil
 	}
-	// a tier table indexed by the low 3 bits of the next bits
-	var tierOf [8]uint8
+	// one table lookup on the low 3 bits of the next bits gives the
+	// shift past the selector, the mask of the code and the bits consumed
+	type entry struct {
+		shift, used uint8
+		mask        uint64
+	}
+	var tab [8]entry
+	wide := false
 	for x := 0; x < 8; x++ {
 		t := bits.TrailingZeros8(^uint8(x))
 		if t > tc.n-1 {
 			t = tc.n - 1
 		}
-		tierOf[x] = uint8(t)
-	}
-	var sb, wd [maxTiers]uint
-	var mask [maxTiers]uint64
-	for t := 0; t < tc.n; t++ {
-		sb[t] = tc.selBits(t)
-		wd[t] = tc.w[t]
-		if wd[t] < 64 {
-			mask[t] = 1<<wd[t] - 1
-		} else {
-			mask[t] = ^uint64(0)
+		sb, w := tc.selBits(t), tc.w[t]
+		m := ^uint64(0)
+		if w < 64 {
+			m = 1<<w - 1
+		}
+		tab[x] = entry{uint8(sb), uint8(sb + w), m}
+		if sb+w > 57 {
+			wide = true
 		}
 	}
 	r := bitReader{data: body}
-	if tc.n == 1 {
-		w := wd[0]
+	switch {
+	case tc.n == 1 && tc.w[0] <= 56:
+		w, m := tc.w[0], uint64(1)<<tc.w[0]-1
 		for i := range dst {
-			dst[i] = r.read(w)
+			dst[i] = r.peek() & m
+			r.pos += w
 		}
-	} else {
+	case tc.n == 1:
+		for i := range dst {
+			dst[i] = r.read(tc.w[0])
+		}
+	case !wide:
 		for i := range dst {
 			x := r.peek()
-			t := tierOf[x&7]
-			s, w := sb[t], wd[t]
-			if s+w <= 57 {
-				dst[i] = (x >> s) & mask[t]
-				r.pos += s + w
+			e := tab[x&7]
+			dst[i] = (x >> e.shift) & e.mask
+			r.pos += uint(e.used)
+		}
+	default:
+		for i := range dst {
+			x := r.peek()
+			e := tab[x&7]
+			if e.used <= 57 {
+				dst[i] = (x >> e.shift) & e.mask
+				r.pos += uint(e.used)
 			} else {
-				r.pos += s
-				dst[i] = r.read(w)
+				r.pos += uint(e.shift)
+				dst[i] = r.read(uint(e.used - e.shift))
 			}
 		}
 	}
