@@ -19,7 +19,12 @@ func TestLiveFilterExpression(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	go inNS(t, ns, fmt.Sprintf("echo -n a > /dev/udp/%s/5556; echo -n b > /dev/udp/%s/5555; echo -n c > /dev/udp/%s/5555", hostIP, hostIP, hostIP))
+	sent := make(chan struct{})
+	defer func() { <-sent }()
+	go func() {
+		defer close(sent)
+		inNS(t, ns, fmt.Sprintf("echo -n a > /dev/udp/%s/5556; echo -n b > /dev/udp/%s/5555; echo -n c > /dev/udp/%s/5555", hostIP, hostIP, hostIP))
+	}()
 	got := collect(t, src, func(ps []flow.Packet) bool { return len(ps) >= 2 })
 	time.Sleep(200 * time.Millisecond)
 	rest := make([]flow.Packet, 16)

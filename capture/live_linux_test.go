@@ -111,7 +111,10 @@ func TestLiveVeth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("quiet read: %d, %v", n, err)
 	}
+	sent := make(chan struct{})
+	defer func() { <-sent }() // no t.Errorf from the sender after the test ends
 	go func() {
+		defer close(sent)
 		inNS(t, ns, fmt.Sprintf("for i in 1 2 3; do echo -n hello-$i > /dev/udp/%s/5555; done", hostIP))
 		inNS(t, ns, fmt.Sprintf("exec 3<>/dev/tcp/%s/5556; echo -n ping >&3; cat <&3; exec 3>&-", hostIP))
 	}()
@@ -139,11 +142,13 @@ func TestLiveVeth(t *testing.T) {
 	}
 	got := collect(t, src, func(ps []flow.Packet) bool {
 		count(ps)
-		return udp == 3 && syn == 1 && synack == 1 && fin >= 2 && unreach == 3
+		return udp == 3 && syn == 1 && synack == 1 && fin >= 2 && unreach >= 1
 	})
 	count(got)
-	if udp != 3 || syn != 1 || synack != 1 || fin < 2 || unreach != 3 {
-		t.Errorf("udp=%d syn=%d synack=%d fin=%d port-unreachable=%d; want 3 1 1 >=2 3\n%v", udp, syn, synack, fin, unreach, got)
+	// The kernel rate-limits ICMP errors per destination, so at least one
+	// port-unreachable is demanded, not three.
+	if udp != 3 || syn != 1 || synack != 1 || fin < 2 || unreach < 1 || unreach > 3 {
+		t.Errorf("udp=%d syn=%d synack=%d fin=%d port-unreachable=%d; want 3 1 1 >=2 1..3\n%v", udp, syn, synack, fin, unreach, got)
 	}
 	for _, p := range got {
 		if p.Time == 0 || time.Since(time.Unix(0, p.Time)) > time.Minute {
@@ -176,7 +181,10 @@ func TestLiveBPFAndSnapLen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
+	sent := make(chan struct{})
+	defer func() { <-sent }()
 	go func() {
+		defer close(sent)
 		inNS(t, ns, fmt.Sprintf("head -c 1000 /dev/zero | tr '\\0' x > /dev/udp/%s/5557", hostIP))
 	}()
 	peer := flow.AddrFrom(mustAddr(peerIP))
