@@ -93,7 +93,9 @@ func TestCollectListenUDP(t *testing.T) {
 	recs := collectRecords()
 	var out, errb bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"collect", "-listen", "udp://" + addr, "-num", fmt.Sprint(len(recs))}, &out, &errb) }()
+	go func() {
+		done <- run([]string{"collect", "-listen", "udp://" + addr, "-num", fmt.Sprint(len(recs))}, &out, &errb)
+	}()
 	exp, err := ipfix.Dial(context.Background(), "udp://"+addr, ipfix.ExporterOptions{TemplateInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
