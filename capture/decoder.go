@@ -236,8 +236,8 @@ func (d *Decoder) Decode(frame []byte, link layers.LinkType, ts int64, p *flow.P
 	}
 	if later {
 		d.stats.Fragments++
-		if sp, dp, ok := d.frags.get(key, ts); ok {
-			p.SrcPort, p.DstPort = sp, dp
+		if sp, dp, proto, ok := d.frags.get(key, ts); ok {
+			p.SrcPort, p.DstPort, p.Protocol = sp, dp, proto
 			d.stats.FragmentsMatched++
 		} else {
 			d.stats.FragmentsUnmatched++
@@ -247,7 +247,7 @@ func (d *Decoder) Decode(frame []byte, link layers.LinkType, ts int64, p *flow.P
 	d.transport(proto, payload, p)
 	if fragmented {
 		d.stats.Fragments++
-		d.frags.put(key, p.SrcPort, p.DstPort, ts)
+		d.frags.put(key, p.SrcPort, p.DstPort, p.Protocol, ts)
 	}
 	return true
 }
@@ -301,6 +301,16 @@ func (d *Decoder) lastNextHeader() layers.IPProtocol {
 // its first 2 bytes.
 func (d *Decoder) transport(proto layers.IPProtocol, b []byte, p *flow.Packet) {
 	nf := gopacket.NilDecodeFeedback
+	// Extension headers behind an IPv6 fragment header (in the first
+	// fragment) come before the transport header.
+	for i := 0; i < 8 && (proto == layers.IPProtocolIPv6HopByHop || proto == layers.IPProtocolIPv6Destination ||
+		proto == layers.IPProtocolIPv6Routing); i++ {
+		if d.ext.IPv6ExtensionSkipper.DecodeFromBytes(b, nf) != nil {
+			return
+		}
+		proto, b = d.ext.NextHeader, d.ext.Payload
+		p.Protocol = uint8(proto)
+	}
 	switch proto {
 	case layers.IPProtocolTCP:
 		if len(b) >= 20 {

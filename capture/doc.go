@@ -32,8 +32,9 @@
 // (fixed capacity, entries expire 30 s of packet time after the first
 // fragment, no allocation per packet) keyed by (source, destination,
 // protocol, identification) — for IPv6 the identification of the fragment
-// header. Later fragments get the ports of their first fragment and are
-// counted in [Stats.FragmentsMatched]. A later fragment whose first fragment
+// header. Later fragments get the ports (and, for IPv6, the transport
+// protocol found behind any extension headers) of their first fragment and
+// are counted in [Stats.FragmentsMatched]. A later fragment whose first fragment
 // was not seen (lost, expired, evicted, or arriving later out of order) is
 // still delivered, with ports 0, and counted in [Stats.FragmentsUnmatched].
 // Every fragment counts its own IP length, so byte totals stay exact.

@@ -29,6 +29,7 @@ type fragEntry struct {
 	key              fragKey
 	expires          int64 // ns; 0 = free
 	srcPort, dstPort uint16
+	proto            uint8 // transport protocol, behind any IPv6 extension headers
 }
 
 // fragTable remembers the ports of first fragments so that later fragments
@@ -54,8 +55,8 @@ func (t *fragTable) slot(k *fragKey) uint64 {
 	return fk.Hash()
 }
 
-// put records the ports of a first fragment seen at time now.
-func (t *fragTable) put(k fragKey, srcPort, dstPort uint16, now int64) {
+// put records the ports and protocol of a first fragment seen at time now.
+func (t *fragTable) put(k fragKey, srcPort, dstPort uint16, proto uint8, now int64) {
 	if t.entries == nil {
 		t.entries = make([]fragEntry, t.mask+1)
 	}
@@ -76,24 +77,24 @@ func (t *fragTable) put(k fragKey, srcPort, dstPort uint16, now int64) {
 	if expires == 0 {
 		expires = 1
 	}
-	t.entries[victim] = fragEntry{key: k, expires: expires, srcPort: srcPort, dstPort: dstPort}
+	t.entries[victim] = fragEntry{key: k, expires: expires, srcPort: srcPort, dstPort: dstPort, proto: proto}
 }
 
-// get returns the ports of the first fragment of k if it was seen and has
-// not expired at time now.
-func (t *fragTable) get(k fragKey, now int64) (srcPort, dstPort uint16, ok bool) {
+// get returns the ports and protocol of the first fragment of k if it was
+// seen and has not expired at time now.
+func (t *fragTable) get(k fragKey, now int64) (srcPort, dstPort uint16, proto uint8, ok bool) {
 	if t.entries == nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	h := t.slot(&k)
 	for i := uint64(0); i < fragmentProbe; i++ {
 		e := &t.entries[(h+i)&t.mask]
 		if e.expires != 0 && e.key == k {
 			if now > e.expires {
-				return 0, 0, false
+				return 0, 0, 0, false
 			}
-			return e.srcPort, e.dstPort, true
+			return e.srcPort, e.dstPort, e.proto, true
 		}
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
