@@ -9,10 +9,10 @@ import (
 	"github.com/gopacket/gopacket/pcap"
 )
 
-// compileFilter compiles a tcpdump expression for Ethernet frames with
-// libpcap (cgo).
-func compileFilter(expr string, snapLen int) ([]BPFInstruction, error) {
-	insns, err := pcap.CompileBPFFilter(layers.LinkTypeEthernet, snapLen, expr)
+// compileFilter compiles a tcpdump expression for frames of the given link
+// type with libpcap (cgo).
+func compileFilter(expr string, link layers.LinkType, snapLen int) ([]BPFInstruction, error) {
+	insns, err := pcap.CompileBPFFilter(link, snapLen, expr)
 	if err != nil {
 		return nil, fmt.Errorf("capture: filter %q: %w", expr, err)
 	}

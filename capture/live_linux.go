@@ -26,21 +26,14 @@ type liveSource struct {
 // TPACKET_V3 memory-mapped ring (gopacket's afpacket) and zero-copy reads.
 // It needs CAP_NET_RAW. ReadPackets returns (0, nil) after cfg.PollTimeout
 // without packets. Packets that arrive between binding the socket and
-// attaching the filter may pass unfiltered.
+// attaching the filter may pass unfiltered. The kernel strips the outer
+// 802.1Q tag into the ring header; the packet's VLAN comes from there
+// (gopacket hands it over in a value allocated per tagged packet).
 func OpenLive(iface string, cfg LiveConfig) (Source, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Filter != "" && len(cfg.BPF) > 0 {
 		return nil, errors.New("capture: LiveConfig.Filter and LiveConfig.BPF are exclusive")
 	}
-	prog := cfg.BPF
-	if cfg.Filter != "" {
-		var err error
-		if prog, err = compileFilter(cfg.Filter, cfg.SnapLen); err != nil {
-			return nil, err
-		}
-	}
-	prog = clampSnap(prog, cfg.SnapLen)
-
 	ifc, err := net.InterfaceByName(iface)
 	if err != nil {
 		return nil, fmt.Errorf("capture: interface %q: %w", iface, err)
@@ -51,6 +44,14 @@ func OpenLive(iface string, cfg LiveConfig) (Source, error) {
 	if ifc.Flags&net.FlagLoopback == 0 && len(ifc.HardwareAddr) != 6 {
 		link = layers.LinkTypeRaw
 	}
+
+	prog := cfg.BPF
+	if cfg.Filter != "" {
+		if prog, err = compileFilter(cfg.Filter, link, cfg.SnapLen); err != nil {
+			return nil, err
+		}
+	}
+	prog = clampSnap(prog, cfg.SnapLen)
 
 	tp, err := afpacket.NewTPacket(
 		afpacket.OptInterface(iface),

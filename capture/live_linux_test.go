@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // vethPair creates a network namespace with one end of a veth pair inside
@@ -224,7 +225,7 @@ func TestLiveBPFAndSnapLen(t *testing.T) {
 }
 
 func TestLiveFilterExpressionNeedsLibpcap(t *testing.T) {
-	if _, err := compileFilter("udp", 128); err == nil {
+	if _, err := compileFilter("udp", layers.LinkTypeEthernet, 128); err == nil {
 		t.Skip("built with -tags libpcap")
 	} else if !errors.Is(err, ErrNoLibpcap) {
 		t.Fatalf("err = %v, want ErrNoLibpcap", err)
