@@ -1,10 +1,14 @@
 package query
 
 import (
+	"context"
 	"math/rand/v2"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/store"
 )
 
 // benchRecords makes records shaped like the benchmark corpus: IPv4,
@@ -169,4 +173,53 @@ func BenchmarkIPSetContains(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*float64(len(recs))/b.Elapsed().Seconds()/1e6, "Mrec/s")
+}
+
+// benchRepo is a 1M-record repository of benchRecords, built once.
+var benchRepo struct {
+	once sync.Once
+	repo *store.Repo
+	dir  string
+}
+
+func scanBench(b *testing.B, expr string, need store.ColumnMask) {
+	benchRepo.once.Do(func() {
+		dir, err := os.MkdirTemp("", "flowkit-query-bench-*")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchRepo.dir = dir
+		benchRepo.repo, _ = store.OpenRepo(dir)
+		w := benchRepo.repo.NewWriter(store.WriterOptions{})
+		w.WriteBatch(benchRecords(1 << 20))
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	p := MustParse(expr)
+	var st ScanStats
+	for b.Loop() {
+		var err error
+		st, err = ScanStore(context.Background(), benchRepo.repo, store.Selection{}, p, need, 2, func(int, *BlockMatch) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)*float64(1<<20)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+	b.ReportMetric(float64(st.RowsMatched), "matched")
+}
+
+func BenchmarkScanStoreCountTCP22(b *testing.B) { scanBench(b, "proto tcp and dst port 22", 0) }
+func BenchmarkScanStoreCountHost(b *testing.B)  { scanBench(b, "host 10.0.5.7", 0) }
+func BenchmarkScanStoreCountBytes(b *testing.B) { scanBench(b, "bytes > 999999", 0) }
+func BenchmarkScanStoreRecordsNetPort(b *testing.B) {
+	scanBench(b, "net 10.0.0.0/24 and dst port 443", store.AllColumns)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchRepo.dir != "" {
+		os.RemoveAll(benchRepo.dir)
+	}
+	os.Exit(code)
 }
