@@ -103,3 +103,42 @@ func BenchmarkEncode(b *testing.B) {
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds()/1e6, "Mrec/s")
 	b.ReportMetric(float64(total)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 }
+
+// BenchmarkDecodeSoftflowdCapture decodes the real softflowd exports
+// (IPFIX with reduced-size counters, NetFlow v9), templates included.
+func BenchmarkDecodeSoftflowdCapture(b *testing.B) {
+	for _, name := range []string{"softflowd-ipfix.pcap", "softflowd-nfv9.pcap"} {
+		b.Run(name, func(b *testing.B) {
+			payloads := pcapPayloads(b, dataDir(b)+"/softflowd/"+name)
+			var rec flow.Record
+			n := 0
+			emit := func(*flow.Record) { n++ }
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				d := NewDecoder()
+				for _, p := range payloads {
+					d.Decode(p, &rec, emit)
+				}
+			}
+			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+		})
+	}
+}
+
+// BenchmarkDecodeNetFlowV5 decodes akvorado's 29-record v5 packet.
+func BenchmarkDecodeNetFlowV5(b *testing.B) {
+	p := pcapPayloads(b, dataDir(b)+"/akvorado/nfv5.pcap")[0]
+	d := NewDecoder()
+	var rec flow.Record
+	n := 0
+	emit := func(*flow.Record) { n++ }
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		d.Decode(p, &rec, emit)
+	}
+	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+}
