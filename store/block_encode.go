@@ -1,10 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"encoding/binary"
 	"hash/crc32"
-	"slices"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -74,16 +72,18 @@ func (b *BlockInfo) ColumnSize(c Column) (stored, raw, bitmap int) {
 // blockEncoder turns up to MaxBlockRows records into a block's chunks. It
 // keeps all its buffers between blocks.
 type blockEncoder struct {
-	keys  []sortKey
-	u     []uint64
-	u2    []uint64
-	addrs []flow.Addr
-	raw   []byte
-	comp  []byte
-	out   []byte
-	pe    postingEncoder
-	bw    bitWriter
-	lz    lz4.Compressor
+	keys    []sortKey
+	tmpKeys []sortKey
+	sorted  []flow.Record
+	u       []uint64
+	u2      []uint64
+	addrs   []flow.Addr
+	raw     []byte
+	comp    []byte
+	out     []byte
+	pe      postingEncoder
+	bw      bitWriter
+	lz      lz4.Compressor
 	// NoCompress disables lz4 (for tests and measurements).
 	noCompress bool
 }
@@ -91,6 +91,39 @@ type blockEncoder struct {
 type sortKey struct {
 	start int64
 	idx   int32
+}
+
+// radixSort sorts keys by start, stably (so equal starts keep their input
+// order), with LSD radix passes of 11 bits over start minus the minimum;
+// tmp is scratch of the same length.
+func radixSort(keys, tmp []sortKey) {
+	mn, mx := keys[0].start, keys[0].start
+	for _, k := range keys {
+		mn = min(mn, k.start)
+		mx = max(mx, k.start)
+	}
+	span := uint64(mx - mn)
+	src, dst := keys, tmp
+	for shift := uint(0); shift < 64 && span>>shift != 0; shift += 11 {
+		var count [2048]int
+		for _, k := range src {
+			count[(uint64(k.start-mn)>>shift)&2047]++
+		}
+		pos := 0
+		for i, c := range count {
+			count[i] = pos
+			pos += c
+		}
+		for _, k := range src {
+			d := (uint64(k.start-mn) >> shift) & 2047
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
 }
 
 // encode appends the chunks of a block holding recs (1..MaxBlockRows
@@ -107,12 +140,18 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 		}
 	}
 	if !sorted {
-		slices.SortFunc(keys, func(a, b sortKey) int {
-			if c := cmp.Compare(a.start, b.start); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.idx, b.idx)
-		})
+		e.tmpKeys = grow(e.tmpKeys, n)
+		radixSort(keys, e.tmpKeys)
+	}
+	// one pass of random reads puts the rows in order; every column
+	// below then reads the records sequentially
+	rs := recs
+	if !sorted {
+		rs = grow(e.sorted, n)
+		e.sorted = rs
+		for i, k := range keys {
+			rs[i] = recs[k.idx]
+		}
 	}
 	info := BlockInfo{Rows: n}
 	e.out = e.out[:0]
@@ -123,11 +162,11 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 	addrs := grow(e.addrs, n)
 	e.addrs = addrs
 
-	info.MinStart = recs[keys[0].idx].Start
-	info.MaxStart = recs[keys[n-1].idx].Start
-	info.MinEnd, info.MaxEnd = recs[keys[0].idx].End, recs[keys[0].idx].End
-	for _, k := range keys {
-		end := recs[k.idx].End
+	info.MinStart = rs[0].Start
+	info.MaxStart = rs[n-1].Start
+	info.MinEnd, info.MaxEnd = rs[0].End, rs[0].End
+	for i := range rs {
+		end := rs[i].End
 		info.MinEnd = min(info.MinEnd, end)
 		info.MaxEnd = max(info.MaxEnd, end)
 	}
@@ -140,26 +179,26 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 			base := info.MinStart
 			raw = binary.AppendUvarint(raw, zigzag(base))
 			prev := base
-			for i, k := range keys {
-				s := recs[k.idx].Start
+			for i := range rs {
+				s := rs[i].Start
 				u[i] = uint64(s - prev)
 				prev = s
 			}
 			raw = appendUints(raw, u, &e.bw)
 		case ColEnd:
-			for i, k := range keys {
-				r := &recs[k.idx]
+			for i := range rs {
+				r := &rs[i]
 				u[i] = zigzag(r.End - r.Start)
 			}
 			raw = appendUints(raw, u, &e.bw)
 		case ColRevStartOffset:
-			for i, k := range keys {
-				u[i] = zigzag(int64(recs[k.idx].RevStartOffset))
+			for i := range rs {
+				u[i] = zigzag(int64(rs[i].RevStartOffset))
 			}
 			raw = appendUints(raw, u, &e.bw)
 		case ColSrc, ColDst, ColNextHop:
-			for i, k := range keys {
-				r := &recs[k.idx]
+			for i := range rs {
+				r := &rs[i]
 				switch c {
 				case ColSrc:
 					addrs[i] = r.Src
@@ -173,8 +212,8 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 			raw = e.pe.appendAddrPostings(raw, addrs)
 			m.bitmapBytes = uint32(e.pe.bitmapBytes)
 		case ColBytes, ColRevBytes:
-			for i, k := range keys {
-				r := &recs[k.idx]
+			for i := range rs {
+				r := &rs[i]
 				p, b := r.Packets, r.Bytes
 				if c == ColRevBytes {
 					p, b = r.RevPackets, r.RevBytes
@@ -193,9 +232,7 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 			raw = appendUints(raw, u, &e.bw)
 			raw = appendUints(raw, u2, &e.bw)
 		default:
-			for i, k := range keys {
-				u[i] = uintField(&recs[k.idx], c)
-			}
+			gatherUints(u, rs, c)
 			m.min, m.max = u[0], u[0]
 			for _, v := range u {
 				m.min = min(m.min, v)
@@ -241,50 +278,89 @@ func addrMinMax(a []flow.Addr) (lo, hi flow.Addr) {
 	return lo, hi
 }
 
-// uintField returns a numeric field of r for the plain and indexed
-// numeric columns.
-func uintField(r *flow.Record, c Column) uint64 {
+// gatherUints copies a numeric field of the plain and indexed numeric
+// columns into u, one tight loop per field.
+func gatherUints(u []uint64, rs []flow.Record, c Column) {
 	switch c {
 	case ColPackets:
-		return r.Packets
+		for i := range rs {
+			u[i] = uint64(rs[i].Packets)
+		}
 	case ColRevPackets:
-		return r.RevPackets
+		for i := range rs {
+			u[i] = uint64(rs[i].RevPackets)
+		}
 	case ColInput:
-		return uint64(r.Input)
+		for i := range rs {
+			u[i] = uint64(rs[i].Input)
+		}
 	case ColOutput:
-		return uint64(r.Output)
+		for i := range rs {
+			u[i] = uint64(rs[i].Output)
+		}
 	case ColSrcAS:
-		return uint64(r.SrcAS)
+		for i := range rs {
+			u[i] = uint64(rs[i].SrcAS)
+		}
 	case ColDstAS:
-		return uint64(r.DstAS)
+		for i := range rs {
+			u[i] = uint64(rs[i].DstAS)
+		}
 	case ColSrcPort:
-		return uint64(r.SrcPort)
+		for i := range rs {
+			u[i] = uint64(rs[i].SrcPort)
+		}
 	case ColDstPort:
-		return uint64(r.DstPort)
+		for i := range rs {
+			u[i] = uint64(rs[i].DstPort)
+		}
 	case ColSensor:
-		return uint64(r.Sensor)
+		for i := range rs {
+			u[i] = uint64(rs[i].Sensor)
+		}
 	case ColVLAN:
-		return uint64(r.VLAN)
+		for i := range rs {
+			u[i] = uint64(rs[i].VLAN)
+		}
 	case ColApplication:
-		return uint64(r.Application)
+		for i := range rs {
+			u[i] = uint64(rs[i].Application)
+		}
 	case ColProtocol:
-		return uint64(r.Protocol)
+		for i := range rs {
+			u[i] = uint64(rs[i].Protocol)
+		}
 	case ColFlags:
-		return uint64(r.Flags)
+		for i := range rs {
+			u[i] = uint64(rs[i].Flags)
+		}
 	case ColInitialFlags:
-		return uint64(r.InitialFlags)
+		for i := range rs {
+			u[i] = uint64(rs[i].InitialFlags)
+		}
 	case ColSessionFlags:
-		return uint64(r.SessionFlags)
+		for i := range rs {
+			u[i] = uint64(rs[i].SessionFlags)
+		}
 	case ColRevFlags:
-		return uint64(r.RevFlags)
+		for i := range rs {
+			u[i] = uint64(rs[i].RevFlags)
+		}
 	case ColRevInitialFlags:
-		return uint64(r.RevInitialFlags)
+		for i := range rs {
+			u[i] = uint64(rs[i].RevInitialFlags)
+		}
 	case ColRevSessionFlags:
-		return uint64(r.RevSessionFlags)
+		for i := range rs {
+			u[i] = uint64(rs[i].RevSessionFlags)
+		}
 	case ColEndReason:
-		return uint64(r.EndReason)
+		for i := range rs {
+			u[i] = uint64(rs[i].EndReason)
+		}
 	case ColType:
-		return uint64(r.Type)
+		for i := range rs {
+			u[i] = uint64(rs[i].Type)
+		}
 	}
-	return 0
 }

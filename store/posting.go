@@ -35,12 +35,13 @@ type postingEncoder struct {
 	counts  []int32 // by small value
 	touched []uint32
 	addrIDs map[flow.Addr]uint32
-	addrs   []flow.Addr // by id
-	idCount []int32     // by id
-	ids     []uint32    // per row
-	keyOf   []int32     // by id: -1 default, P exception, else key
-	posted  []uint32    // ids with a bitmap
-	keyRows [][]uint32  // per key: rows
+	v4IDs   map[uint32]uint32 // IPv4 addresses by number: a cheaper hash
+	addrs   []flow.Addr       // by id
+	idCount []int32           // by id
+	ids     []uint32          // per row
+	keyOf   []int32           // by id: -1 default, P exception, else key
+	posted  []uint32          // ids with a bitmap
+	keyRows [][]uint32        // per key: rows
 	all     []uint32
 	excU    []uint64
 	bm      *roaring.Bitmap
@@ -85,7 +86,17 @@ func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
 		e.counts[v]++
 		mx = max(mx, v)
 	}
-	slices.Sort(e.touched)
+	if len(e.touched) > 2048 {
+		// many values: reading the count array in order beats sorting
+		e.touched = e.touched[:0]
+		for v, c := range e.counts {
+			if c != 0 {
+				e.touched = append(e.touched, uint32(v))
+			}
+		}
+	} else {
+		slices.Sort(e.touched)
+	}
 	excBytes := float64(bitLen(mx)) / 8
 	keyOf := grow(e.keyOf, 65536)
 	e.keyOf = keyOf
@@ -133,8 +144,10 @@ func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
 func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte {
 	if e.addrIDs == nil {
 		e.addrIDs = make(map[flow.Addr]uint32)
+		e.v4IDs = make(map[uint32]uint32)
 	}
 	clear(e.addrIDs)
+	clear(e.v4IDs)
 	e.addrs = e.addrs[:0]
 	e.idCount = e.idCount[:0]
 	ids := grow(e.ids, len(vals))
@@ -148,13 +161,24 @@ func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte
 			e.idCount[lastID]++
 			continue
 		}
-		id, ok := e.addrIDs[a]
+		var id uint32
+		var ok bool
+		v4 := a.Is4()
+		if v4 {
+			id, ok = e.v4IDs[a.Uint32()]
+		} else {
+			id, ok = e.addrIDs[a]
+		}
 		if !ok {
 			id = uint32(len(e.addrs))
-			e.addrIDs[a] = id
+			if v4 {
+				e.v4IDs[a.Uint32()] = id
+			} else {
+				e.addrIDs[a] = id
+			}
 			e.addrs = append(e.addrs, a)
 			e.idCount = append(e.idCount, 0)
-			if !a.Is4() {
+			if !v4 {
 				all4 = false
 			}
 		}
