@@ -84,7 +84,10 @@ func (c *Collector) Stats() CollectorStats {
 	return s
 }
 
-func (c *Collector) session(key string) *Decoder {
+// session returns the decoder of an exporter, creating it within
+// MaxExporters; nil when refused. Only UDP sessions expire templates
+// (RFC 7011 section 8.4); over TCP they live as long as the connection.
+func (c *Collector) session(key string, udp bool) *Decoder {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sessions == nil {
@@ -102,9 +105,11 @@ func (c *Collector) session(key string) *Decoder {
 		}
 		d = NewDecoder()
 		d.Limits = c.Limits
-		d.TemplateLifetime = c.TemplateLifetime
-		if d.TemplateLifetime == 0 {
-			d.TemplateLifetime = 30 * time.Minute
+		if udp {
+			d.TemplateLifetime = c.TemplateLifetime
+			if d.TemplateLifetime == 0 {
+				d.TemplateLifetime = 30 * time.Minute
+			}
 		}
 		c.sessions[key] = d
 	}
@@ -181,7 +186,7 @@ func (c *Collector) ServeUDP(ctx context.Context, pc net.PacketConn) error {
 		if ua, ok := from.(*net.UDPAddr); ok {
 			key = ua.AddrPort().String()
 		}
-		d := c.session(key)
+		d := c.session(key, true)
 		if d == nil {
 			continue
 		}
@@ -240,7 +245,7 @@ func (c *Collector) ServeTCP(ctx context.Context, ln net.Listener) error {
 
 func (c *Collector) serveConn(cn net.Conn) {
 	key := "tcp " + cn.RemoteAddr().String()
-	d := c.session(key)
+	d := c.session(key, false)
 	if d == nil {
 		return
 	}

@@ -65,7 +65,10 @@ type FieldValue struct {
 	TemplateID uint16
 	Options    bool // the record belongs to an options template
 	Index      int  // position of the field in the template
-	Field      FieldSpec
+	// Field is the field's template entry. In NetFlow v9 options records
+	// the scope fields (the first ScopeCount) carry a scope type (1
+	// system, 2 interface, 3 line card, 4 cache, 5 template) as ID.
+	Field FieldSpec
 	Value      []byte
 }
 
@@ -442,7 +445,7 @@ func (d *Decoder) withdraw(dom *domain, tid uint16, options bool) {
 // dataSet decodes the records of a data set and returns how many there were.
 func (d *Decoder) dataSet(ver uint16, dom *domain, setID uint16, body []byte, base int, rec *flow.Record, emit func(*flow.Record)) (int, error) {
 	c := dom.templates[setID]
-	if c != nil && d.TemplateLifetime > 0 && ver == 10 &&
+	if c != nil && d.TemplateLifetime > 0 &&
 		time.Duration(int64(d.hdr.ExportTime)-int64(c.created))*time.Second > d.TemplateLifetime {
 		d.stats.TemplatesExpired++
 		d.drop(dom, setID)

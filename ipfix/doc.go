@@ -58,6 +58,15 @@
 // are skipped by offset and never mis-parsed; Decoder.OnField receives
 // them raw when set.
 //
+// sysUpTime-relative times (NetFlow v9 FIRST_SWITCHED, IPFIX
+// flowStartSysUpTime) come from a 32-bit millisecond counter that wraps
+// every 49.7 days; flowkit places each flow in the 2^32 ms before its
+// export, where it must have been, and derives the start from the end and
+// the modular duration, so durations are always right. (nfdump adds the
+// raw value to the boot time and prints such flows in the future with
+// negative durations, as softflowd-ipfix-sysuptime.pcap in the shared data
+// shows.)
+//
 // Errors wrap ErrTruncated, ErrMalformed, ErrUnknownTemplate, ErrLimit or
 // ErrVersion in an *Error naming the set id and byte offset. Templates are
 // bounded per session by Limits; sequence numbers are tracked per domain
