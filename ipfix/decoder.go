@@ -69,7 +69,7 @@ type FieldValue struct {
 	// the scope fields (the first ScopeCount) carry a scope type (1
 	// system, 2 interface, 3 line card, 4 cache, 5 template) as ID.
 	Field FieldSpec
-	Value      []byte
+	Value []byte
 }
 
 // domain is the state of one observation domain of one transport session
