@@ -16,6 +16,9 @@ type scratch struct {
 	revStart       int64 // ns since the epoch
 	icmp           uint16
 	hasICMP        bool
+	// flowStart/EndDeltaMicroseconds: µs before the export time
+	startDelta, endDelta int64
+	hasDelta             uint8
 }
 
 // beUint reads a big-endian unsigned integer of 1..8 bytes (RFC 7011
@@ -81,14 +84,24 @@ func runOps(ops []op, rb []byte, r *flow.Record, s *scratch) {
 			r.RevBytes = beUint(b)
 		case opRevPackets, opRevPacketsTotal:
 			r.RevPackets = beUint(b)
+		// Templates may carry both IPv4 and IPv6 address fields, the unused
+		// one zero: a zero value never overwrites an address already set.
 		case opSrc4:
-			r.Src = flow.AddrFrom4([4]byte(b))
+			if v := [4]byte(b); v != [4]byte{} || r.Src == (flow.Addr{}) {
+				r.Src = flow.AddrFrom4(v)
+			}
 		case opDst4:
-			r.Dst = flow.AddrFrom4([4]byte(b))
+			if v := [4]byte(b); v != [4]byte{} || r.Dst == (flow.Addr{}) {
+				r.Dst = flow.AddrFrom4(v)
+			}
 		case opSrc6:
-			r.Src = flow.Addr(b)
+			if v := flow.Addr(b); v != (flow.Addr{}) {
+				r.Src = v
+			}
 		case opDst6:
-			r.Dst = flow.Addr(b)
+			if v := flow.Addr(b); v != (flow.Addr{}) {
+				r.Dst = v
+			}
 		case opNextHop4:
 			if v := [4]byte(b); v != [4]byte{} {
 				r.NextHop = flow.AddrFrom4(v)
@@ -158,6 +171,12 @@ func runOps(ops []op, rb []byte, r *flow.Record, s *scratch) {
 			s.revStart = ntpToUnixNano(binary.BigEndian.Uint64(b))
 		case opRevDeltaMs:
 			r.RevStartOffset = durMs(beUint(b))
+		case opStartDeltaUs:
+			s.startDelta = int64(binary.BigEndian.Uint32(b))
+			s.hasDelta |= 1
+		case opEndDeltaUs:
+			s.endDelta = int64(binary.BigEndian.Uint32(b))
+			s.hasDelta |= 2
 		case opStartSysUp:
 			s.startUp = binary.BigEndian.Uint32(b)
 			s.hasUp |= 1
@@ -179,6 +198,15 @@ func runOps(ops []op, rb []byte, r *flow.Record, s *scratch) {
 func (d *Decoder) finish(c *compiled, r *flow.Record, s *scratch, dom *domain) {
 	if c.post&postSysUp != 0 {
 		d.sysUpTimes(c, r, s, dom)
+	}
+	if s.hasDelta != 0 {
+		exportNs := int64(d.hdr.ExportTime) * 1e9
+		if s.hasDelta&1 != 0 {
+			r.Start = exportNs - s.startDelta*1e3
+		}
+		if s.hasDelta&2 != 0 {
+			r.End = exportNs - s.endDelta*1e3
+		}
 	}
 	if c.post&postDur != 0 {
 		switch {

@@ -339,3 +339,30 @@ func TestGoldenMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedAddressFamiliesAndDeltaTimes: a template with both IPv4 and
+// IPv6 address fields (the unused one zero, as Cisco sends them) and
+// flowStart/EndDeltaMicroseconds relative to the export time.
+func TestMixedAddressFamiliesAndDeltaTimes(t *testing.T) {
+	tmpl := set(2, cat(u16(400), u16(6),
+		u16(8), u16(4), u16(27), u16(16), u16(12), u16(4), u16(28), u16(16),
+		u16(158), u16(4), u16(159), u16(4))...)
+	v6 := bytes.Repeat([]byte{0x20}, 16)
+	zero16 := make([]byte, 16)
+	rec1 := cat([]byte{10, 0, 0, 1}, zero16, []byte{10, 0, 0, 2}, zero16, []byte{0, 0x0f, 0x42, 0x40}, []byte{0, 0, 0x03, 0xe8})
+	rec2 := cat([]byte{0, 0, 0, 0}, v6, []byte{0, 0, 0, 0}, v6, []byte{0, 0, 0, 0}, []byte{0, 0, 0, 0})
+	recs, _ := decodeAll(t, NewDecoder(), [][]byte{msg(0, tmpl, set(400, cat(rec1, rec2)...))})
+	if len(recs) != 2 {
+		t.Fatal(len(recs))
+	}
+	if recs[0].Src.String() != "10.0.0.1" || recs[0].Dst.String() != "10.0.0.2" {
+		t.Fatalf("v4 record %v", recs[0].String())
+	}
+	if recs[1].Src != flow.Addr(v6) || recs[1].Dst != flow.Addr(v6) {
+		t.Fatalf("v6 record %v", recs[1].String())
+	}
+	// export time 1000 s: start 1 s before, end 1 ms before.
+	if recs[0].Start != 999e9 || recs[0].End != 1000e9-1e6 {
+		t.Fatalf("times %d %d", recs[0].Start, recs[0].End)
+	}
+}

@@ -207,6 +207,8 @@ var ianaElements = []IE{
 	{ID: 155, Name: "flowEndMicroseconds", Type: DateTimeMicroseconds},
 	{ID: 156, Name: "flowStartNanoseconds", Type: DateTimeNanoseconds},
 	{ID: 157, Name: "flowEndNanoseconds", Type: DateTimeNanoseconds},
+	{ID: 158, Name: "flowStartDeltaMicroseconds", Type: Unsigned32},
+	{ID: 159, Name: "flowEndDeltaMicroseconds", Type: Unsigned32},
 	{ID: 160, Name: "systemInitTimeMilliseconds", Type: DateTimeMilliseconds},
 	{ID: 161, Name: "flowDurationMilliseconds", Type: Unsigned32},
 	{ID: 162, Name: "flowDurationMicroseconds", Type: Unsigned32},

@@ -69,6 +69,8 @@ const (
 	opDurMs
 	opDurUs
 	opRevDeltaMs
+	opStartDeltaUs
+	opEndDeltaUs
 )
 
 // op is one step of a compiled decode plan.
@@ -192,6 +194,10 @@ func fieldOp(f FieldSpec) opKind {
 			return ifOK(l == 8, opStartNTP)
 		case 155, 157:
 			return ifOK(l == 8, opEndNTP)
+		case 158:
+			return ifOK(l == 4, opStartDeltaUs)
+		case 159:
+			return ifOK(l == 4, opEndDeltaUs)
 		case 22:
 			return ifOK(l == 4, opStartSysUp)
 		case 21:
@@ -253,7 +259,7 @@ func ifOK(ok bool, k opKind) opKind {
 // compile builds the decode plan of a template.
 func compile(t Template, v9 bool) *compiled {
 	c := &compiled{Template: t, fixed: true, v9: v9}
-	var has [opRevDeltaMs + 1]bool
+	var has [opEndDeltaUs + 1]bool
 	for _, f := range t.Fields {
 		if f.Length == VarLen {
 			c.fixed = false
