@@ -31,5 +31,27 @@
 // counts; [Top] picks the top or bottom N groups with percentages.
 // [Sorter] sorts by fields and spills sorted runs to disk beyond a memory
 // budget. [IPSet] and [Bag] are SiLK's sets and bags; [PrefixMap] labels
-// address blocks and serves as a predicate and a group-by key.
+// address blocks and serves as a predicate and a group-by key. [Parallel]
+// spreads the batches of a source over goroutines.
+//
+// # Over the store
+//
+// [ScanStore] is the planner: for each block of the repository files a
+// selection (narrowed by the predicate's start-time bounds) leaves, zone
+// maps decide whether no row or every row can match a leaf, roaring index
+// lookups give the rows of leaves on indexed columns (protocol, ports,
+// addresses, flags, sensor, application) and are combined through And,
+// Or and Not; a block without candidates is never decoded, a count the
+// indexes answer exactly decodes nothing, and otherwise only the columns
+// the caller and the remaining leaves need are decoded and the rest of the
+// predicate runs column-wise on the candidate rows, in parallel over
+// blocks. [ScanStats] tells what was skipped.
+//
+// # File formats
+//
+// IP sets are saved in the format documented at [IPSet.MarshalBinary]
+// (magic "FKIPSET1", a portable roaring bitmap for IPv4, sorted IPv6
+// ranges, CRC-32C); [ReadIPSet] also reads text (addresses, CIDR blocks,
+// ranges). Bags use the format of [Bag.MarshalBinary] ("FKBAG001").
+// Prefix maps load from text ("CIDR label" lines).
 package query
