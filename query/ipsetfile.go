@@ -13,7 +13,16 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// The IP set file format (all integers little-endian):
+// ipsetMagic starts an IP set file; see IPSet.MarshalBinary.
+const ipsetMagic = "FKIPSET1"
+
+// ErrCorruptSet is wrapped by the errors of ReadIPSet on a damaged file.
+var ErrCorruptSet = errors.New("query: corrupt IP set file")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// MarshalBinary encodes the set in the IP set file format, all integers
+// little-endian:
 //
 //	offset  size  what
 //	0       8     magic "FKIPSET1"
@@ -28,14 +37,6 @@ import (
 //
 // IPv4 addresses never appear in the IPv6 part (they would be the
 // IPv4-mapped range ::ffff:0:0/96).
-const ipsetMagic = "FKIPSET1"
-
-// ErrCorruptSet is wrapped by the errors of ReadIPSet on a damaged file.
-var ErrCorruptSet = errors.New("query: corrupt IP set file")
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// MarshalBinary encodes the set in the IP set file format.
 func (s *IPSet) MarshalBinary() ([]byte, error) {
 	s.normalize()
 	s.v4.RunOptimize()
