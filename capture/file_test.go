@@ -348,3 +348,38 @@ func TestVLANs(t *testing.T) {
 		}
 	}
 }
+
+// TestBigEndianPcap byte-swaps the headers of a real little-endian pcap
+// (as a big-endian machine writes it), in µs and ns flavours.
+func TestBigEndianPcap(t *testing.T) {
+	le, err := os.ReadFile(pcapPath(t, "ndpi_smtp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := readBytes(t, le)
+	for _, nanos := range []bool{false, true} {
+		src := le
+		if nanos {
+			src = writePcap(t, layers.LinkTypeEthernet, true, ethernetFrames(t, "ndpi_smtp.pcap"))
+		}
+		be := bytes.Clone(src)
+		swap32 := func(off int) { binary.BigEndian.PutUint32(be[off:], binary.LittleEndian.Uint32(src[off:])) }
+		swap16 := func(off int) { binary.BigEndian.PutUint16(be[off:], binary.LittleEndian.Uint16(src[off:])) }
+		swap32(0)
+		swap16(4)
+		swap16(6)
+		for _, off := range []int{8, 12, 16, 20} {
+			swap32(off)
+		}
+		for off := 24; off+16 <= len(src); {
+			for i := 0; i < 16; i += 4 {
+				swap32(off + i)
+			}
+			off += 16 + int(binary.LittleEndian.Uint32(src[off+8:]))
+		}
+		got, _ := readBytes(t, be)
+		if !samePackets(got, want) {
+			t.Fatalf("big-endian (nanos=%v): %d packets differ from little-endian (%d)", nanos, len(got), len(want))
+		}
+	}
+}
