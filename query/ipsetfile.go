@@ -103,6 +103,9 @@ func (s *IPSet) UnmarshalBinary(b []byte) error {
 		if v6[i].lo.cmp(v6[i].hi) > 0 || (i > 0 && v6[i-1].hi.inc().cmp(v6[i].lo) >= 0) {
 			return corrupt(off+32*i, "IPv6 ranges out of order")
 		}
+		if v6[i].lo.cmp(u128{0, 0xffff_ffff_ffff}) <= 0 && v6[i].hi.cmp(u128{0, 0xffff_0000_0000}) >= 0 {
+			return corrupt(off+32*i, "IPv6 range overlaps the IPv4-mapped addresses")
+		}
 	}
 	s.v4, s.v6, s.dirty = v4, v6, false
 	return nil
