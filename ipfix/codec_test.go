@@ -366,3 +366,53 @@ func TestMixedAddressFamiliesAndDeltaTimes(t *testing.T) {
 		t.Fatalf("times %d %d", recs[0].Start, recs[0].End)
 	}
 }
+
+func TestRegistry(t *testing.T) {
+	if ie, ok := Lookup(PENCERT, 14|CERTReverse); !ok || ie.Name != "reverseInitialTCPFlags" {
+		t.Fatalf("%+v", ie)
+	}
+	if ie, ok := Lookup(PENBiflow, 1); !ok || ie.Name != "reverseOctetDeltaCount" || ie.Type != Unsigned64 {
+		t.Fatalf("%+v", ie)
+	}
+	if _, ok := Lookup(424242, 7); ok {
+		t.Fatal("unregistered element found")
+	}
+	Register(IE{Enterprise: 424242, ID: 7, Name: "myCounter", Type: Unsigned32})
+	if ie, ok := Lookup(424242, 7); !ok || ie.Name != "myCounter" {
+		t.Fatalf("%+v", ie)
+	}
+}
+
+// TestTotalCountsAndUnionFlags: an exporter sending packetTotalCount and
+// octetTotalCount (no delta counts) and YAF-style initial/union TCP flags
+// without tcpControlBits still fills Packets, Bytes and Flags.
+func TestTotalCountsAndUnionFlags(t *testing.T) {
+	tmpl := set(2, cat(u16(500), u16(4),
+		u16(86), u16(4), u16(85), u16(8),
+		u16(0x8000|14), u16(1), []byte{0, 0, 0x1a, 0xd7},
+		u16(0x8000|15), u16(1), []byte{0, 0, 0x1a, 0xd7})...)
+	data := set(500, cat([]byte{0, 0, 0, 9}, []byte{0, 0, 0, 0, 0, 0, 0x10, 0}, []byte{byte(flow.SYN)}, []byte{byte(flow.ACK | flow.FIN)})...)
+	recs, _ := decodeAll(t, NewDecoder(), [][]byte{msg(0, tmpl, data)})
+	r := recs[0]
+	if r.Packets != 9 || r.Bytes != 4096 || r.InitialFlags != flow.SYN || r.SessionFlags != flow.ACK|flow.FIN || r.Flags != flow.SYN|flow.ACK|flow.FIN {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// TestOnFieldAllocatesNothing: a raw-field visitor costs no allocation.
+func TestOnFieldAllocatesNothing(t *testing.T) {
+	msgs := benchMessages(t)
+	d := NewDecoder()
+	var rec flow.Record
+	var n int
+	d.OnField = func(_ *flow.Record, fv *FieldValue) { n += len(fv.Value) }
+	d.Decode(msgs[0], &rec, func(*flow.Record) {})
+	allocs := testing.AllocsPerRun(50, func() {
+		for _, m := range msgs[1:] {
+			d.Decode(m, &rec, func(*flow.Record) {})
+		}
+	})
+	if allocs != 0 || n == 0 {
+		t.Fatalf("%v allocs, %d raw bytes", allocs, n)
+	}
+}

@@ -139,3 +139,48 @@ func TestCollectorMaxExporters(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestExporterTCPReconnects: after the collector goes away and comes back
+// on the same port, the exporter reconnects and re-sends its templates.
+func TestExporterTCPReconnects(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	sink1 := &lockedSink{}
+	done1 := make(chan error, 1)
+	go func() { done1 <- (&Collector{Sink: sink1}).ServeTCP(ctx1, ln) }()
+	exp, err := Dial(context.Background(), "tcp://"+addr, ExporterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Close()
+	rec := flow.Record{Src: flow.AddrFromUint32(1), Dst: flow.AddrFromUint32(2), Packets: 3, Bytes: 120}
+	if err := exp.WriteBatch([]flow.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return sink1.len() == 1 })
+	cancel1()
+	<-done1
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("port not reusable yet: %v", err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	sink2 := &lockedSink{}
+	go (&Collector{Sink: sink2}).ServeTCP(ctx2, ln2)
+	// Writes to the dead connection fail (perhaps only the second one);
+	// the exporter then reconnects on the next batch.
+	waitFor(t, func() bool {
+		exp.WriteBatch([]flow.Record{rec})
+		return sink2.len() > 0
+	})
+	sink2.mu.Lock()
+	defer sink2.mu.Unlock()
+	if sink2.recs[0] != rec {
+		t.Fatalf("got %v", sink2.recs[0].String())
+	}
+}
