@@ -68,6 +68,9 @@ type Counter struct {
 	bin   int64
 	load  LoadScheme
 	pages map[int64]*binPage
+	// The page last used: flows arrive roughly in time order.
+	lastIdx  int64
+	lastPage *binPage
 }
 
 const pageBins = 1024
@@ -101,11 +104,15 @@ func (c *Counter) binOf(t int64) int64 { return floorDiv(t, c.bin) }
 // slot returns the page entry of bin b.
 func (c *Counter) slot(b int64) (p *binPage, i int64) {
 	pi := floorDiv(b, pageBins)
+	if c.lastPage != nil && pi == c.lastIdx {
+		return c.lastPage, b - pi*pageBins
+	}
 	p = c.pages[pi]
 	if p == nil {
 		p = new(binPage)
 		c.pages[pi] = p
 	}
+	c.lastIdx, c.lastPage = pi, p
 	return p, b - pi*pageBins
 }
 

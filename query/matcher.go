@@ -304,7 +304,7 @@ type flagNode struct {
 func (n *flagNode) cost() int { return 2 }
 
 func (n *flagNode) eval(c Columns, in, out Bits) {
-	if rc, ok := c.(*RecordColumns); ok {
+	if rc, ok := c.(*RecordColumns); ok && !rc.have[n.f] && in.Count()*8 < rc.Len() {
 		evalRecords(n, rc.recs, in, out)
 		return
 	}
