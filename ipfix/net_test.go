@@ -184,3 +184,39 @@ func TestExporterTCPReconnects(t *testing.T) {
 		t.Fatalf("got %v", sink2.recs[0].String())
 	}
 }
+
+// TestCollectSeq: the iter.Seq form yields the records and stops cleanly.
+func TestCollectSeq(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		exp, err := Dial(ctx, "udp://"+addr, ExporterOptions{TemplateInterval: time.Millisecond})
+		if err != nil {
+			return
+		}
+		defer exp.Close()
+		for ctx.Err() == nil {
+			exp.WriteBatch([]flow.Record{{Src: flow.AddrFromUint32(7), Dst: flow.AddrFromUint32(8), Packets: 1}})
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	var errp error
+	n := 0
+	for r := range Collect(ctx, "udp://"+addr, Limits{}, &errp) {
+		if r.Src != flow.AddrFromUint32(7) {
+			t.Fatalf("record %v", r.String())
+		}
+		if n++; n == 5 {
+			break
+		}
+	}
+	if n != 5 || errp != nil {
+		t.Fatalf("%d records, err %v", n, errp)
+	}
+}
