@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"iter"
 	"math"
@@ -348,7 +349,13 @@ feed:
 	if err := parent.Err(); err != nil {
 		return st, err
 	}
-	return st, errors.Join(corrupt...)
+	switch len(corrupt) {
+	case 0:
+		return st, nil
+	case 1:
+		return st, corrupt[0]
+	}
+	return st, fmt.Errorf("%w (and %d more damaged blocks skipped)", corrupt[0], len(corrupt)-1)
 }
 
 // blockScan is one worker's state.
