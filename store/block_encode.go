@@ -186,11 +186,7 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 			}
 			raw = appendUints(raw, u, &e.bw)
 		case ColEnd:
-			for i := range rs {
-				r := &rs[i]
-				u[i] = zigzag(r.End - r.Start)
-			}
-			raw = appendUints(raw, u, &e.bw)
+			raw = e.appendDurations(raw, rs)
 		case ColRevStartOffset:
 			for i := range rs {
 				u[i] = zigzag(int64(rs[i].RevStartOffset))

@@ -61,8 +61,14 @@ type File struct {
 	version int
 	blocks  []BlockInfo
 	rows    int64
-	pool    sync.Pool // *blockDecoder
 }
+
+// decoders and columnsPool keep decode scratch and column vectors across
+// files and scans, so reading allocates only while buffers grow.
+var (
+	decoders    sync.Pool // *blockDecoder
+	columnsPool sync.Pool // *Columns
+)
 
 // OpenFile maps the file at path and checks its header, trailer and
 // footer. Column chunks are checked when read.
@@ -251,10 +257,17 @@ type blockDecoder struct {
 }
 
 func (f *File) decoder() *blockDecoder {
-	if d, ok := f.pool.Get().(*blockDecoder); ok {
+	if d, ok := decoders.Get().(*blockDecoder); ok {
 		return d
 	}
 	return &blockDecoder{}
+}
+
+func getColumns() *Columns {
+	if c, ok := columnsPool.Get().(*Columns); ok {
+		return c
+	}
+	return &Columns{}
 }
 
 func (f *File) corrupt(b int, c Column, reason string) error {
@@ -284,11 +297,14 @@ func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error)
 	var raw []byte
 	if own {
 		raw = make([]byte, m.raw)
-	} else {
+	} else if m.comp != compNone {
 		d.raw = grow(d.raw, int(m.raw))
 		raw = d.raw
 	}
 	if m.comp == compNone {
+		if !own {
+			return d.stored, nil
+		}
 		copy(raw, d.stored)
 		return raw, nil
 	}
@@ -305,7 +321,7 @@ func (f *File) Index(b int, c Column) (*Index, error) {
 		return nil, fmt.Errorf("store: %s: no index for block %d column %s", f.path, b, c)
 	}
 	d := f.decoder()
-	defer f.pool.Put(d)
+	defer decoders.Put(d)
 	raw, err := f.chunk(d, b, c, true)
 	if err != nil {
 		return nil, err
@@ -319,7 +335,8 @@ func (f *File) Index(b int, c Column) (*Index, error) {
 
 // ReadColumns decodes the columns of mask of block b into dst, reusing its
 // vectors. Columns another one is stored relative to are decoded too
-// (End needs Start, Bytes needs Packets, RevBytes needs RevPackets);
+// (End needs Start and Packets, Bytes needs Packets, RevBytes needs
+// RevPackets);
 // dst.Mask says what was filled.
 func (f *File) ReadColumns(b int, mask ColumnMask, dst *Columns) error {
 	if b < 0 || b >= len(f.blocks) {
@@ -327,7 +344,7 @@ func (f *File) ReadColumns(b int, mask ColumnMask, dst *Columns) error {
 	}
 	mask &= AllColumns
 	if mask.Has(ColEnd) {
-		mask |= MaskOf(ColStart)
+		mask |= MaskOf(ColStart, ColPackets)
 	}
 	if mask.Has(ColBytes) {
 		mask |= MaskOf(ColPackets)
@@ -336,11 +353,11 @@ func (f *File) ReadColumns(b int, mask ColumnMask, dst *Columns) error {
 		mask |= MaskOf(ColRevPackets)
 	}
 	d := f.decoder()
-	defer f.pool.Put(d)
+	defer decoders.Put(d)
 	n := f.blocks[b].Rows
 	dst.Len = n
 	dst.Mask = 0
-	for c := Column(0); int(c) < NumColumns; c++ {
+	for _, c := range decodeOrder {
 		if !mask.Has(c) {
 			continue
 		}
@@ -355,6 +372,17 @@ func (f *File) ReadColumns(b int, mask ColumnMask, dst *Columns) error {
 	dst.Mask = mask
 	return nil
 }
+
+// decodeOrder decodes the columns others are stored relative to first.
+var decodeOrder = func() []Column {
+	order := []Column{ColStart, ColPackets, ColRevPackets}
+	for c := Column(0); int(c) < NumColumns; c++ {
+		if c != ColStart && c != ColPackets && c != ColRevPackets {
+			order = append(order, c)
+		}
+	}
+	return order
+}()
 
 var errRange = errors.New("value out of range for its field")
 
@@ -378,14 +406,7 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		return nil
 	case ColEnd:
-		if _, err := readUints(raw, u); err != nil {
-			return err
-		}
-		dst.End = grow(dst.End, n)
-		for i, v := range u {
-			dst.End[i] = dst.Start[i] + unzigzag(v)
-		}
-		return nil
+		return d.readDurations(raw, n, dst)
 	case ColRevStartOffset:
 		if _, err := readUints(raw, u); err != nil {
 			return err
@@ -649,15 +670,16 @@ func (f *File) Scan(mask ColumnMask, workers int, fn func(block int, cols *Colum
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var cols Columns
+			cols := getColumns()
+			defer columnsPool.Put(cols)
 			for !stop.Load() {
 				b := int(next.Add(1) - 1)
 				if b >= len(f.blocks) {
 					return
 				}
-				err := f.ReadColumns(b, mask, &cols)
+				err := f.ReadColumns(b, mask, cols)
 				if err == nil {
-					err = fn(b, &cols)
+					err = fn(b, cols)
 				}
 				if err != nil {
 					once.Do(func() { first = err })

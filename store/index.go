@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"slices"
 
@@ -18,9 +19,11 @@ import (
 // read-only and safe for concurrent use; bitmaps it returns belong to the
 // caller.
 type Index struct {
-	col  Column
-	rows int
-	kind byte
+	col      Column
+	rows     int
+	kind     byte
+	implicit bool // rows in no bitmap are the exceptions; no default
+	covered  [MaxBlockRows / 64]uint64
 
 	def     uint64
 	defAddr flow.Addr
@@ -52,7 +55,8 @@ func (ix *Index) parse(src []byte, col Column, rows int) error {
 	if len(src) < 1 {
 		return errIndex
 	}
-	ix.kind = src[0]
+	ix.kind = src[0] &^ flagImplicit
+	ix.implicit = src[0]&flagImplicit != 0
 	src = src[1:]
 	readUv := func() (uint64, bool) {
 		v, n := binary.Uvarint(src)
@@ -78,17 +82,18 @@ func (ix *Index) parse(src []byte, col Column, rows int) error {
 		return a, true
 	}
 	var ok bool
-	switch ix.kind {
-	case kindUint:
+	switch {
+	case ix.kind > kindAddr6:
+		return errIndex
+	case ix.implicit:
+	case ix.kind == kindUint:
 		if ix.def, ok = readUv(); !ok {
 			return errIndex
 		}
-	case kindAddr4, kindAddr6:
+	default:
 		if ix.defAddr, ok = readAddr(); !ok {
 			return errIndex
 		}
-	default:
-		return errIndex
 	}
 	p, ok := readUv()
 	if !ok || p > uint64(rows) {
@@ -182,10 +187,17 @@ func (ix *Index) parse(src []byte, col Column, rows int) error {
 			return errIndex
 		}
 	}
+	card := ix.bm.GetCardinality()
+	if ix.implicit {
+		if (card > 0 && ix.bm.Maximum()>>16 >= uint32(p)) || uint64(rows)-card != e {
+			return errIndex
+		}
+		return nil
+	}
 	hiP := uint64(p) << 16
-	nexc := ix.bm.GetCardinality() - ix.bm.Rank(uint32(hiP)-1)
+	nexc := card - ix.bm.Rank(uint32(hiP)-1)
 	if p == 0 {
-		nexc = ix.bm.GetCardinality()
+		nexc = card
 	}
 	if nexc != e {
 		return errIndex
@@ -210,10 +222,61 @@ func (ix *Index) npost() int {
 	return len(ix.addrs)
 }
 
+// markCovered sets ix.covered to the rows in some bitmap and checks that
+// no row is out of range.
+func (ix *Index) markCovered() error {
+	clear(ix.covered[:(ix.rows+63)/64])
+	it := ix.bm.ManyIterator()
+	var buf [1024]uint32
+	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+		for _, x := range buf[:n] {
+			row := x & 0xffff
+			if int(row) >= ix.rows {
+				return errIndex
+			}
+			ix.covered[row>>6] |= 1 << (row & 63)
+		}
+	}
+	return nil
+}
+
+// uncoveredRows calls fn with each row in no bitmap, in order, and the
+// number of such rows before it; it reports false if there are more such
+// rows than limit (a malformed chunk) and then stops early.
+func (ix *Index) uncoveredRows(limit int, fn func(row, e int)) bool {
+	e := 0
+	words := (ix.rows + 63) / 64
+	for w := 0; w < words; w++ {
+		free := ^ix.covered[w]
+		if w == words-1 && ix.rows%64 != 0 {
+			free &= 1<<(ix.rows%64) - 1
+		}
+		for free != 0 {
+			if e >= limit {
+				return false
+			}
+			fn(w*64+bits.TrailingZeros64(free), e)
+			e++
+			free &= free - 1
+		}
+	}
+	return e == limit
+}
+
 // fillUints decodes a numeric indexed column into dst (len rows).
 func (ix *Index) fillUints(dst []uint64) error {
-	for i := range dst {
-		dst[i] = ix.def
+	if ix.implicit {
+		if err := ix.markCovered(); err != nil {
+			return err
+		}
+		exc := ix.excVals
+		if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = exc[e] }) {
+			return errIndex
+		}
+	} else {
+		for i := range dst {
+			dst[i] = ix.def
+		}
 	}
 	p := uint32(len(ix.vals))
 	it := ix.bm.ManyIterator()
@@ -241,8 +304,25 @@ func (ix *Index) fillUints(dst []uint64) error {
 
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
-	for i := range dst {
-		dst[i] = ix.defAddr
+	if ix.implicit {
+		if err := ix.markCovered(); err != nil {
+			return err
+		}
+		if ix.kind == kindAddr4 {
+			exc := ix.excVals
+			if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = flow.AddrFromUint32(uint32(exc[e])) }) {
+				return errIndex
+			}
+		} else {
+			exc := ix.excAddr
+			if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = exc[e] }) {
+				return errIndex
+			}
+		}
+	} else {
+		for i := range dst {
+			dst[i] = ix.defAddr
+		}
 	}
 	p := uint32(len(ix.addrs))
 	it := ix.bm.ManyIterator()
@@ -307,15 +387,30 @@ func (ix *Index) defaultRows() *roaring.Bitmap {
 	return covered
 }
 
-// exceptionRows returns the exception rows whose value satisfies match.
+// exceptionRows returns the exception rows whose value satisfies match
+// (e is the exception's position).
 func (ix *Index) exceptionRows(match func(e int) bool) *roaring.Bitmap {
 	out := roaring.New()
+	var rows []uint32
+	if ix.implicit {
+		free := ix.defaultRows() // the rows in no bitmap
+		e := 0
+		it := free.Iterator()
+		for it.HasNext() && e < ix.nexc() {
+			r := it.Next()
+			if match(e) {
+				rows = append(rows, r)
+			}
+			e++
+		}
+		out.AddMany(rows)
+		return out
+	}
 	p := uint32(ix.npost())
 	it := ix.bm.Iterator()
 	it.AdvanceIfNeeded(p << 16)
 	e := 0
-	var rows []uint32
-	for it.HasNext() {
+	for it.HasNext() && e < ix.nexc() {
 		x := it.Next()
 		if match(e) {
 			rows = append(rows, x&0xffff)
@@ -324,6 +419,13 @@ func (ix *Index) exceptionRows(match func(e int) bool) *roaring.Bitmap {
 	}
 	out.AddMany(rows)
 	return out
+}
+
+func (ix *Index) nexc() int {
+	if ix.kind == kindAddr6 {
+		return len(ix.excAddr)
+	}
+	return len(ix.excVals)
 }
 
 // Lookup returns the rows whose value equals v (numeric columns).
@@ -336,7 +438,7 @@ func (ix *Index) LookupRange(lo, hi uint64) *roaring.Bitmap {
 	if ix.kind != kindUint || lo > hi {
 		return out
 	}
-	if ix.def >= lo && ix.def <= hi {
+	if !ix.implicit && ix.def >= lo && ix.def <= hi {
 		out.Or(ix.defaultRows())
 	}
 	i, _ := slices.BinarySearch(ix.vals, lo)
@@ -396,7 +498,7 @@ func (ix *Index) lookupAddrRange(lo, hi flow.Addr) *roaring.Bitmap {
 		return out
 	}
 	exc := ix.exceptionAddrs()
-	if addrIn(&ix.defAddr, &lo, &hi) {
+	if !ix.implicit && addrIn(&ix.defAddr, &lo, &hi) {
 		out.Or(ix.defaultRows())
 	}
 	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })
@@ -415,7 +517,7 @@ func (ix *Index) ContainsRange(lo, hi uint64) bool {
 	if ix.kind != kindUint {
 		return false
 	}
-	if ix.def >= lo && ix.def <= hi {
+	if !ix.implicit && ix.def >= lo && ix.def <= hi {
 		return true
 	}
 	i, _ := slices.BinarySearch(ix.vals, lo)
@@ -436,7 +538,7 @@ func (ix *Index) ContainsPrefix(p netip.Prefix) bool {
 		return false
 	}
 	lo, hi := prefixRange(p)
-	if addrIn(&ix.defAddr, &lo, &hi) {
+	if !ix.implicit && addrIn(&ix.defAddr, &lo, &hi) {
 		return true
 	}
 	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })

@@ -44,6 +44,7 @@ type postingEncoder struct {
 	keyRows [][]uint32        // per key: rows
 	all     []uint32
 	excU    []uint64
+	exc6    []flow.Addr
 	bm      *roaring.Bitmap
 	bw      bitWriter
 	// bitmapBytes is the size of the last serialized bitmap.
@@ -70,6 +71,25 @@ func choosePosted(cnt []int32, ids []uint32, excBytes float64, entryBytes float6
 		}
 	}
 	return def, posted
+}
+
+// flagImplicit in the kind byte says that rows in no bitmap are the
+// exception rows (no default value is stored): chosen when exceptions
+// outnumber the most frequent value, so the bigger class is the implicit one.
+const flagImplicit = 0x80
+
+// implicitExceptions decides the mode and, if exceptions become implicit,
+// returns posted with def added in order (less orders ids by value).
+func implicitExceptions(cnt []int32, def uint32, posted []uint32, total int, less func(a, b uint32) int) ([]uint32, bool) {
+	exc := total - int(cnt[def])
+	for _, id := range posted {
+		exc -= int(cnt[id])
+	}
+	if exc <= int(cnt[def]) {
+		return posted, false
+	}
+	i, _ := slices.BinarySearchFunc(posted, def, less)
+	return slices.Insert(posted, i, def), true
 }
 
 // appendUintPostings encodes vals (each < 65536) as an indexed chunk.
@@ -101,17 +121,24 @@ func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
 	keyOf := grow(e.keyOf, 65536)
 	e.keyOf = keyOf
 	def, posted := choosePosted(e.counts, e.touched, excBytes, 2, keyOf)
-	e.posted = append(e.posted[:0], posted...) // already sorted by value
+	posted, implicit := implicitExceptions(e.counts, def, posted, len(vals), func(a, b uint32) int { return int(a) - int(b) })
+	e.posted = append(e.posted[:0], posted...) // sorted by value
 	P := int32(len(e.posted))
 	for _, id := range e.touched {
 		keyOf[id] = P
 	}
-	keyOf[def] = -1
+	if !implicit {
+		keyOf[def] = -1
+	}
 	for j, id := range e.posted {
 		keyOf[id] = int32(j)
 	}
-	dst = append(dst, kindUint)
-	dst = binary.AppendUvarint(dst, uint64(def))
+	if implicit {
+		dst = append(dst, kindUint|flagImplicit)
+	} else {
+		dst = append(dst, kindUint)
+		dst = binary.AppendUvarint(dst, uint64(def))
+	}
 	dst = binary.AppendUvarint(dst, uint64(P))
 	prev := uint64(0)
 	for _, id := range e.posted {
@@ -125,10 +152,13 @@ func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
 		if k < 0 {
 			continue
 		}
-		e.keyRows[k] = append(e.keyRows[k], uint32(row))
 		if k == P {
 			e.excU = append(e.excU, v)
+			if implicit {
+				continue
+			}
 		}
+		e.keyRows[k] = append(e.keyRows[k], uint32(row))
 	}
 	for _, id := range e.touched {
 		e.counts[id] = 0
@@ -200,18 +230,26 @@ func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte
 	e.keyOf = keyOf
 	def, posted := choosePosted(e.idCount, touched, excBytes, entry, keyOf)
 	addrs := e.addrs
-	slices.SortFunc(posted, func(a, b uint32) int { return bytes.Compare(addrs[a][:], addrs[b][:]) })
+	byAddr := func(a, b uint32) int { return bytes.Compare(addrs[a][:], addrs[b][:]) }
+	slices.SortFunc(posted, byAddr)
+	posted, implicit := implicitExceptions(e.idCount, def, posted, len(vals), byAddr)
 	e.posted = append(e.posted[:0], posted...)
 	P := int32(len(e.posted))
 	for _, id := range touched {
 		keyOf[id] = P
 	}
-	keyOf[def] = -1
+	if !implicit {
+		keyOf[def] = -1
+	}
 	for j, id := range e.posted {
 		keyOf[id] = int32(j)
 	}
-	dst = append(dst, kind)
-	dst = appendAddr(dst, kind, addrs[def])
+	if implicit {
+		dst = append(dst, kind|flagImplicit)
+	} else {
+		dst = append(dst, kind)
+		dst = appendAddr(dst, kind, addrs[def])
+	}
 	dst = binary.AppendUvarint(dst, uint64(P))
 	prev := uint32(0)
 	for _, id := range e.posted {
@@ -226,27 +264,33 @@ func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte
 	}
 	e.prepareKeys(int(P) + 1)
 	e.excU = e.excU[:0]
+	e.exc6 = e.exc6[:0]
 	nexc := 0
 	for row, id := range ids {
 		k := keyOf[id]
 		if k < 0 {
 			continue
 		}
-		e.keyRows[k] = append(e.keyRows[k], uint32(row))
 		if k == P {
 			nexc++
 			if kind == kindAddr4 {
 				e.excU = append(e.excU, uint64(addrs[id].Uint32()))
+			} else {
+				e.exc6 = append(e.exc6, addrs[id])
+			}
+			if implicit {
+				continue
 			}
 		}
+		e.keyRows[k] = append(e.keyRows[k], uint32(row))
 	}
 	dst = binary.AppendUvarint(dst, uint64(nexc))
 	if nexc > 0 {
 		if kind == kindAddr4 {
 			dst = appendUints(dst, e.excU, &e.bw)
 		} else {
-			for _, row := range e.keyRows[P] {
-				dst = append(dst, addrs[ids[row]][:]...)
+			for _, a := range e.exc6 {
+				dst = append(dst, a[:]...)
 			}
 		}
 	}

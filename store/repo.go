@@ -255,12 +255,13 @@ func (r *Repo) Scan(sel Selection, mask ColumnMask, workers int, fn ScanFunc) er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var cols Columns
+			cols := getColumns()
+			defer columnsPool.Put(cols)
 			for t := range tasks {
 				if !stop.Load() {
-					if err := t.f.ReadColumns(t.block, mask, &cols); err != nil {
+					if err := t.f.ReadColumns(t.block, mask, cols); err != nil {
 						report(err)
-					} else if err := fn(refs[t.ref], t.f, t.block, &cols); err != nil {
+					} else if err := fn(refs[t.ref], t.f, t.block, cols); err != nil {
 						report(err)
 					}
 				}
