@@ -66,7 +66,7 @@ func choosePosted(cnt []int32, ids []uint32, excBytes float64, entryBytes float6
 		c := float64(cnt[id])
 		post := min(2*c, 8192) + 8 + entryBytes
 		exc := c * (excBytes + 0.25)
-		if post <= exc*1.25 {
+		if post <= exc*postingBias {
 			posted = append(posted, id)
 		}
 	}
@@ -347,3 +347,12 @@ func (w appendWriter) Write(p []byte) (int, error) {
 	*w.b = append(*w.b, p...)
 	return len(p), nil
 }
+
+// postingBias scales the exception cost a value's bitmap must beat. Below
+// 1 it keeps bitmaps for values that are clearly cheaper as bitmaps (dense
+// values, frequent addresses): a sparse roaring container costs 16 bits a
+// row, about what a port or an internal address costs as an exception, and
+// a lookup of an exception value is still exact (a scan of the exceptions).
+// Measured on 1 M corpus flows: 1.25 gives 15.22 B/flow, 1.0 15.08, 0.8
+// 14.76.
+const postingBias = 0.8
