@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"sync"
 
 	"github.com/flowkit/flowkit/flow"
 )
@@ -20,6 +21,18 @@ const (
 	footerMagic = "FKSTEND\x00"
 )
 
+// encoders shares block encoders (about 20 MB of scratch each for full
+// blocks) among all file writers, so a repository writer with many open
+// partitions holds only a few.
+var encoders sync.Pool
+
+func getEncoder() *blockEncoder {
+	if e, ok := encoders.Get().(*blockEncoder); ok {
+		return e
+	}
+	return &blockEncoder{}
+}
+
 // DefaultBlockRows is the block size a FileWriter uses when none is given.
 const DefaultBlockRows = MaxBlockRows
 
@@ -30,7 +43,6 @@ type FileWriter struct {
 	w         io.Writer
 	blockRows int
 	buf       []flow.Record
-	enc       blockEncoder
 	blocks    []BlockInfo
 	off       int64
 	err       error
@@ -103,9 +115,11 @@ func (fw *FileWriter) writeBlock() {
 	if fw.off == 0 {
 		fw.writeHeader()
 	}
-	info := fw.enc.encode(fw.buf)
+	enc := getEncoder()
+	info := enc.encode(fw.buf)
 	info.Offset = fw.off
-	fw.write(fw.enc.out)
+	fw.write(enc.out)
+	encoders.Put(enc)
 	fw.blocks = append(fw.blocks, info)
 	fw.buf = fw.buf[:0]
 }

@@ -222,109 +222,33 @@ func (ix *Index) npost() int {
 	return len(ix.addrs)
 }
 
-// markCovered sets ix.covered to the rows in some bitmap and checks that
-// no row is out of range.
-func (ix *Index) markCovered() error {
-	clear(ix.covered[:(ix.rows+63)/64])
-	it := ix.bm.ManyIterator()
-	var buf [1024]uint32
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		for _, x := range buf[:n] {
-			row := x & 0xffff
-			if int(row) >= ix.rows {
-				return errIndex
-			}
-			ix.covered[row>>6] |= 1 << (row & 63)
-		}
-	}
-	return nil
-}
-
-// uncoveredRows calls fn with each row in no bitmap, in order, and the
-// number of such rows before it; it reports false if there are more such
-// rows than limit (a malformed chunk) and then stops early.
-func (ix *Index) uncoveredRows(limit int, fn func(row, e int)) bool {
-	e := 0
-	words := (ix.rows + 63) / 64
-	for w := 0; w < words; w++ {
-		free := ^ix.covered[w]
-		if w == words-1 && ix.rows%64 != 0 {
-			free &= 1<<(ix.rows%64) - 1
-		}
-		for free != 0 {
-			if e >= limit {
-				return false
-			}
-			fn(w*64+bits.TrailingZeros64(free), e)
-			e++
-			free &= free - 1
-		}
-	}
-	return e == limit
-}
-
 // fillUints decodes a numeric indexed column into dst (len rows).
 func (ix *Index) fillUints(dst []uint64) error {
-	if ix.implicit {
-		if err := ix.markCovered(); err != nil {
-			return err
-		}
-		exc := ix.excVals
-		if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = exc[e] }) {
-			return errIndex
-		}
-	} else {
-		for i := range dst {
-			dst[i] = ix.def
-		}
-	}
-	p := uint32(len(ix.vals))
-	it := ix.bm.ManyIterator()
-	var buf [1024]uint32
-	e := 0
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		for _, x := range buf[:n] {
-			k, row := x>>16, int(x&0xffff)
-			if row >= len(dst) {
-				return errIndex
-			}
-			if k < p {
-				dst[row] = ix.vals[k]
-			} else {
-				if e >= len(ix.excVals) {
-					return errIndex
-				}
-				dst[row] = ix.excVals[e]
-				e++
-			}
-		}
-	}
-	return nil
+	return fillIndexed(ix, dst, ix.vals, ix.def, func(e int) uint64 { return ix.excVals[e] })
 }
 
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
+	if ix.kind == kindAddr4 {
+		return fillIndexed(ix, dst, ix.addrs, ix.defAddr, func(e int) flow.Addr { return flow.AddrFromUint32(uint32(ix.excVals[e])) })
+	}
+	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, func(e int) flow.Addr { return ix.excAddr[e] })
+}
+
+// fillIndexed writes every row's value: posted values from the bitmap,
+// then the default or (implicit mode) the exceptions into the rows no
+// bitmap covers, or (explicit mode) the exceptions from key P.
+func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc func(e int) T) error {
+	nexc := ix.nexc()
+	p := uint32(len(posted))
+	covered := ix.covered[:(len(dst)+63)/64]
 	if ix.implicit {
-		if err := ix.markCovered(); err != nil {
-			return err
-		}
-		if ix.kind == kindAddr4 {
-			exc := ix.excVals
-			if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = flow.AddrFromUint32(uint32(exc[e])) }) {
-				return errIndex
-			}
-		} else {
-			exc := ix.excAddr
-			if !ix.uncoveredRows(len(exc), func(row, e int) { dst[row] = exc[e] }) {
-				return errIndex
-			}
-		}
+		clear(covered)
 	} else {
 		for i := range dst {
-			dst[i] = ix.defAddr
+			dst[i] = def
 		}
 	}
-	p := uint32(len(ix.addrs))
 	it := ix.bm.ManyIterator()
 	var buf [1024]uint32
 	e := 0
@@ -334,22 +258,38 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 			if row >= len(dst) {
 				return errIndex
 			}
-			if k < p {
-				dst[row] = ix.addrs[k]
-			} else if ix.kind == kindAddr4 {
-				if e >= len(ix.excVals) {
-					return errIndex
-				}
-				dst[row] = flow.AddrFromUint32(uint32(ix.excVals[e]))
-				e++
-			} else {
-				if e >= len(ix.excAddr) {
-					return errIndex
-				}
-				dst[row] = ix.excAddr[e]
+			switch {
+			case k < p:
+				dst[row] = posted[k]
+				covered[row>>6] |= 1 << (row & 63)
+			case ix.implicit || e >= nexc:
+				return errIndex
+			default:
+				dst[row] = exc(e)
 				e++
 			}
 		}
+	}
+	if !ix.implicit {
+		return nil
+	}
+	last := len(covered) - 1
+	for w, c := range covered {
+		free := ^c
+		if w == last && len(dst)%64 != 0 {
+			free &= 1<<(len(dst)%64) - 1
+		}
+		for free != 0 {
+			if e >= nexc {
+				return errIndex
+			}
+			dst[w*64+bits.TrailingZeros64(free)] = exc(e)
+			e++
+			free &= free - 1
+		}
+	}
+	if e != nexc {
+		return errIndex
 	}
 	return nil
 }
