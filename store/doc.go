@@ -35,28 +35,38 @@
 //	+--------------------+
 //
 // Indexed columns (protocol, ports, TCP flags, sensor, application,
-// addresses) are stored as their own index: a sorted dictionary of values,
-// one roaring bitmap of rows per value, and an exception list for rare
-// values. Reading the column and answering "which rows have value v" come
-// from the same bytes, so the index costs almost nothing on top.
+// addresses) are stored as their own index: a sorted dictionary of the
+// values worth a roaring bitmap of rows, the most frequent value (or the
+// rare ones) implicit, and rare values kept as exceptions in row order.
+// Reading the column and answering "which rows have value v" come from the
+// same bytes, so the index costs almost nothing on top, and every lookup
+// is exact. On the benchmark corpus a flow takes about 14.4 bytes (10 M
+// flows) to 14.8 bytes (1 M flows), indexes included.
 //
 // # Reading API (what a query planner uses)
 //
 //	repo, _ := store.OpenRepo(dir)
 //	refs, _ := repo.Files(store.Selection{Start: t0, End: t1, Sensors: ..., Types: ...})
 //	for _, ref := range refs {              // parallel over files is fine
-//	    f, _ := store.OpenFile(ref.Path)    // mmap, read-only
+//	    f, _ := store.OpenFile(ref.Path)    // mmap, read-only, footer checked
 //	    for b := range f.NumBlocks() {      // parallel over blocks is fine
-//	        info := f.Block(b)              // zone maps: MinStart, MaxStart, MinBytes, ...
+//	        info := f.Block(b)              // zone maps: MinStart, MaxStart, MinEnd, MaxEnd,
+//	                                        // info.Range(ColBytes), info.AddrRange(ColSrc)
 //	        idx, _ := f.Index(b, store.ColDstPort)
-//	        rows, _ := idx.Lookup(22)       // *roaring.Bitmap of rows, exact
-//	        // addresses: idx.LookupAddr(a), idx.LookupPrefix(netip.Prefix)
-//	        var cols store.Columns          // caller-owned, reused
+//	        if !idx.ContainsRange(22, 22) { continue } // dictionary only
+//	        rows := idx.Lookup(22)          // *roaring.Bitmap of rows, exact
+//	        // also idx.LookupRange(lo, hi); addresses: idx.LookupAddr(a),
+//	        // idx.LookupPrefix(netip.Prefix), idx.ContainsPrefix(p)
+//	        var cols store.Columns          // caller-owned, reused across blocks
 //	        f.ReadColumns(b, store.MaskOf(store.ColStart, store.ColBytes), &cols)
-//	        // cols.Start[i], cols.Bytes[i] for i < cols.Len
+//	        // cols.Start[i], cols.Bytes[i] for i < cols.Len; only the chunks of
+//	        // the mask (and those they are stored relative to) are read
 //	    }
 //	    f.Close()
 //	}
+//
+// [Repo.Scan] and [File.Scan] do the loops above on several goroutines and
+// hand each block's [Columns] to a callback.
 //
 // For convenience [File.Records] and [Repo.Records] give an
 // iter.Seq[flow.Record] that reuses one Record. Corruption is reported as a

@@ -633,10 +633,11 @@ func (r *Reader) ReadBatch(dst []flow.Record) (int, error) {
 // in *errp (errp may be nil).
 func (f *File) Records(mask ColumnMask, errp *error) iter.Seq[flow.Record] {
 	return func(yield func(flow.Record) bool) {
-		var cols Columns
+		cols := getColumns()
+		defer columnsPool.Put(cols)
 		var rec flow.Record
 		for b := range f.blocks {
-			if err := f.ReadColumns(b, mask, &cols); err != nil {
+			if err := f.ReadColumns(b, mask, cols); err != nil {
 				if errp != nil {
 					*errp = err
 				}

@@ -318,7 +318,8 @@ func (r *Repo) Records(sel Selection, mask ColumnMask, errp *error) iter.Seq[flo
 			errs = append(errs, err)
 			return
 		}
-		var cols Columns
+		cols := getColumns()
+		defer columnsPool.Put(cols)
 		var rec flow.Record
 		for _, ref := range refs {
 			f, err := OpenFile(ref.Path)
@@ -329,7 +330,7 @@ func (r *Repo) Records(sel Selection, mask ColumnMask, errp *error) iter.Seq[flo
 				continue
 			}
 			for b := 0; b < f.NumBlocks(); b++ {
-				if err := f.ReadColumns(b, mask, &cols); err != nil {
+				if err := f.ReadColumns(b, mask, cols); err != nil {
 					errs = append(errs, err)
 					if !errors.Is(err, ErrCorrupt) {
 						f.Close()
