@@ -1,0 +1,116 @@
+package flow
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/flowkit/flowkit/timeouts"
+)
+
+// discardSink counts records and drops them.
+type discardSink struct{ n int }
+
+func (d *discardSink) WriteBatch(b []Record) error { d.n += len(b); return nil }
+
+// benchStream returns n packets over the given number of flows (TCP and
+// UDP, IPv4), in random order.
+func benchStream(n, flows int) []Packet {
+	rng := rand.New(rand.NewPCG(1, 2))
+	keys := make([]Packet, flows)
+	for i := range keys {
+		keys[i] = Packet{Src: AddrFromUint32(0x0a000000 + uint32(rng.IntN(1<<16))), Dst: AddrFromUint32(0xc0a80000 + uint32(rng.IntN(1<<12))),
+			SrcPort: uint16(1024 + rng.IntN(60000)), DstPort: uint16([]int{80, 443, 53, 22}[i%4]), Protocol: ProtoTCP, Flags: ACK}
+		if i%4 == 2 {
+			keys[i].Protocol, keys[i].Flags = ProtoUDP, 0
+		}
+	}
+	pkts := make([]Packet, n)
+	for i := range pkts {
+		pkts[i] = keys[rng.IntN(flows)]
+		pkts[i].Length = uint32(40 + rng.IntN(1460))
+		pkts[i].Time = t0 + int64(i)*1000 // 1 µs apart
+	}
+	return pkts
+}
+
+// BenchmarkTableUpdate meters a prepared stream of decoded packets over
+// 100 000 concurrent flows (no flow expires): one op is one packet.
+func BenchmarkTableUpdate(b *testing.B) {
+	const flows = 100_000
+	stream := benchStream(1<<20, flows)
+	span := int64(len(stream)) * 1000
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Workers: workers, Sink: &discardSink{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tab.Close()
+			// Warm up: every flow exists before timing starts.
+			for i := 0; i < len(stream); i += DefaultBatchSize {
+				tab.Add(stream[i : i+DefaultBatchSize])
+			}
+			pos := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for n := 0; n < b.N; {
+				if pos == len(stream) {
+					// Replay with later timestamps so the clock keeps moving.
+					for i := range stream {
+						stream[i].Time += span
+					}
+					pos = 0
+				}
+				k := min(DefaultBatchSize, len(stream)-pos, b.N-n)
+				if err := tab.Add(stream[pos : pos+k]); err != nil {
+					b.Fatal(err)
+				}
+				pos += k
+				n += k
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+			if st := tab.Stats(); st.ActiveFlows > flows || st.Flows() != 0 {
+				b.Fatalf("unexpected table state %+v", st)
+			}
+		})
+	}
+}
+
+// BenchmarkTableMemory inserts 1 M flows and reports the heap bytes per
+// active flow (entries, index, expiry lists).
+func BenchmarkTableMemory(b *testing.B) {
+	const flows = 1_000_000
+	pkts := make([]Packet, flows)
+	for i := range pkts {
+		pkts[i] = Packet{Time: t0 + int64(i), Src: AddrFromUint32(0x0a000000 + uint32(i>>8)), Dst: AddrFromUint32(0xc0a80001),
+			SrcPort: uint16(i), DstPort: 443, Protocol: ProtoTCP, Flags: ACK, Length: 52}
+	}
+	for _, biflow := range []bool{false, true} {
+		b.Run(fmt.Sprintf("biflow=%v", biflow), func(b *testing.B) {
+			var perFlow float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Biflow: biflow, Sink: &discardSink{}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := 0; i < flows; i += DefaultBatchSize {
+					tab.Add(pkts[i:min(i+DefaultBatchSize, flows)])
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				if n := tab.Stats().ActiveFlows; n != flows {
+					b.Fatalf("%d flows", n)
+				}
+				perFlow = float64(after.HeapAlloc-before.HeapAlloc) / flows
+				runtime.KeepAlive(tab)
+			}
+			b.ReportMetric(perFlow, "B/flow")
+		})
+	}
+}

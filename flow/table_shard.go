@@ -1,0 +1,329 @@
+package flow
+
+import (
+	"math"
+	"time"
+
+	"github.com/flowkit/flowkit/timeouts"
+)
+
+// flowKey is the part of a Key that a table stores per entry (the sensor is
+// the table's). Comparable, no pointers.
+type flowKey struct {
+	src, dst     Addr
+	sport, dport uint16
+	vlan         uint16
+	proto        uint8
+	_            uint8
+}
+
+func (k *flowKey) reverse() flowKey {
+	return flowKey{src: k.dst, dst: k.src, sport: k.dport, dport: k.sport, vlan: k.vlan, proto: k.proto}
+}
+
+func (k *flowKey) hash() uint64 {
+	return symmetricHash(&k.src, &k.dst, k.sport, k.dport, k.vlan, k.proto)
+}
+
+// entry is one flow in a table: its key, forward counters and state, 64
+// bytes with no pointers. Times and list links live in the shard's
+// timeouts.Tracker; the reverse side of a biflow in the parallel rev slice.
+type entry struct {
+	key          flowKey
+	packets      uint64
+	bytes        uint64
+	initFlags    TCPFlags
+	sessionFlags TCPFlags
+	flags        TCPFlags
+	state        uint8
+}
+
+// entry.state bits.
+const (
+	stateFin    = 1 << iota // FIN seen (forward direction)
+	stateRevFin             // FIN seen in the reverse direction (biflow)
+)
+
+// revSide is the reverse direction of a biflow entry.
+type revSide struct {
+	packets      uint64
+	bytes        uint64
+	first        int64 // time of the first reverse packet
+	initFlags    TCPFlags
+	sessionFlags TCPFlags
+	flags        TCPFlags
+}
+
+// shard is one partition of a Table: the flows whose symmetric key hash
+// selects it, with their own index, entries and expiry tracker. A shard is
+// used by one goroutine at a time.
+type shard struct {
+	t       *Table
+	id, n   uint64 // this shard's number and the shard count
+	biflow  bool
+	sensor  uint16
+	max     int // MaxFlows, 0 = no cap
+	idx     flowIndex
+	entries []entry
+	rev     []revSide // biflow only, parallel to entries
+	free    []int32
+	tr      *timeouts.Tracker
+	clock   int64
+	out     []Record // finished records not yet handed to the sink
+	stats   TableStats
+	err     error // first sink error since the last report
+}
+
+func newShard(t *Table, id, n int, cfg *TableConfig) (*shard, error) {
+	tr, err := timeouts.NewTracker(cfg.Timeouts)
+	if err != nil {
+		return nil, err
+	}
+	return &shard{t: t, id: uint64(id), n: uint64(n), biflow: cfg.Biflow, sensor: cfg.Sensor,
+		max: cfg.Timeouts.MaxFlows, idx: newFlowIndex(), tr: tr, clock: math.MinInt64,
+		out: make([]Record, 0, DefaultBatchSize)}, nil
+}
+
+// owns reports whether a packet with hash h belongs to this shard; the
+// shard number comes from the hash's high half, the index tag from its low
+// half, so the two do not correlate.
+func (s *shard) owns(h uint64) bool {
+	return s.n == 1 || (h>>32)*s.n>>32 == s.id
+}
+
+// add meters pkts. Every shard walks every packet to advance its clock
+// exactly as a single table would, so the flows it ends, and why, do not
+// depend on the number of shards; it updates only the flows it owns.
+func (s *shard) add(pkts []Packet) {
+	clock := s.clock
+	for i := range pkts {
+		p := &pkts[i]
+		if p.Time > clock {
+			clock = p.Time
+			s.expire(clock)
+		}
+		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
+		if !s.owns(h) {
+			continue
+		}
+		s.stats.Packets++
+		s.stats.Bytes += uint64(p.Length)
+		s.update(p, uint32(h), clock)
+	}
+	s.clock = clock
+}
+
+// advance moves the clock to now (if later) and ends what expired.
+func (s *shard) advance(now int64) {
+	if now > s.clock {
+		s.clock = now
+		s.expire(now)
+	}
+	s.flushOut()
+}
+
+// expire ends every flow that has expired at clock now.
+func (s *shard) expire(now int64) {
+	for {
+		slot, r, ok := s.tr.Expired(now)
+		if !ok {
+			return
+		}
+		s.end(slot, EndReason(r))
+	}
+}
+
+// lookup finds the entry of k; reverse says it matched in the reverse
+// direction (biflow mode only).
+func (s *shard) lookup(tag uint32, k *flowKey) (slot int32, reverse bool) {
+	x := &s.idx
+	var rk flowKey
+	haveRK := false
+	for i := x.home(tag); ; i = (i + 1) & x.mask {
+		c := x.cells[i]
+		if c == 0 {
+			return -1, false
+		}
+		if cellTag(c) != tag {
+			continue
+		}
+		sl := cellSlot(c)
+		ek := &s.entries[sl].key
+		if *ek == *k {
+			return sl, false
+		}
+		if s.biflow {
+			if !haveRK {
+				rk, haveRK = k.reverse(), true
+			}
+			if *ek == rk {
+				return sl, true
+			}
+		}
+	}
+}
+
+// lookupExact finds the entry whose key is exactly k (unidirectional mode).
+func (s *shard) lookupExact(tag uint32, k *flowKey) int32 {
+	x := &s.idx
+	for i := x.home(tag); ; i = (i + 1) & x.mask {
+		c := x.cells[i]
+		if c == 0 {
+			return -1
+		}
+		if cellTag(c) == tag && s.entries[cellSlot(c)].key == *k {
+			return cellSlot(c)
+		}
+	}
+}
+
+func (s *shard) update(p *Packet, tag uint32, clock int64) {
+	k := flowKey{src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort, vlan: p.VLAN, proto: p.Protocol}
+	slot, reverse := s.lookup(tag, &k)
+	f := p.Flags
+	if slot < 0 {
+		slot = s.create(tag, &k, p.Time)
+		e := &s.entries[slot]
+		e.packets, e.bytes = 1, uint64(p.Length)
+		e.initFlags, e.flags = f, f
+	} else {
+		s.tr.Seen(slot, p.Time)
+		if !reverse {
+			e := &s.entries[slot]
+			e.packets++
+			e.bytes += uint64(p.Length)
+			e.sessionFlags |= f
+			e.flags |= f
+		} else {
+			r := &s.rev[slot]
+			if r.packets == 0 {
+				r.first, r.initFlags = p.Time, f
+			} else {
+				r.sessionFlags |= f
+			}
+			r.packets++
+			r.bytes += uint64(p.Length)
+			r.flags |= f
+		}
+	}
+	if f&(FIN|RST) != 0 && p.Protocol == ProtoTCP {
+		s.tcpEnd(slot, reverse, tag, &k, f, clock)
+	}
+}
+
+// tcpEnd applies the contract's TCP rules: RST closes its flow (and the
+// reverse one); FIN closes once both directions have sent one. The closing
+// time is the clock, which equals the packet's time in an ordered capture.
+func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, k *flowKey, f TCPFlags, clock int64) {
+	e := &s.entries[slot]
+	if s.biflow {
+		if f&RST != 0 {
+			s.tr.MarkClosing(slot, clock)
+			return
+		}
+		if reverse {
+			e.state |= stateRevFin
+		} else {
+			e.state |= stateFin
+		}
+		if e.state&(stateFin|stateRevFin) == stateFin|stateRevFin {
+			s.tr.MarkClosing(slot, clock)
+		}
+		return
+	}
+	rk := k.reverse()
+	other := s.lookupExact(tag, &rk)
+	if f&RST != 0 {
+		s.tr.MarkClosing(slot, clock)
+		if other >= 0 {
+			s.tr.MarkClosing(other, clock)
+		}
+		return
+	}
+	e.state |= stateFin
+	if other >= 0 && s.entries[other].state&stateFin != 0 {
+		s.tr.MarkClosing(slot, clock)
+		s.tr.MarkClosing(other, clock)
+	}
+}
+
+// create allocates an entry for a new flow whose first packet came at t,
+// first evicting the least recently seen flow when the table is full.
+func (s *shard) create(tag uint32, k *flowKey, t int64) int32 {
+	if s.max > 0 && s.tr.Len() >= s.max {
+		if old, ok := s.tr.Oldest(); ok {
+			s.end(old, EndLackOfResources)
+		}
+	}
+	var slot int32
+	if n := len(s.free); n > 0 {
+		slot = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		slot = int32(len(s.entries))
+		s.entries = append(s.entries, entry{})
+		if s.biflow {
+			s.rev = append(s.rev, revSide{})
+		}
+		s.tr.Grow(len(s.entries))
+	}
+	s.entries[slot].key = *k
+	s.idx.insert(tag, slot)
+	s.tr.Insert(slot, t)
+	return slot
+}
+
+// end finishes the flow in slot with reason r: its record goes to the
+// output batch and the slot is freed.
+func (s *shard) end(slot int32, r EndReason) {
+	e := &s.entries[slot]
+	rec := Record{
+		Start: s.tr.Start(slot), End: s.tr.End(slot),
+		Src: e.key.src, Dst: e.key.dst, SrcPort: e.key.sport, DstPort: e.key.dport,
+		VLAN: e.key.vlan, Protocol: e.key.proto, Sensor: s.sensor,
+		Packets: e.packets, Bytes: e.bytes,
+		Flags: e.flags, InitialFlags: e.initFlags, SessionFlags: e.sessionFlags,
+		EndReason: r,
+	}
+	if s.biflow {
+		rv := &s.rev[slot]
+		if rv.packets > 0 {
+			rec.RevPackets, rec.RevBytes = rv.packets, rv.bytes
+			rec.RevStartOffset = time.Duration(rv.first - rec.Start)
+			rec.RevFlags, rec.RevInitialFlags, rec.RevSessionFlags = rv.flags, rv.initFlags, rv.sessionFlags
+		}
+		*rv = revSide{}
+	}
+	s.out = append(s.out, rec)
+	s.stats.Ended[r]++
+	s.idx.remove(uint32(e.key.hash()), slot)
+	s.tr.Remove(slot)
+	*e = entry{}
+	s.free = append(s.free, slot)
+	if len(s.out) == cap(s.out) {
+		s.flushOut()
+	}
+}
+
+// endAll ends every flow with reason r, least recently seen first.
+func (s *shard) endAll(r EndReason) {
+	for {
+		slot, ok := s.tr.Oldest()
+		if !ok {
+			break
+		}
+		s.end(slot, r)
+	}
+	s.flushOut()
+}
+
+// flushOut hands the pending records to the table's sink.
+func (s *shard) flushOut() {
+	if len(s.out) == 0 {
+		return
+	}
+	if err := s.t.write(s.out); err != nil && s.err == nil {
+		s.err = err
+	}
+	s.out = s.out[:0]
+}
