@@ -435,21 +435,42 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 	case ColBytes, ColRevBytes:
 		u2 := grow(d.u2, n)
 		d.u2 = u2
-		rest, err := readUints(raw, u)
-		if err != nil {
-			return err
-		}
-		if _, err := readUints(rest, u2); err != nil {
-			return err
-		}
 		pk, out := dst.Packets, &dst.Bytes
 		if c == ColRevBytes {
 			pk, out = dst.RevPackets, &dst.RevBytes
 		}
 		*out = grow(*out, n)
 		o := *out
-		for i := range o {
-			o[i] = u[i]*pk[i] + u2[i]
+		q, rest, qConst := constUints(raw)
+		if !qConst {
+			var err error
+			if rest, err = readUints(raw, u); err != nil {
+				return err
+			}
+		}
+		r, _, rConst := constUints(rest)
+		if !rConst {
+			if _, err := readUints(rest, u2); err != nil {
+				return err
+			}
+		}
+		switch {
+		case qConst && rConst:
+			for i := range o {
+				o[i] = q*pk[i] + r
+			}
+		case rConst:
+			for i := range o {
+				o[i] = u[i]*pk[i] + r
+			}
+		case qConst:
+			for i := range o {
+				o[i] = q*pk[i] + u2[i]
+			}
+		default:
+			for i := range o {
+				o[i] = u[i]*pk[i] + u2[i]
+			}
 		}
 		return nil
 	}

@@ -224,22 +224,26 @@ func (ix *Index) npost() int {
 
 // fillUints decodes a numeric indexed column into dst (len rows).
 func (ix *Index) fillUints(dst []uint64) error {
-	return fillIndexed(ix, dst, ix.vals, ix.def, func(e int) uint64 { return ix.excVals[e] })
+	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals)
 }
 
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
 	if ix.kind == kindAddr4 {
-		return fillIndexed(ix, dst, ix.addrs, ix.defAddr, func(e int) flow.Addr { return flow.AddrFromUint32(uint32(ix.excVals[e])) })
+		exc := grow(ix.excAddr, len(ix.excVals))
+		for j, v := range ix.excVals {
+			exc[j] = flow.AddrFromUint32(uint32(v))
+		}
+		ix.excAddr = exc
 	}
-	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, func(e int) flow.Addr { return ix.excAddr[e] })
+	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, ix.excAddr)
 }
 
 // fillIndexed writes every row's value: posted values from the bitmap,
 // then the default or (implicit mode) the exceptions into the rows no
 // bitmap covers, or (explicit mode) the exceptions from key P.
-func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc func(e int) T) error {
-	nexc := ix.nexc()
+func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
+	nexc := len(exc)
 	p := uint32(len(posted))
 	covered := ix.covered[:(len(dst)+63)/64]
 	if ix.implicit {
@@ -265,7 +269,7 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc func(e int) T
 			case ix.implicit || e >= nexc:
 				return errIndex
 			default:
-				dst[row] = exc(e)
+				dst[row] = exc[e]
 				e++
 			}
 		}
@@ -283,7 +287,7 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc func(e int) T
 			if e >= nexc {
 				return errIndex
 			}
-			dst[w*64+bits.TrailingZeros64(free)] = exc(e)
+			dst[w*64+bits.TrailingZeros64(free)] = exc[e]
 			e++
 			free &= free - 1
 		}
