@@ -2,6 +2,7 @@ package store
 
 import (
 	"io"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -141,6 +142,7 @@ func BenchmarkReadColumns(b *testing.B) {
 		mask ColumnMask
 	}{
 		{"all", AllColumns},
+		{"corpusfields", MaskOf(ColStart, ColEnd, ColSrc, ColDst, ColSrcPort, ColDstPort, ColProtocol, ColPackets, ColBytes, ColFlags)},
 		{"time", MaskOf(ColStart, ColEnd)},
 		{"addrs", MaskOf(ColSrc, ColDst)},
 		{"ports", MaskOf(ColSrcPort, ColDstPort)},
@@ -163,4 +165,34 @@ func BenchmarkReadColumns(b *testing.B) {
 			b.ReportMetric(0, "ns/op")
 		})
 	}
+}
+
+// BenchmarkReadRepo reads every column of an existing repository named by
+// FLOWKIT_REPO (for example one built by `flowkit import` from the 10 M
+// corpus), in parallel over files and blocks.
+func BenchmarkReadRepo(b *testing.B) {
+	dir := os.Getenv("FLOWKIT_REPO")
+	if dir == "" {
+		b.Skip("set FLOWKIT_REPO to a repository")
+	}
+	repo, err := OpenRepo(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows atomic.Int64
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		rows.Store(0)
+		if err := repo.Scan(Selection{}, AllColumns, 0, func(_ FileRef, _ *File, _ int, cols *Columns) error {
+			rows.Add(int64(cols.Len))
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuSeconds() - cpu0
+	n := float64(rows.Load()) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(n/cpu, "records/cpu-s")
+	b.ReportMetric(0, "ns/op")
 }
