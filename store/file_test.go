@@ -236,3 +236,52 @@ func TestEmptyFile(t *testing.T) {
 		t.Fatal("empty file has rows")
 	}
 }
+
+// TestImplicitIPv6Exceptions covers an address column of mostly one-off
+// IPv6 addresses (exceptions outnumber every value, so they are implicit).
+func TestImplicitIPv6Exceptions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	recs := make([]flow.Record, 3000)
+	hot := flow.AddrFrom(netip.MustParseAddr("2001:db8::1"))
+	for i := range recs {
+		var b [16]byte
+		b[0], b[1] = 0x20, 0x01
+		for j := 8; j < 16; j++ {
+			b[j] = byte(rng.IntN(256))
+		}
+		recs[i].Start = int64(i)
+		recs[i].Dst = flow.Addr(b)
+		if i%5 == 0 {
+			recs[i].Dst = hot
+		}
+	}
+	f, err := OpenBytes("v6", writeFile(t, recs, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := f.Index(0, ColDst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ix.implicit || ix.kind != kindAddr6 {
+		t.Fatalf("want implicit IPv6 exceptions, got implicit=%v kind=%d", ix.implicit, ix.kind)
+	}
+	if got := ix.LookupAddr(hot).GetCardinality(); got != 600 {
+		t.Fatalf("hot address: %d rows", got)
+	}
+	if got := ix.LookupAddr(recs[7].Dst).ToArray(); len(got) != 1 || got[0] != 7 {
+		t.Fatalf("one-off address: rows %v", got)
+	}
+	if got := ix.LookupPrefix(netip.MustParsePrefix("2001::/16")).GetCardinality(); got != 3000 {
+		t.Fatalf("prefix: %d rows", got)
+	}
+	var cols Columns
+	if err := f.ReadColumns(0, MaskOf(ColDst), &cols); err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if cols.Dst[i] != recs[i].Dst {
+			t.Fatalf("row %d", i)
+		}
+	}
+}
