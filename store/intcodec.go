@@ -266,7 +266,27 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 			dst[i] = r.read(tc.w[0])
 		}
 	case !wide:
-		for i := range dst {
+		// two codes per 8-byte load when they fit in the 57 bits a load
+		// guarantees: the second decode does not wait for a reload
+		i := 0
+		for ; i+1 < len(dst); i += 2 {
+			x := r.peek()
+			e := tab[x&7]
+			dst[i] = (x >> e.shift) & e.mask
+			y := x >> e.used
+			f := tab[y&7]
+			if uint(e.used)+uint(f.used) <= 57 {
+				dst[i+1] = (y >> f.shift) & f.mask
+				r.pos += uint(e.used) + uint(f.used)
+				continue
+			}
+			r.pos += uint(e.used)
+			x = r.peek()
+			f = tab[x&7]
+			dst[i+1] = (x >> f.shift) & f.mask
+			r.pos += uint(f.used)
+		}
+		for ; i < len(dst); i++ {
 			x := r.peek()
 			e := tab[x&7]
 			dst[i] = (x >> e.shift) & e.mask
