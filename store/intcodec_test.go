@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/flowkit/flowkit/flow"
 )
 
 func TestUintsRoundTrip(t *testing.T) {
@@ -34,6 +36,14 @@ func TestUintsRoundTrip(t *testing.T) {
 		}
 		if !slices.Equal(got, vals) {
 			t.Fatalf("%s: got %v want %v", name, got[:min(10, len(got))], vals[:min(10, len(vals))])
+		}
+	}
+}
+
+func TestAddr4(t *testing.T) {
+	for _, v := range []uint32{0, 1, 0x0a000507, 0xffffffff} {
+		if addr4(v) != flow.AddrFromUint32(v) {
+			t.Fatalf("%x", v)
 		}
 	}
 }
