@@ -258,12 +258,12 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 	case tc.n == 1 && tc.w[0] <= 56:
 		w, m := tc.w[0], uint64(1)<<tc.w[0]-1
 		for i := range dst {
-			dst[i] = r.peek() & m
+			dst[i] = base + (r.peek()&m)*g
 			r.pos += w
 		}
 	case tc.n == 1:
 		for i := range dst {
-			dst[i] = r.read(tc.w[0])
+			dst[i] = base + r.read(tc.w[0])*g
 		}
 	case !wide:
 		// two codes per 8-byte load when they fit in the 57 bits a load
@@ -272,24 +272,24 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 		for ; i+1 < len(dst); i += 2 {
 			x := r.peek()
 			e := tab[x&7]
-			dst[i] = (x >> e.shift) & e.mask
+			dst[i] = base + ((x>>e.shift)&e.mask)*g
 			y := x >> e.used
 			f := tab[y&7]
 			if uint(e.used)+uint(f.used) <= 57 {
-				dst[i+1] = (y >> f.shift) & f.mask
+				dst[i+1] = base + ((y>>f.shift)&f.mask)*g
 				r.pos += uint(e.used) + uint(f.used)
 				continue
 			}
 			r.pos += uint(e.used)
 			x = r.peek()
 			f = tab[x&7]
-			dst[i+1] = (x >> f.shift) & f.mask
+			dst[i+1] = base + ((x>>f.shift)&f.mask)*g
 			r.pos += uint(f.used)
 		}
 		for ; i < len(dst); i++ {
 			x := r.peek()
 			e := tab[x&7]
-			dst[i] = (x >> e.shift) & e.mask
+			dst[i] = base + ((x>>e.shift)&e.mask)*g
 			r.pos += uint(e.used)
 		}
 	default:
@@ -297,27 +297,16 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 			x := r.peek()
 			e := tab[x&7]
 			if e.used <= 57 {
-				dst[i] = (x >> e.shift) & e.mask
+				dst[i] = base + ((x>>e.shift)&e.mask)*g
 				r.pos += uint(e.used)
 			} else {
 				r.pos += uint(e.shift)
-				dst[i] = r.read(uint(e.used - e.shift))
+				dst[i] = base + r.read(uint(e.used-e.shift))*g
 			}
 		}
 	}
 	if r.pos > uint(len(body))*8 || r.overrun {
 		return nil, errStream
-	}
-	if g == 1 {
-		if base != 0 {
-			for i := range dst {
-				dst[i] += base
-			}
-		}
-	} else {
-		for i := range dst {
-			dst[i] = base + dst[i]*g
-		}
 	}
 	return rest, nil
 }
