@@ -24,6 +24,7 @@ type Index struct {
 	kind     byte
 	implicit bool // rows in no bitmap are the exceptions; no default
 	covered  [MaxBlockRows / 64]uint64
+	iterBuf  [1024]uint32 // NextMany scratch (a local array would escape)
 
 	def     uint64
 	defAddr flow.Addr
@@ -254,9 +255,9 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
 		}
 	}
 	it := ix.bm.ManyIterator()
-	var buf [1024]uint32
+	buf := ix.iterBuf[:]
 	e := 0
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
 		for _, x := range buf[:n] {
 			k, row := x>>16, int(x&0xffff)
 			if row >= len(dst) {
