@@ -5,8 +5,10 @@
 //     (meter, collect, import, info, filter, cut, count, uniq, stats, sort,
 //     set, plot, detect), in the manner of SiLK's rw* tools;
 //   - demo: the whole sensor-to-analysis chain on synthesized traffic;
-//   - synth: writes the synthesizer's pcap files and their ground truth.
+//   - synth: writes the synthesizer's pcap files and their ground truth;
+//   - sensor: live or pcap packets to IPFIX (capture, flow table, exporter);
+//   - collector: IPFIX and NetFlow to a repository (collector, store writer).
 //
-// Planned: sensor (live or pcap to IPFIX) and collector (IPFIX/NetFlow to
-// a repository), each short enough to read as an embedding guide.
+// sensor and collector are each under 150 lines, to be read as guides to
+// embedding the SDK.
 package examples
