@@ -2,6 +2,7 @@ package flowtext
 
 import (
 	"errors"
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -131,8 +132,8 @@ func parseSeconds(b []byte) (int64, error) {
 // "2026/01/01T00:00:00.123" (UTC) or RFC 3339, as ns since the epoch.
 func parseTime(b []byte) (int64, error) {
 	isEpoch := len(b) > 0
-	for _, c := range b {
-		if (c < '0' || c > '9') && c != '.' {
+	for i, c := range b {
+		if (c < '0' || c > '9') && c != '.' && !(i == 0 && c == '-') {
 			isEpoch = false
 			break
 		}
@@ -143,11 +144,21 @@ func parseTime(b []byte) (int64, error) {
 	s := string(b)
 	for _, layout := range [...]string{"2006/01/02T15:04:05.999999999", "2006-01-02T15:04:05.999999999", time.RFC3339Nano, "2006/01/02 15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			// Nanoseconds since 1970 fit int64 from 1678 to 2262 only.
+			if t.Before(minTime) || t.After(maxTime) {
+				return 0, errRange
+			}
 			return t.UnixNano(), nil
 		}
 	}
 	return 0, errSyntax
 }
+
+// The times that nanoseconds since the epoch can hold in an int64.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
 
 // appendSeconds writes ns as decimal seconds with at least three decimals
 // and as many more as needed to be exact.
