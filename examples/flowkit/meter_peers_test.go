@@ -223,3 +223,107 @@ func nonICMP(ps []peerFlow) []peerFlow {
 	}
 	return out
 }
+
+// dirSums maps a directed "src dst sport dport proto" to packets and IP
+// bytes sent that way.
+type dirSums map[string][2]uint64
+
+func (d dirSums) add(src, dst string, sport, dport uint64, proto string, pkts, bytes uint64) {
+	if pkts == 0 {
+		return
+	}
+	k := fmt.Sprintf("%s %s %d %d %s", src, dst, sport, dport, proto)
+	v := d[k]
+	d[k] = [2]uint64{v[0] + pkts, v[1] + bytes}
+}
+
+// readZeekConn sums a Zeek conn.log (columns found by the #fields header)
+// into per-direction packets and IP bytes, TCP and UDP only.
+func readZeekConn(t *testing.T, path string) dirSums {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	col := map[string]int{}
+	out := dirSums{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if strings.HasPrefix(text, "#fields") {
+			for i, name := range strings.Split(text, "\t")[1:] {
+				col[name] = i
+			}
+			continue
+		}
+		if strings.HasPrefix(text, "#") || text == "" {
+			continue
+		}
+		c := strings.Split(text, "\t")
+		get := func(name string) string {
+			i, ok := col[name]
+			if !ok || i >= len(c) {
+				t.Fatalf("%s:%d: no column %s", path, line, name)
+			}
+			return c[i]
+		}
+		n := func(name string) uint64 {
+			v, err := strconv.ParseUint(get(name), 10, 64)
+			if err != nil {
+				t.Fatalf("%s:%d: %s: %v", path, line, name, err)
+			}
+			return v
+		}
+		proto := map[string]string{"tcp": "6", "udp": "17"}[get("proto")]
+		if proto == "" {
+			continue
+		}
+		o, r := get("id.orig_h"), get("id.resp_h")
+		op, rp := n("id.orig_p"), n("id.resp_p")
+		out.add(o, r, op, rp, proto, n("orig_pkts"), n("orig_ip_bytes"))
+		out.add(r, o, rp, op, proto, n("resp_pkts"), n("resp_ip_bytes"))
+	}
+	if len(col) == 0 {
+		t.Fatalf("%s: no #fields header", path)
+	}
+	return out
+}
+
+// TestMeterMatchesZeekConnLog meters Zeek's test traces as biflows and
+// requires, per connection direction, the same packets and IP bytes as
+// Zeek's conn.log baselines (TCP and UDP; Zeek keys ICMP by type and code
+// in other columns).
+func TestMeterMatchesZeekConnLog(t *testing.T) {
+	data := sharedData(t)
+	logs, _ := filepath.Glob(filepath.Join(data, "pcap", "zeek_*.conn.log"))
+	if len(logs) == 0 {
+		t.Fatal("no Zeek conn.log baselines")
+	}
+	for _, log := range logs {
+		name := filepath.Base(log)
+		pcap := filepath.Join(data, "pcap", name[:strings.Index(name, ".pcap")+len(".pcap")])
+		t.Run(name, func(t *testing.T) {
+			want := readZeekConn(t, log)
+			got := dirSums{}
+			for _, r := range meterFile(t, pcap, flow.TableConfig{Timeouts: timeouts.Default(), Biflow: true}) {
+				if r.Protocol != flow.ProtoTCP && r.Protocol != flow.ProtoUDP {
+					continue
+				}
+				p := strconv.Itoa(int(r.Protocol))
+				got.add(r.SrcAddr().String(), r.DstAddr().String(), uint64(r.SrcPort), uint64(r.DstPort), p, r.Packets, r.Bytes)
+				got.add(r.DstAddr().String(), r.SrcAddr().String(), uint64(r.DstPort), uint64(r.SrcPort), p, r.RevPackets, r.RevBytes)
+			}
+			for k, w := range want {
+				if got[k] != w {
+					t.Errorf("%s: flowkit %v, zeek %v (packets, IP bytes)", k, got[k], w)
+				}
+			}
+			for k, g := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("%s: flowkit %v, not in zeek's log", k, g)
+				}
+			}
+		})
+	}
+}
