@@ -13,13 +13,16 @@ import (
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
 	"github.com/flowkit/flowkit/ipfix"
+	"github.com/flowkit/flowkit/store"
 )
 
 func init() {
 	register("collect", verb{
-		summary: "receive or read IPFIX / NetFlow v9 / v5 and print the flows as text",
-		example: "flowkit collect -listen udp://127.0.0.1:4739   |   flowkit collect -r export.pcap -o csv",
-		run:     runCollect,
+		summary: "receive or read IPFIX / NetFlow v9 / v5 and print the flows as text, or store them",
+		example: "flowkit collect -listen udp://127.0.0.1:4739 -repo /data/flows\n" +
+			"  flowkit collect -r export.pcap -format csv -o flows.csv\n" +
+			"  flowkit collect -r flows.ipfix -w - | flowkit uniq -fields dport -values bytes",
+		run: runCollect,
 	})
 }
 
@@ -52,16 +55,30 @@ func (s *limitSink) WriteBatch(b []flow.Record) error {
 func runCollect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("collect", stderr)
 	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port until interrupted")
-	file := fs.String("r", "", "read an IPFIX file (RFC 5655) or a pcap/pcapng capture of exports")
+	file := fs.String("r", "", "read an IPFIX file (RFC 5655; - is stdin) or a pcap/pcapng capture of exports")
 	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
-	outFormat := fs.String("o", "text", "output format: text or csv")
+	res := qAddResultFlags(fs, "text (flowkit/SiLK pipe text), csv or json")
+	recOut := fs.String("w", "", "write the flows as binary records here instead of printing them (IPFIX, or a store file for a name ending in .fkb; - is stdout)")
+	repoDir := fs.String("repo", "", "store the flows in this repository (created if missing) instead of printing them")
 	limit := fs.Int("num", 0, "stop after this many flows (0: no limit)")
 	stats := fs.Bool("stats", false, "print decoder counters (templates, missing templates, sequence gaps...) to stderr at the end")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
 	if (*listen == "") == (*file == "") {
 		return fmt.Errorf("%w: give exactly one of -listen and -r", errUsage)
+	}
+	outs := 0
+	for _, o := range []string{res.out, *recOut, *repoDir} {
+		if o != "" {
+			outs++
+		}
+	}
+	if outs > 1 {
+		return fmt.Errorf("%w: give at most one of -o, -w and -repo", errUsage)
 	}
 	fields := flowtext.DefaultFields
 	if strings.EqualFold(*fieldList, "all") {
@@ -72,16 +89,15 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	format, err := flowtext.ParseFormat(*outFormat)
+	out, err := openCollectOut(res, *recOut, *repoDir, fields, stdout)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return err
 	}
-	tw := flowtext.NewWriter(stdout, fields, format)
 	left := *limit
 	if left <= 0 {
 		left = -1
 	}
-	sink := &limitSink{w: tw, left: left}
+	sink := &limitSink{w: out, left: left}
 	var st ipfix.Stats
 	if *listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -95,8 +111,8 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	if errors.Is(err, errStopCollect) {
 		err = nil
 	}
-	if ferr := tw.Flush(); err == nil {
-		err = ferr
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
 	if *stats {
 		fmt.Fprintf(stderr, "messages %d records %d options-records %d templates %d missing-template %d malformed %d sequence-gaps %d lost-records %d lost-packets %d\n",
@@ -105,15 +121,85 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// collectOut is where collect puts the flows: printed, written as
+// records, or stored in a repository.
+type collectOut interface {
+	flow.Sink
+	Close() error
+}
+
+// openCollectOut opens -o/-format, -w or -repo.
+func openCollectOut(res *qResultFlags, recOut, repoDir string, fields []flowtext.Field, stdout io.Writer) (collectOut, error) {
+	switch {
+	case recOut != "":
+		o, err := qOpenRecordOut(recOut, "", stdout)
+		if err != nil {
+			return nil, err
+		}
+		return &closerSink{Sink: o.sink(), close: o.close}, nil
+	case repoDir != "":
+		if err := os.MkdirAll(repoDir, 0o755); err != nil {
+			return nil, err
+		}
+		repo, err := store.OpenRepo(repoDir)
+		if err != nil {
+			return nil, err
+		}
+		return repo.NewWriter(store.WriterOptions{}), nil
+	}
+	var format flowtext.Format
+	switch res.format {
+	case "text":
+		format = flowtext.Text
+	case "csv":
+		format = flowtext.CSV
+	case "json":
+	default:
+		return nil, fmt.Errorf("%w: -format %q: want text, csv or json", errUsage, res.format)
+	}
+	w, closeOut, err := qOpenOut(res.out, stdout)
+	if err != nil {
+		return nil, err
+	}
+	var s interface {
+		flow.Sink
+		Flush() error
+	}
+	if res.format == "json" {
+		s = newQJSONRecords(w, fields)
+	} else {
+		s = flowtext.NewWriter(w, fields, format)
+	}
+	return &closerSink{Sink: s, close: func() error {
+		err := s.Flush()
+		if cerr := closeOut(); err == nil {
+			err = cerr
+		}
+		return err
+	}}, nil
+}
+
+// closerSink is a sink with its own close function.
+type closerSink struct {
+	flow.Sink
+	close func() error
+}
+
+func (c *closerSink) Close() error { return c.close() }
+
 // collectFile reads an IPFIX file or a capture of exports, told apart by
 // their first bytes (IPFIX version 10, or a pcap/pcapng magic number).
 func collectFile(path string, sink flow.Sink) (ipfix.Stats, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return ipfix.Stats{}, err
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return ipfix.Stats{}, err
+		}
+		defer f.Close()
+		r = f
 	}
-	defer f.Close()
-	br := bufio.NewReader(f)
+	br := bufio.NewReader(r)
 	magic, err := br.Peek(4)
 	if err != nil {
 		return ipfix.Stats{}, fmt.Errorf("%s: %w", path, err)

@@ -71,7 +71,7 @@ func TestCollectPcapOfExports(t *testing.T) {
 		t.Skip("shared data missing")
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"collect", "-r", path, "-o", "csv", "-stats"}, &out, &errb); code != 0 {
+	if code := run([]string{"collect", "-r", path, "-format", "csv", "-stats"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -23,7 +23,7 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	bin := fs.Duration("bin", 300*time.Second, "bin size")
 	load := fs.String("load", "start", "where a flow's volume lands: start, end, middle, spread (evenly over its bins) or proportional (to its time in each bin)")
 	skipZero := fs.Bool("skip-zeroes", false, "omit empty bins")
-	outFormat := fs.String("o", "text", "output format: text, csv or json")
+	res := qAddResultFlags(fs, "text (aligned columns), csv or json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	if *bin <= 0 {
 		return qUsageErr(qErrString("-bin must be positive"))
 	}
-	if err := qCheckOutputFormat(*outFormat); err != nil {
+	if err := qCheckOutputFormat(res.format); err != nil {
 		return err
 	}
 	workers := 2
@@ -64,7 +64,7 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 		prev = b.Start
 		t.add(qFormatTime(b.Start), f(b.Records), f(b.Bytes), f(b.Packets))
 	}
-	return t.write(stdout, *outFormat)
+	return res.write(stdout, t)
 }
 
 type qErrString string

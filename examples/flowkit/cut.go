@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"strings"
 
@@ -11,7 +12,7 @@ import (
 
 func init() {
 	register("cut", verb{
-		summary: "print flows as text columns (rwcut); the text format imports back unchanged",
+		summary: "print flows as text columns (rwcut); -format text output imports back unchanged",
 		example: "flowkit cut -r flows.txt -fields sIP,dIP,dPort,bytes,sTime -format text",
 		run:     runCut,
 	})
@@ -21,11 +22,15 @@ func runCut(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("cut", stderr)
 	in := qAddQueryInput(fs)
 	fieldList := fs.String("fields", "", "columns to print (all, or a list such as sIP,dIP,sPort; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
-	outFormat := fs.String("o", "text", "output format: text (SiLK pipe columns, no title) or csv")
-	title := fs.Bool("title", false, "print a title line of field names before text output")
+	res := qAddResultFlags(fs, "text (flowkit/SiLK pipe text, which import and -r read back), csv or json")
+	noTitle := fs.Bool("no-title", false, "omit the title line of text output")
 	limit := fs.Int("num", 0, "print at most this many flows (0: all)")
+	recOut := fs.String("w", "", "write the flows as binary records here instead (IPFIX, or a store file for a name ending in .fkb; - is stdout)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return qUsageErr(errors.New("unexpected argument " + fs.Arg(0)))
 	}
 	fields := flowtext.DefaultFields
 	if strings.EqualFold(*fieldList, "all") {
@@ -36,31 +41,74 @@ func runCut(args []string, stdout, stderr io.Writer) error {
 			return qUsageErr(err)
 		}
 	}
-	format, err := flowtext.ParseFormat(*outFormat)
-	if err != nil {
-		return qUsageErr(err)
+	if *recOut != "" && res.out != "" {
+		return qUsageErr(errors.New("give -w (binary records) or -o (columns), not both"))
+	}
+	var format flowtext.Format
+	switch res.format {
+	case "text":
+		format = flowtext.Text
+	case "csv":
+		format = flowtext.CSV
+	case "json":
+	default:
+		return qUsageErr(errors.New("-format " + res.format + ": want text, csv or json"))
 	}
 	src, done, err := in.source()
 	if err != nil {
 		return err
 	}
 	defer done()
-	bw := bufio.NewWriterSize(stdout, 1<<20)
-	if *title && format == flowtext.Text {
-		bw.WriteString(flowtext.FormatFields(fields, "|") + "\n")
+	if *recOut != "" {
+		o, err := qOpenRecordOut(*recOut, "", stdout)
+		if err != nil {
+			return err
+		}
+		if err := qCopyLimit(o.sink(), src, *limit); err != nil {
+			o.close()
+			return err
+		}
+		return o.close()
 	}
-	w := flowtext.NewWriter(bw, fields, format)
-	var sink flow.Sink = w
-	if *limit > 0 {
-		sink = &qLimitSink{w: w, left: *limit}
-	}
-	if _, err := flow.Copy(sink, src); err != nil && err != qErrLimit {
+	w, closeOut, err := qOpenOut(res.out, stdout)
+	if err != nil {
 		return err
 	}
-	if err := w.Flush(); err != nil {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var sink interface {
+		flow.Sink
+		Flush() error
+	}
+	if res.format == "json" {
+		sink = newQJSONRecords(bw, fields)
+	} else {
+		if !*noTitle && format == flowtext.Text {
+			bw.WriteString(flowtext.FormatFields(fields, "|") + "\n")
+		}
+		sink = flowtext.NewWriter(bw, fields, format)
+	}
+	err = qCopyLimit(sink, src, *limit)
+	if ferr := sink.Flush(); err == nil {
+		err = ferr
+	}
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// qCopyLimit copies src to dst, at most limit records when limit > 0.
+func qCopyLimit(dst flow.Sink, src flow.Source, limit int) error {
+	if limit > 0 {
+		dst = &qLimitSink{w: dst, left: limit}
+	}
+	if _, err := flow.Copy(dst, src); err != nil && err != qErrLimit {
 		return err
 	}
-	return bw.Flush()
+	return nil
 }
 
 // qLimitSink passes on at most left records, then stops the copy.

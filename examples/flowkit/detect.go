@@ -2,18 +2,16 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
-	"github.com/flowkit/flowkit/flow/flowtext"
 	"github.com/flowkit/flowkit/query/detect"
 )
 
@@ -27,9 +25,8 @@ func init() {
 
 func runDetect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("detect", stderr)
-	file := fs.String("r", "-", "read flows from this text or CSV file (- is stdin); a title line names the columns")
-	repo := fs.String("repo", "", "read flows from this repository instead of -r (not wired yet)")
-	format := fs.String("format", "text", "output format: text or csv")
+	in := qAddQueryInput(fs)
+	res := qAddResultFlags(fs, "text (tables by kind), csv or json (-live: one JSON object a line)")
 	doScan := fs.Bool("scan", false, "look for scanners (threshold random walk, sweep score, stealth probes)")
 	doBeacon := fs.Bool("beacon", false, "look for beacons (periodic connection starts)")
 	doLong := fs.Bool("long", false, "look for long-lived and low-and-slow sessions")
@@ -45,8 +42,8 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	if *format != "text" && *format != "csv" {
-		return fmt.Errorf("%w: -format %q: want text or csv", errUsage, *format)
+	if err := qCheckOutputFormat(res.format); err != nil {
+		return err
 	}
 	if !*doScan && !*doBeacon && !*doLong {
 		*doScan, *doBeacon, *doLong = true, true, true
@@ -65,21 +62,21 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	if *doLong {
 		rules = append(rules, detect.NewSessionDetector(detect.SessionConfig{LongDuration: *longDur, LowSlowBytesPerSecond: *slowRate}))
 	}
-	// The lead wires -repo to the store's reader here: a flow.Source over
-	// the repository, with the same rules.
-	if *repo != "" {
-		return fmt.Errorf("-repo %s: reading a repository is not wired into detect yet; export the flows and use -r", *repo)
-	}
-	src, done, err := openTextFlows(*file, os.Stdin)
+	src, done, err := in.source()
 	if err != nil {
 		return err
 	}
 	defer done()
+	w, closeOut, err := qOpenOut(res.out, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
 
 	e := detect.NewEngine(rules...)
 	var out *alertPrinter
 	if *live {
-		out = newAlertPrinter(stdout, *format, true)
+		out = newAlertPrinter(w, res.format, true)
 		e.OnAlert = out.print
 	} else {
 		e.FinalOnly = true
@@ -88,42 +85,30 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *live {
-		return out.flush()
+		err = out.flush()
+	} else {
+		err = writeFindings(w, res.format, e.Alerts)
 	}
-	return writeFindings(stdout, *format, e.Alerts)
-}
-
-// openTextFlows opens a flow text file (or stdin for "-"): '|' columns
-// with or without a title line, or CSV with a header (sniffed from the
-// first line).
-func openTextFlows(name string, stdin io.Reader) (flow.Source, func(), error) {
-	var r io.Reader = stdin
-	done := func() {}
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		r, done = f, func() { f.Close() }
+	if cerr := closeOut(); err == nil {
+		err = cerr
 	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	format := flowtext.Text
-	if first, _ := br.Peek(4096); len(first) > 0 {
-		line, _, _ := bytes.Cut(first, []byte("\n"))
-		if bytes.IndexByte(line, ',') >= 0 && bytes.IndexByte(line, '|') < 0 {
-			format = flowtext.CSV
-		}
-	}
-	return flowtext.NewReader(br, nil, format), done, nil
+	return err
 }
 
 // writeFindings prints final alerts grouped by kind: readable tables, or
 // one CSV row per finding.
 func writeFindings(w io.Writer, format string, alerts []detect.Alert) error {
+	if format == "json" {
+		t := &qTable{header: findingHeader, right: []bool{false, false, false, false, true, true, true, false, false}}
+		for _, a := range alerts {
+			t.add(findingRow(a)...)
+		}
+		return t.write(w, "json")
+	}
 	bw := bufio.NewWriter(w)
 	if format == "csv" {
 		cw := csv.NewWriter(bw)
-		cw.Write([]string{"kind", "key", "start", "end", "count", "period_s", "cycle_s", "method", "text"})
+		cw.Write(findingHeader)
 		for _, a := range alerts {
 			cw.Write(findingRow(a))
 		}
@@ -183,6 +168,9 @@ func writeFindings(w io.Writer, format string, alerts []detect.Alert) error {
 	return bw.Flush()
 }
 
+// findingHeader names the columns of findingRow.
+var findingHeader = []string{"kind", "key", "start", "end", "count", "period_s", "cycle_s", "method", "text"}
+
 // findingRow is the CSV row of one alert.
 func findingRow(a detect.Alert) []string {
 	row := []string{string(a.Kind), a.Key, "", "", "", "", "", "", a.Text}
@@ -201,13 +189,14 @@ func findingRow(a detect.Alert) []string {
 
 // alertPrinter prints alerts as they arrive (-live).
 type alertPrinter struct {
-	w   *bufio.Writer
-	cw  *csv.Writer
-	err error
+	w    *bufio.Writer
+	cw   *csv.Writer
+	json bool
+	err  error
 }
 
 func newAlertPrinter(w io.Writer, format string, header bool) *alertPrinter {
-	p := &alertPrinter{w: bufio.NewWriter(w)}
+	p := &alertPrinter{w: bufio.NewWriter(w), json: format == "json"}
 	if format == "csv" {
 		p.cw = csv.NewWriter(p.w)
 		if header {
@@ -225,6 +214,9 @@ func (p *alertPrinter) print(a detect.Alert) {
 	if p.cw != nil {
 		p.cw.Write([]string{clock(a.Time), state, string(a.Kind), a.Key, a.Text})
 		p.cw.Flush()
+	} else if p.json {
+		b, _ := json.Marshal(map[string]string{"time": clock(a.Time), "state": state, "kind": string(a.Kind), "key": a.Key, "text": a.Text})
+		p.w.Write(append(b, '\n'))
 	} else {
 		fmt.Fprintf(p.w, "%s %-5s %-7s %s  %s\n", clock(a.Time), state, a.Kind, a.Key, a.Text)
 	}

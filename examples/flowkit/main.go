@@ -6,6 +6,30 @@
 //
 // Each verb lives in a file of its own (meter.go, collect.go, ...) and
 // registers itself in verbs from an init function.
+//
+// # Flags every verb shares
+//
+//	input     -r FILE            read flows from FILE (- is stdin, the default); the format is
+//	                             sniffed from the first bytes: IPFIX stream (RFC 5655 file),
+//	                             store file (.fkb), CSV (header line with commas) or
+//	                             flowkit/SiLK pipe text (title line optional)
+//	          -in-format F       text|csv|ipfix|fkb instead of sniffing
+//	          -in-fields LIST    columns of title-less text
+//	          -repo DIR          read a repository instead, with -start/-end/-sensor/-type
+//	records   -w FILE            filter (and -fail FILE), sort, cut, collect: write records,
+//	                             binary: IPFIX with nanosecond times (every field exact), or a
+//	                             store file for a name ending in .fkb (- is stdout)
+//	          -format text|csv   filter, sort: write them as text instead (all fields, title)
+//	results   -format F          cut, count, uniq, stats, collect, detect: text (aligned
+//	                             columns; for cut and collect the pipe text that -r and import
+//	                             read back), csv or json
+//	          -o FILE            write results to FILE instead of stdout (plot: out.svg or
+//	                             out.png; set: the IP set file)
+//
+// Verbs chain as SiLK's do, through a binary stream or through text:
+//
+//	flowkit filter -r day.txt 'proto tcp' -w - | flowkit stats -fields dport -values bytes
+//	flowkit filter -r day.txt 'proto tcp' -format text | flowkit cut -fields sip,dport
 package main
 
 import (
@@ -19,8 +43,8 @@ import (
 
 // verb is one subcommand of the flowkit program.
 type verb struct {
-	summary string                                               // one line for the verb list
-	example string                                               // shown in -h
+	summary string                                              // one line for the verb list
+	example string                                              // shown in -h
 	run     func(args []string, stdout, stderr io.Writer) error // parses args itself
 }
 

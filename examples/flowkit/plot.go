@@ -23,14 +23,13 @@ func init() {
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plot", stderr)
-	file := fs.String("r", "-", "read flows from this text or CSV file (- is stdin); a title line names the columns")
-	repo := fs.String("repo", "", "read flows from this repository instead of -r (not wired yet)")
+	in := qAddQueryInput(fs)
+	fs.Lookup("start").Usage = "only flows starting at or after this time, and the left end of the time axis (RFC 3339, 2026/01/01T10:00:00 or epoch seconds; default: the first flow)"
+	fs.Lookup("end").Usage = "only flows starting before this time, and the right end of the time axis (default: the last flow)"
 	by := fs.String("by", "sip", "one strip per: sip (source), dip (destination) or pair")
 	keys := fs.String("keys", "", "the strips, comma-separated: addresses, or src-dst pairs with -by pair (default: the -top busiest)")
 	top := fs.Int("top", 10, "how many of the busiest keys to draw when -keys is not given")
 	out := fs.String("o", "", "write the picture here: a .svg or .png file (- writes SVG to stdout)")
-	start := fs.String("start", "", "left end of the time axis (RFC 3339, 2026/01/01T10:00:00 or epoch seconds; default: the first flow)")
-	end := fs.String("end", "", "right end of the time axis (default: the last flow)")
 	title := fs.String("title", "", "title of the plot")
 	weight := fs.String("weight", "bytes", "what sets tick height: bytes or packets")
 	width := fs.Int("width", 1200, "picture width in pixels")
@@ -73,18 +72,14 @@ func runPlot(args []string, stdout, stderr io.Writer) error {
 			opt.Keys = append(opt.Keys, k)
 		}
 	}
-	if opt.Start, err = parseTimeFlag("start", *start); err != nil {
+	if opt.Start, err = parseTimeFlag("start", in.start); err != nil {
 		return err
 	}
-	if opt.End, err = parseTimeFlag("end", *end); err != nil {
+	if opt.End, err = parseTimeFlag("end", in.end); err != nil {
 		return err
 	}
-	// The lead wires -repo to the store's reader here (a flow.Source over
-	// the repository restricted to -start/-end).
-	if *repo != "" {
-		return fmt.Errorf("-repo %s: reading a repository is not wired into plot yet; export the flows and use -r", *repo)
-	}
-	src, done, err := openTextFlows(*file, os.Stdin)
+	// -start and -end select the flows and are the ends of the time axis.
+	src, done, err := in.source()
 	if err != nil {
 		return err
 	}

@@ -112,17 +112,17 @@ func TestQueryVerbsPassFailAndCutRoundTrip(t *testing.T) {
 		t.Fatalf("pass %d + fail %d != %d", a, b, len(recs))
 	}
 	// Export every field and read it back: the same text, line for line.
-	out1, _, _ := qRun(t, "cut", "-r", text, "-fields", "all", "-title")
+	out1, _, _ := qRun(t, "cut", "-r", text, "-fields", "all")
 	file := filepath.Join(dir, "cut.txt")
 	os.WriteFile(file, []byte(out1), 0o644)
-	out2, _, _ := qRun(t, "cut", "-r", file, "-fields", "all", "-title")
+	out2, _, _ := qRun(t, "cut", "-r", file, "-fields", "all")
 	orig, _ := os.ReadFile(text)
 	if out1 != out2 || out1 != string(orig) {
 		t.Fatal("cut of all fields does not round-trip")
 	}
 	// The repository holds the same records (in its own order).
-	out3, _, _ := qRun(t, "sort", "-repo", repo, "-fields", "stime,sip,dip,sport,dport")
-	out4, _, _ := qRun(t, "sort", "-r", text, "-fields", "stime,sip,dip,sport,dport")
+	out3, _, _ := qRun(t, "sort", "-repo", repo, "-fields", "stime,sip,dip,sport,dport", "-format", "text")
+	out4, _, _ := qRun(t, "sort", "-r", text, "-fields", "stime,sip,dip,sport,dport", "-format", "text")
 	if out3 != out4 || len(out3) < 1000 {
 		t.Fatal("repository export differs from the text input")
 	}
@@ -141,7 +141,7 @@ func TestQueryVerbsAggregates(t *testing.T) {
 		ref[r.Protocol].bytes += r.Bytes
 	}
 	for _, src := range [][]string{{"-r", text}, {"-repo", repo}} {
-		out, errs, code := qRun(t, append([]string{"uniq", "-fields", "proto", "-values", "flows,bytes", "-o", "csv"}, src...)...)
+		out, errs, code := qRun(t, append([]string{"uniq", "-fields", "proto", "-values", "flows,bytes", "-format", "csv"}, src...)...)
 		if code != 0 {
 			t.Fatal(errs)
 		}
@@ -159,7 +159,7 @@ func TestQueryVerbsAggregates(t *testing.T) {
 		}
 	}
 	// stats: the first row is the largest.
-	out, _, _ := qRun(t, "stats", "-r", text, "-fields", "proto", "-values", "bytes", "-top", "1", "-o", "csv")
+	out, _, _ := qRun(t, "stats", "-r", text, "-fields", "proto", "-values", "bytes", "-top", "1", "-format", "csv")
 	var best uint8
 	var most uint64
 	for p, a := range ref {
@@ -171,7 +171,7 @@ func TestQueryVerbsAggregates(t *testing.T) {
 		t.Fatalf("stats top: %q", out)
 	}
 	// count: the records of all bins add up.
-	out, _, _ = qRun(t, "count", "-r", text, "-bin", "60s", "-load", "spread", "-o", "csv")
+	out, _, _ = qRun(t, "count", "-r", text, "-bin", "60s", "-load", "spread", "-format", "csv")
 	total := 0.0
 	bins := strings.Split(strings.TrimSpace(out), "\n")[1:]
 	for _, l := range bins {

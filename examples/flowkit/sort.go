@@ -11,7 +11,7 @@ import (
 func init() {
 	register("sort", verb{
 		summary: "sort flows by fields, spilling to disk beyond a memory budget (rwsort)",
-		example: "flowkit sort -r flows.txt -fields stime -w sorted.txt",
+		example: "flowkit sort -r flows.txt -fields stime -w sorted.ipfix; flowkit sort -r sorted.ipfix -fields bytes -reverse -format text",
 		run:     runSort,
 	})
 }
@@ -23,8 +23,12 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 	reverse := fs.Bool("reverse", false, "sort in descending order")
 	budget := fs.Int64("buffer", 512<<20, "memory budget in bytes before sorted runs spill to disk")
 	tmp := fs.String("tmp", "", "directory for spilled runs (default: the system's)")
-	out := fs.String("w", "-", "write sorted flows here (text with a title line, all fields; a name ending in .fkb: a store file)")
+	out := fs.String("w", "-", "write sorted flows here (- is stdout): binary IPFIX that every verb reads with -r, a store file for a name ending in .fkb, or text with -format")
+	format := fs.String("format", "", qRecordFormatUsage)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := qCheckRecordFormat(*format); err != nil {
 		return err
 	}
 	keys, err := query.ParseFields(*fieldList)
@@ -44,7 +48,7 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 	if _, err := flow.Copy(s, src); err != nil {
 		return err
 	}
-	o, err := qOpenRecordOut(*out, stdout)
+	o, err := qOpenRecordOut(*out, *format, stdout)
 	if err != nil {
 		return err
 	}

@@ -56,5 +56,5 @@ func runStats(args []string, stdout, stderr io.Writer) error {
 		row = append(row, strconv.FormatFloat(r.Percent, 'f', 6, 64), strconv.FormatFloat(r.Cumulative, 'f', 6, 64))
 		t.add(row...)
 	}
-	return t.write(stdout, gf.outFormat)
+	return gf.res.write(stdout, t)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,31 +25,24 @@ func init() {
 type qGroupFlags struct {
 	fields, values, pmap string
 	timeBin              time.Duration
-	outFormat            string
+	res                  *qResultFlags
 	memLimit             int64
 }
 
-func qAddGroupFlags(fs qFlagSet, defValues string) *qGroupFlags {
+func qAddGroupFlags(fs *flag.FlagSet, defValues string) *qGroupFlags {
 	g := &qGroupFlags{}
 	fs.StringVar(&g.fields, "fields", "sip", "key fields (sip,dip,sport,dport,proto,sensor,type,slabel,dlabel,stime,...)")
 	fs.StringVar(&g.values, "values", defValues, "values: flows, packets, bytes, stime, etime, distinct:FIELD")
 	fs.StringVar(&g.pmap, "pmap", "", "prefix map file (\"CIDR label\" lines) for slabel/dlabel keys")
 	fs.DurationVar(&g.timeBin, "bin-time", 0, "round stime/etime keys down to this bin")
-	fs.StringVar(&g.outFormat, "o", "text", "output format: text, csv or json")
+	g.res = qAddResultFlags(fs, "text (aligned columns), csv or json")
 	fs.Int64Var(&g.memLimit, "mem-limit", 160<<20, "soft memory limit in bytes for the Go heap (0: none)")
 	return g
 }
 
-// qFlagSet is the part of *flag.FlagSet the group flags use.
-type qFlagSet interface {
-	StringVar(p *string, name, value, usage string)
-	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
-	Int64Var(p *int64, name string, value int64, usage string)
-}
-
 // group reads the input into a Grouper, two workers merged.
 func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, error) {
-	if err := qCheckOutputFormat(g.outFormat); err != nil {
+	if err := qCheckOutputFormat(g.res.format); err != nil {
 		return nil, nil, err
 	}
 	keys, err := query.ParseFields(g.fields)
@@ -162,8 +156,8 @@ func runUniq(args []string, stdout, stderr io.Writer) error {
 		}
 		return append(dst, qValueText(&groups[i].Aggregate, vals[j-nk])...)
 	}
-	if len(groups) == 0 && gf.outFormat == "text" {
+	if len(groups) == 0 && gf.res.format == "text" {
 		fmt.Fprintln(stderr, "flowkit uniq: no flows")
 	}
-	return t.write(stdout, gf.outFormat)
+	return gf.res.write(stdout, t)
 }
