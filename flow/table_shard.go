@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"math"
 	"time"
 
@@ -19,6 +20,15 @@ type flowKey struct {
 
 func (k *flowKey) reverse() flowKey {
 	return flowKey{src: k.dst, dst: k.src, sport: k.dport, dport: k.sport, vlan: k.vlan, proto: k.proto}
+}
+
+// equal compares two keys with word loads (== on the struct calls
+// memequal for the address arrays).
+func (k *flowKey) equal(o *flowKey) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k.src[0:8]) == le.Uint64(o.src[0:8]) && le.Uint64(k.src[8:16]) == le.Uint64(o.src[8:16]) &&
+		le.Uint64(k.dst[0:8]) == le.Uint64(o.dst[0:8]) && le.Uint64(k.dst[8:16]) == le.Uint64(o.dst[8:16]) &&
+		k.sport == o.sport && k.dport == o.dport && k.vlan == o.vlan && k.proto == o.proto
 }
 
 func (k *flowKey) hash() uint64 {
@@ -149,14 +159,14 @@ func (s *shard) lookup(tag uint32, k *flowKey) (slot int32, reverse bool) {
 		}
 		sl := cellSlot(c)
 		ek := &s.entries[sl].key
-		if *ek == *k {
+		if ek.equal(k) {
 			return sl, false
 		}
 		if s.biflow {
 			if !haveRK {
 				rk, haveRK = k.reverse(), true
 			}
-			if *ek == rk {
+			if ek.equal(&rk) {
 				return sl, true
 			}
 		}
@@ -171,7 +181,7 @@ func (s *shard) lookupExact(tag uint32, k *flowKey) int32 {
 		if c == 0 {
 			return -1
 		}
-		if cellTag(c) == tag && s.entries[cellSlot(c)].key == *k {
+		if cellTag(c) == tag && s.entries[cellSlot(c)].key.equal(k) {
 			return cellSlot(c)
 		}
 	}
