@@ -65,8 +65,8 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	}
 	defer done()
 	pred = in.restrict(pred)
-	if qSelectionErr != nil {
-		return qUsageErr(qSelectionErr)
+	if in.selErr != nil {
+		return qUsageErr(in.selErr)
 	}
 	var pass, fail *qRecordOut
 	if !*count {
@@ -99,8 +99,8 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 // from the indexes alone); records are written in file order.
 func filterRepo(in *qQueryInput, pred query.Pred, count bool, passFile, failFile, format string, stdout io.Writer) error {
 	sel := in.restrict(pred)
-	if qSelectionErr != nil {
-		return qUsageErr(qSelectionErr)
+	if in.selErr != nil {
+		return qUsageErr(in.selErr)
 	}
 	if count && failFile == "" {
 		var n atomic.Int64

@@ -92,6 +92,7 @@ type qQueryInput struct {
 	file, format, fields    string
 	repo, start, end, types string
 	sensors                 string
+	selErr                  error // bad -start/-end/-sensor/-type values, set by restrict
 }
 
 func qAddQueryInput(fs *flag.FlagSet) *qQueryInput {
@@ -211,7 +212,9 @@ func (s *qNamedSource) ReadBatch(dst []flow.Record) (int, error) {
 }
 
 // restrict adds the -start/-end/-sensor/-type selection to p.
+// Bad values are left in in.selErr.
 func (in *qQueryInput) restrict(p query.Pred) query.Pred {
+	in.selErr = nil
 	var and query.And
 	if in.start != "" || in.end != "" {
 		expr := ""
@@ -224,13 +227,13 @@ func (in *qQueryInput) restrict(p query.Pred) query.Pred {
 			}
 			expr += "start < " + in.end
 		}
-		and = append(and, qMustSelection(expr))
+		and = append(and, in.selection(expr))
 	}
 	if in.sensors != "" {
-		and = append(and, qMustSelection("sensor in ["+in.sensors+"]"))
+		and = append(and, in.selection("sensor in ["+in.sensors+"]"))
 	}
 	if in.types != "" {
-		and = append(and, qMustSelection("type in ["+in.types+"]"))
+		and = append(and, in.selection("type in ["+in.types+"]"))
 	}
 	if len(and) == 0 {
 		return p
@@ -241,20 +244,16 @@ func (in *qQueryInput) restrict(p query.Pred) query.Pred {
 	return and
 }
 
-// qMustSelection parses a selection flag's expression; a bad value becomes
-// a predicate that reports the error when evaluated would be wrong, so
-// panic-free: errors surface through qSelectionErr.
-func qMustSelection(expr string) query.Pred {
+// selection parses a selection flag's expression; a bad value is kept in
+// in.selErr (and matches nothing) for the caller to report.
+func (in *qQueryInput) selection(expr string) query.Pred {
 	p, err := query.Parse(expr, nil)
 	if err != nil {
-		qSelectionErr = errors.Join(qSelectionErr, fmt.Errorf("selection %q: %v", expr, err))
+		in.selErr = errors.Join(in.selErr, fmt.Errorf("selection %q: %v", expr, err))
 		return query.Or{}
 	}
 	return p
 }
-
-// qSelectionErr collects bad -start/-end/-sensor/-type values.
-var qSelectionErr error
 
 // source returns the input with the selection applied.
 func (in *qQueryInput) source() (flow.Source, func(), error) {
@@ -263,9 +262,9 @@ func (in *qQueryInput) source() (flow.Source, func(), error) {
 		return nil, nil, err
 	}
 	sel := in.restrict(nil)
-	if qSelectionErr != nil {
+	if in.selErr != nil {
 		done()
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, in.selErr)
 	}
 	if sel == nil {
 		return src, done, nil
@@ -651,8 +650,8 @@ func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 // columns work reads) of the blocks the selection leaves.
 func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int, batch []flow.Record) error) error {
 	sel := in.restrict(nil)
-	if qSelectionErr != nil {
-		return fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	if in.selErr != nil {
+		return fmt.Errorf("%w: %v", errUsage, in.selErr)
 	}
 	if in.repo != "" {
 		bufs := make([][]flow.Record, workers)
@@ -818,8 +817,8 @@ func (in *qQueryInput) scan(p query.Pred, need store.ColumnMask, workers int, fn
 // in file order, as a flow.Source.
 func (in *qQueryInput) repoSource(p query.Pred) (flow.Source, func(), error) {
 	p = in.restrict(p)
-	if qSelectionErr != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, qSelectionErr)
+	if in.selErr != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, in.selErr)
 	}
 	if _, err := os.Stat(in.repo); err != nil {
 		return nil, nil, err

@@ -16,7 +16,7 @@ import (
 func init() {
 	register("plot", verb{
 		summary: "draw a strip plot of flow starts per host or pair over time, as SVG or PNG (stripplot.py)",
-		example: "flowkit plot -r flows.txt -by sip -keys 10.0.0.66,10.0.0.55 -o beacon.png -start 2026-01-01T00:00:00Z -end 2026-01-02T00:00:00Z",
+		example: "flowkit plot -r flows.txt -by sip -keys 10.0.7.70,10.0.9.9 -o beacon.png -start 2026-01-01T00:00:00Z -end 2026-01-02T00:00:00Z",
 		run:     runPlot,
 	})
 }

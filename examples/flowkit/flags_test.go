@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/ipfix"
+)
+
+// queryVerbNames are the verbs this file's convention covers.
+var queryVerbNames = []string{"filter", "cut", "count", "uniq", "stats", "sort", "set", "collect", "detect", "plot"}
+
+// qRunIn runs one flowkit invocation with in as its standard input.
+func qRunIn(t *testing.T, in []byte, args ...string) (string, string, int) {
+	t.Helper()
+	old := stdin
+	stdin = bytes.NewReader(in)
+	defer func() { stdin = old }()
+	return qRun(t, args...)
+}
+
+// sortedLines compares outputs whose row order may depend on scheduling.
+func sortedLines(s string) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	slices.Sort(l)
+	return strings.Join(l, "\n")
+}
+
+// TestPipelineBinary: filter -w - writes IPFIX; stats, uniq and cut
+// reading it from stdin answer exactly what they answer reading text.
+func TestPipelineBinary(t *testing.T) {
+	recs, text, _, _ := qTestData(t)
+	bin, errs, code := qRun(t, "filter", "-r", text, "proto tcp", "-w", "-")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	if !bytes.HasPrefix([]byte(bin), []byte{0, 10}) {
+		t.Fatalf("filter -w - did not write IPFIX: %q", bin[:min(len(bin), 40)])
+	}
+	txt, errs, code := qRun(t, "filter", "-r", text, "proto tcp", "-format", "text")
+	if code != 0 || !strings.HasPrefix(txt, "sIP|") {
+		t.Fatalf("filter -format text: %s %.80q", errs, txt)
+	}
+	for _, consumer := range [][]string{
+		{"stats", "-fields", "dport", "-values", "bytes", "-top", "1000"},
+		{"uniq", "-fields", "sip,dport", "-values", "flows,bytes,distinct:dip", "-format", "csv"},
+		{"count", "-bin", "60s", "-format", "json"},
+		{"cut", "-fields", "all"},
+	} {
+		a, errs, code := qRunIn(t, []byte(bin), consumer...)
+		if code != 0 {
+			t.Fatalf("%v on IPFIX: %s", consumer, errs)
+		}
+		b, _, _ := qRunIn(t, []byte(txt), consumer...)
+		if sortedLines(a) != sortedLines(b) || len(a) < 100 {
+			t.Fatalf("%v: binary and text pipelines differ:\n%.300s\n---\n%.300s", consumer, a, b)
+		}
+	}
+	// Every field of every record survives the binary stream exactly.
+	all, _, _ := qRun(t, "filter", "-r", text, "any", "-w", "-")
+	out, errs, code := qRunIn(t, []byte(all), "cut", "-fields", "all")
+	orig, _ := os.ReadFile(text)
+	if code != 0 || out != string(orig) {
+		t.Fatalf("IPFIX round trip differs (%s)", errs)
+	}
+	// A store file on stdout and read back from stdin.
+	fkb, _, _ := qRun(t, "sort", "-r", text, "-w", "-", "-format", "fkb")
+	n, errs, code := qRunIn(t, []byte(fkb), "filter", "any", "-count")
+	if code != 0 || strings.TrimSpace(n) != strconv.Itoa(len(recs)) {
+		t.Fatalf("store file through stdin: %q %s", n, errs)
+	}
+}
+
+// TestInputSniffing: the same records as pipe text (with and without a
+// title line), CSV, IPFIX and a store file, from a file and from stdin,
+// read as the same records; -in-format overrides the sniffing.
+func TestInputSniffing(t *testing.T) {
+	recs, text, fkb, _ := qTestData(t)
+	dir := t.TempDir()
+	write := func(name string, f func(*bytes.Buffer)) string {
+		var b bytes.Buffer
+		f(&b)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bare := write("bare.txt", func(b *bytes.Buffer) {
+		w := flowtext.NewWriter(b, flowtext.AllFields, flowtext.Text)
+		w.WriteBatch(recs)
+		w.Flush()
+	})
+	csvFile := write("flows.csv", func(b *bytes.Buffer) {
+		b.WriteString("# a comment line first\n")
+		w := flowtext.NewWriter(b, flowtext.AllFields, flowtext.CSV)
+		w.WriteBatch(recs)
+		w.Flush()
+	})
+	ipfixFile := write("flows.ipfix", func(b *bytes.Buffer) {
+		fw := ipfix.NewFileWriter(b)
+		fw.Encoder.Nanoseconds = true
+		fw.WriteBatch(recs)
+		fw.Close()
+	})
+	want, _, _ := qRun(t, "cut", "-r", text, "-fields", "all")
+	for _, c := range []struct {
+		file  string
+		extra []string
+	}{
+		{text, nil},
+		{bare, []string{"-in-fields", flowtext.FormatFields(flowtext.AllFields, ",")}},
+		{csvFile, nil},
+		{csvFile, []string{"-in-format", "csv"}},
+		{ipfixFile, nil},
+		{ipfixFile, []string{"-in-format", "ipfix"}},
+		{fkb, nil},
+		{fkb, []string{"-in-format", "fkb"}},
+	} {
+		data, _ := os.ReadFile(c.file)
+		got, errs, code := qRun(t, append([]string{"cut", "-r", c.file, "-fields", "all"}, c.extra...)...)
+		if code != 0 || sortedLines(got) != sortedLines(want) {
+			t.Fatalf("%s %v from the file: exit %d %s", filepath.Base(c.file), c.extra, code, errs)
+		}
+		got, errs, code = qRunIn(t, data, append([]string{"cut", "-fields", "all"}, c.extra...)...)
+		if code != 0 || sortedLines(got) != sortedLines(want) {
+			t.Fatalf("%s %v from stdin: exit %d %s", filepath.Base(c.file), c.extra, code, errs)
+		}
+	}
+	for _, s := range []string{"FKSTORE\x00...", "\x00\x0a\x00\x10", "sIP|dIP\n", "# c\nsIP,dIP\n", "1.2.3.4,5.6.7.8\n", ""} {
+		kinds := map[byte]qInKind{'F': qInFKB, 0: qInIPFIX, 's': qInText, '#': qInCSV, '1': qInCSV}
+		want := qInText
+		if s != "" {
+			want = kinds[s[0]]
+		}
+		if got := qSniff([]byte(s)); got != want {
+			t.Errorf("qSniff(%q) = %d, want %d", s, got, want)
+		}
+	}
+	// Forcing the wrong format fails with a message naming the input;
+	// an unknown format is a usage error.
+	if _, errs, code := qRun(t, "cut", "-r", text, "-in-format", "ipfix"); code != 1 || !strings.Contains(errs, text) {
+		t.Fatalf("text read as IPFIX: exit %d %q", code, errs)
+	}
+	if _, _, code := qRun(t, "cut", "-r", text, "-in-format", "xml"); code != 2 {
+		t.Fatalf("-in-format xml: exit %d", code)
+	}
+}
+
+// TestCutTextReimport: cut -format text of a repository, read back with
+// flowtext, gives the same records, record for record.
+func TestCutTextReimport(t *testing.T) {
+	recs, text, _, repo := qTestData(t)
+	for _, src := range [][]string{{"-r", text}, {"-repo", repo}} {
+		out, errs, code := qRun(t, append([]string{"cut", "-fields", "all", "-format", "text"}, src...)...)
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		r := flowtext.NewReader(strings.NewReader(out), nil, flowtext.Text)
+		got := map[flow.Record]int{}
+		n := 0
+		var rerr error
+		for rec := range flow.Records(r, &rerr) {
+			got[rec]++
+			n++
+		}
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		for _, rec := range recs {
+			got[rec]--
+		}
+		if n != len(recs) {
+			t.Fatalf("%v: %d records back, want %d", src, n, len(recs))
+		}
+		for rec, k := range got {
+			if k != 0 {
+				t.Fatalf("%v: record %v off by %d", src, rec, k)
+			}
+		}
+	}
+}
+
+// TestExitStatus: a bad expression exits 1 with a message naming the
+// column; a bad flag value exits 2; -h exits 0 and shows the example.
+func TestExitStatus(t *testing.T) {
+	_, text, _, repo := qTestData(t)
+	for _, src := range [][]string{{"-r", text}, {"-repo", repo}} {
+		_, errs, code := qRun(t, append([]string{"filter", "dst port 22 and", "-count"}, src...)...)
+		if code != 1 || !strings.Contains(errs, "flowkit filter: ") || !strings.Contains(errs, "column") {
+			t.Fatalf("bad expression %v: exit %d %q", src, code, errs)
+		}
+	}
+	for _, bad := range [][]string{
+		{"filter", "-r", text, "any", "-format", "xml"},
+		{"sort", "-r", text, "-format", "json"},
+		{"uniq", "-r", text, "-format", "xml"},
+		{"count", "-r", text, "-format", "xml"},
+		{"cut", "-r", text, "-format", "xml"},
+		{"cut", "-r", text, "-w", "x.ipfix", "-o", "x.txt"},
+		{"collect", "-r", text, "-format", "xml"},
+		{"detect", "-r", text, "-format", "xml"},
+		{"stats", "-r", text, "-start", "yesterday"},
+	} {
+		if _, errs, code := qRun(t, bad...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", bad, code, errs)
+		}
+	}
+	for _, name := range queryVerbNames {
+		_, errs, code := qRun(t, name, "-h")
+		v := verbs[name]
+		if code != 0 || !strings.Contains(errs, "example:\n  "+v.example) || !strings.Contains(errs, "-format") && name != "plot" && name != "set" {
+			t.Errorf("%s -h: exit %d\n%s", name, code, errs)
+		}
+	}
+}
+
+// TestResultsToFile: -o FILE writes what stdout would show.
+func TestResultsToFile(t *testing.T) {
+	_, text, _, _ := qTestData(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"uniq", "-r", text, "-fields", "proto", "-format", "json"},
+		{"stats", "-r", text, "-fields", "dport"},
+		{"count", "-r", text, "-format", "csv"},
+		{"cut", "-r", text, "-num", "5"},
+		{"detect", "-r", text, "-format", "json"},
+	} {
+		want, errs, code := qRun(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: %s", args, errs)
+		}
+		file := filepath.Join(dir, args[0]+".out")
+		if out, errs, code := qRun(t, append(args, "-o", file)...); code != 0 || out != "" {
+			t.Fatalf("%v -o: exit %d %s %q", args, code, errs, out)
+		}
+		got, _ := os.ReadFile(file)
+		if args[0] != "uniq" && args[0] != "stats" && string(got) != want || sortedLines(string(got)) != sortedLines(want) || len(want) == 0 {
+			t.Fatalf("%v -o: file differs from stdout:\n%.200s\n---\n%.200s", args, got, want)
+		}
+	}
+}
