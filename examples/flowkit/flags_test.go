@@ -247,3 +247,109 @@ func TestResultsToFile(t *testing.T) {
 		}
 	}
 }
+
+// shellWords splits one line of an example as sh would: words separated
+// by blanks, single or double quotes, '|' and ';' as tokens of their own,
+// and '#' starting a comment.
+func shellWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quote := false, byte(0)
+	flush := func() {
+		if in {
+			words = append(words, cur.String())
+			cur.Reset()
+			in = false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote, in = c, true
+		case c == ' ' || c == '\t' || c == '\n':
+			flush()
+		case c == '#' && !in:
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		case c == '|' || c == ';':
+			flush()
+			words = append(words, string(c))
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	flush()
+	return words
+}
+
+// TestVerbExamplesRun runs the example of every verb's -h in a directory
+// holding the files they name, pipes included: each must exit 0.
+func TestVerbExamplesRun(t *testing.T) {
+	day := synthDayFile(t)
+	dir := t.TempDir()
+	data, _ := os.ReadFile(day)
+	os.WriteFile(filepath.Join(dir, "flows.txt"), data, 0o644)
+	t.Chdir(dir)
+	for _, prep := range [][]string{
+		{"filter", "-r", "flows.txt", "any", "-w", "flows.ipfix"},
+		{"set", "-r", "flows.txt", "-field", "dip", "-o", "today.set"},
+		{"set", "-r", "flows.txt", "-field", "sip", "-o", "yesterday.set"},
+	} {
+		if _, errs, code := qRun(t, prep...); code != 0 {
+			t.Fatalf("%v: %s", prep, errs)
+		}
+	}
+	// Files the examples name that only a live system has.
+	skip := func(cmd []string) bool {
+		j := strings.Join(cmd, " ")
+		return strings.Contains(j, "-listen") || strings.Contains(j, "export.pcap")
+	}
+	for _, name := range queryVerbNames {
+		var cmds [][][]string // commands, each a pipeline of stages
+		for _, line := range strings.Split(verbs[name].example, "\n") {
+			cmd := [][]string{nil}
+			for _, w := range append(shellWords(line), ";") {
+				switch w {
+				case "|":
+					cmd = append(cmd, nil)
+				case ";":
+					if len(cmd[0]) > 0 {
+						cmds = append(cmds, cmd)
+					}
+					cmd = [][]string{nil}
+				default:
+					cmd[len(cmd)-1] = append(cmd[len(cmd)-1], w)
+				}
+			}
+		}
+		ran := 0
+		for _, c := range cmds {
+			if skip(slices.Concat(c...)) {
+				continue
+			}
+			var in []byte
+			for _, stage := range c {
+				if stage[0] != "flowkit" {
+					t.Fatalf("%s example: stage %q is not flowkit", name, stage)
+				}
+				out, errs, code := qRunIn(t, in, stage[1:]...)
+				if code != 0 {
+					t.Fatalf("%s example %q: exit %d: %s", name, stage, code, errs)
+				}
+				in = []byte(out)
+			}
+			t.Logf("ran %q", c)
+			ran++
+		}
+		if ran == 0 {
+			t.Errorf("%s: no example ran", name)
+		}
+	}
+}
