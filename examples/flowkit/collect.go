@@ -93,6 +93,9 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cs, ok := out.(*closerSink); ok && *listen != "" {
+		cs.live = true // show each batch as it arrives
+	}
 	left := *limit
 	if left <= 0 {
 		left = -1
@@ -136,7 +139,7 @@ func openCollectOut(res *qResultFlags, recOut, repoDir string, fields []flowtext
 		if err != nil {
 			return nil, err
 		}
-		return &closerSink{Sink: o.sink(), close: o.close}, nil
+		return &closerSink{Sink: o.sink(), close: o.close, flush: o.bw.Flush}, nil
 	case repoDir != "":
 		if err := os.MkdirAll(repoDir, 0o755); err != nil {
 			return nil, err
@@ -165,12 +168,15 @@ func openCollectOut(res *qResultFlags, recOut, repoDir string, fields []flowtext
 		flow.Sink
 		Flush() error
 	}
+	var flush func() error
 	if res.format == "json" {
-		s = newQJSONRecords(w, fields)
+		j := newQJSONRecords(w, fields)
+		s, flush = j, j.w.Flush
 	} else {
-		s = flowtext.NewWriter(w, fields, format)
+		tw := flowtext.NewWriter(w, fields, format)
+		s, flush = tw, tw.Flush
 	}
-	return &closerSink{Sink: s, close: func() error {
+	return &closerSink{Sink: s, flush: flush, close: func() error {
 		err := s.Flush()
 		if cerr := closeOut(); err == nil {
 			err = cerr
@@ -179,10 +185,20 @@ func openCollectOut(res *qResultFlags, recOut, repoDir string, fields []flowtext
 	}}, nil
 }
 
-// closerSink is a sink with its own close function.
+// closerSink is a sink with its own close function; when live it
+// flushes after every batch.
 type closerSink struct {
 	flow.Sink
-	close func() error
+	close, flush func() error
+	live         bool
+}
+
+func (c *closerSink) WriteBatch(b []flow.Record) error {
+	err := c.Sink.WriteBatch(b)
+	if err == nil && c.live {
+		err = c.flush()
+	}
+	return err
 }
 
 func (c *closerSink) Close() error { return c.close() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -351,5 +352,44 @@ func TestVerbExamplesRun(t *testing.T) {
 		if ran == 0 {
 			t.Errorf("%s: no example ran", name)
 		}
+	}
+}
+
+// TestCollectOutputs: collect writes records to a repository (-repo), as
+// binary records (-w) and as JSON (-format json) that encoding/json reads.
+func TestCollectOutputs(t *testing.T) {
+	recs := collectRecords()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flows.ipfix")
+	var b bytes.Buffer
+	fw := ipfix.NewFileWriter(&b)
+	fw.WriteBatch(recs)
+	os.WriteFile(path, b.Bytes(), 0o644)
+	repo := filepath.Join(dir, "repo")
+	if _, errs, code := qRun(t, "collect", "-r", path, "-repo", repo); code != 0 {
+		t.Fatal(errs)
+	}
+	if n, errs, _ := qRun(t, "filter", "-repo", repo, "dst port 443", "-count"); strings.TrimSpace(n) != strconv.Itoa(len(recs)) {
+		t.Fatalf("repository holds %q flows, want %d (%s)", n, len(recs), errs)
+	}
+	bin, _, _ := qRun(t, "collect", "-r", path, "-w", "-")
+	text, _, _ := qRunIn(t, []byte(bin), "cut", "-no-title")
+	if text != textOf(t, recs) {
+		t.Fatalf("collect -w - | cut differs:\n%.200s", text)
+	}
+	js, errs, code := qRun(t, "collect", "-r", path, "-format", "json", "-fields", "sip,dport,bytes")
+	var rows []struct {
+		SIP   string `json:"sIP"`
+		DPort int    `json:"dPort"`
+		Bytes uint64 `json:"bytes"`
+	}
+	if err := json.Unmarshal([]byte(js), &rows); err != nil || code != 0 {
+		t.Fatalf("collect -format json: %v %s\n%.200s", err, errs, js)
+	}
+	if len(rows) != len(recs) || rows[5].SIP != recs[5].SrcAddr().String() || rows[5].DPort != 443 || rows[5].Bytes != recs[5].Bytes {
+		t.Fatalf("json rows %d, row 5 %+v", len(rows), rows[5])
+	}
+	if _, _, code := qRun(t, "collect", "-r", path, "-w", "x.ipfix", "-repo", repo); code != 2 {
+		t.Fatalf("-w and -repo together: exit %d", code)
 	}
 }
