@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -11,14 +12,16 @@ import (
 	"github.com/flowkit/flowkit/capture"
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/ipfix"
 	"github.com/flowkit/flowkit/timeouts"
 )
 
 func init() {
 	register("meter", verb{
 		summary: "meter packets (pcap/pcapng file or live interface) into flows and print them sorted",
-		example: "flowkit meter -r capture.pcap -idle 30s -active 300s -biflow -fields sip,dip,sport,dport,protocol,packets,bytes",
-		run:     runMeter,
+		example: "flowkit meter -r capture.pcap -idle 30s -active 300s -biflow -fields sip,dip,sport,dport,protocol,packets,bytes\n" +
+			"  flowkit meter -r capture.pcap -export udp://127.0.0.1:4739    # or tcp://..., or -w flows.ipfix",
+		run: runMeter,
 	})
 }
 
@@ -29,6 +32,8 @@ type meterOptions struct {
 	fields      []flowtext.Field
 	format      flowtext.Format
 	stats       bool
+	export      string // IPFIX over udp:// or tcp:// instead of text
+	ipfixFile   string // an IPFIX file (RFC 5655) instead of text
 }
 
 func parseMeterFlags(args []string, stderr io.Writer) (*meterOptions, error) {
@@ -45,13 +50,18 @@ func parseMeterFlags(args []string, stderr io.Writer) (*meterOptions, error) {
 	fs.IntVar(&o.table.Workers, "workers", 1, "metering goroutines (the output does not depend on it)")
 	sensor := fs.Uint("sensor", 0, "sensor id put in every record (0-65535)")
 	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
-	outFormat := fs.String("o", "text", "output format: text or csv")
+	outFormat := fs.String("format", "text", "output format: text or csv")
+	fs.StringVar(&o.export, "export", "", "send the flows as IPFIX to udp://HOST:PORT or tcp://HOST:PORT instead of printing them")
+	fs.StringVar(&o.ipfixFile, "w", "", "write the flows to this IPFIX file (RFC 5655, nanosecond times; - is stdout) instead of printing them")
 	fs.BoolVar(&o.stats, "stats", false, "print packet and flow counters to stderr at the end")
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	if (o.file == "") == (o.iface == "") {
 		return nil, fmt.Errorf("%w: give exactly one of -r and -i", errUsage)
+	}
+	if o.export != "" && o.ipfixFile != "" {
+		return nil, fmt.Errorf("%w: give at most one of -export and -w", errUsage)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -98,6 +108,9 @@ func runMeter(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	if o.export != "" || o.ipfixFile != "" {
+		return meterToIPFIX(ctx, src, o, stdout, stderr)
+	}
 	recs, st, merr := meterSource(ctx, src, o.table)
 	// Print what was metered even when the capture ended in an error (a
 	// truncated file): those flows are good.
@@ -108,9 +121,7 @@ func runMeter(args []string, stdout, stderr io.Writer) error {
 		werr = ferr
 	}
 	if o.stats {
-		fmt.Fprintf(stderr, "packets %d bytes %d flows %d idle %d active %d eof %d forced %d resource %d\n",
-			st.Packets, st.Bytes, st.Flows(), st.Ended[flow.EndIdleTimeout], st.Ended[flow.EndActiveTimeout],
-			st.Ended[flow.EndOfFlow], st.Ended[flow.EndForced], st.Ended[flow.EndLackOfResources])
+		printMeterStats(stderr, st)
 	}
 	if merr != nil {
 		return merr
@@ -133,4 +144,66 @@ func meterSource(ctx context.Context, src flow.PacketSource, cfg flow.TableConfi
 		err = cerr
 	}
 	return sink.Recs, st, err
+}
+
+func printMeterStats(w io.Writer, st flow.TableStats) {
+	fmt.Fprintf(w, "packets %d bytes %d flows %d idle %d active %d eof %d forced %d resource %d\n",
+		st.Packets, st.Bytes, st.Flows(), st.Ended[flow.EndIdleTimeout], st.Ended[flow.EndActiveTimeout],
+		st.Ended[flow.EndOfFlow], st.Ended[flow.EndForced], st.Ended[flow.EndLackOfResources])
+}
+
+// meterToIPFIX streams the flows to an IPFIX exporter or file as the table
+// ends them (unsorted: a collector does not care, and a live meter cannot
+// wait for the end).
+func meterToIPFIX(ctx context.Context, src flow.PacketSource, o *meterOptions, stdout, stderr io.Writer) error {
+	var sink interface {
+		flow.Sink
+		Close() error
+	}
+	flush := func() error { return nil }
+	if o.export != "" {
+		exp, err := ipfix.Dial(ctx, o.export, ipfix.ExporterOptions{Domain: uint32(o.table.Sensor)})
+		if err != nil {
+			return err
+		}
+		sink = exp
+	} else {
+		out := stdout
+		if o.ipfixFile != "-" {
+			f, err := os.Create(o.ipfixFile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			out = f
+		}
+		bw := bufio.NewWriterSize(out, 1<<20)
+		flush = bw.Flush
+		fw := ipfix.NewFileWriter(bw)
+		fw.Encoder.Domain = uint32(o.table.Sensor)
+		fw.Encoder.Nanoseconds = true
+		sink = fw
+	}
+	cfg := o.table
+	cfg.Sink = sink
+	tab, err := flow.NewTable(cfg)
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	merr := tab.Meter(ctx, src)
+	st := tab.Stats()
+	if err := tab.Close(); merr == nil {
+		merr = err
+	}
+	if err := sink.Close(); merr == nil {
+		merr = err
+	}
+	if err := flush(); merr == nil {
+		merr = err
+	}
+	if o.stats {
+		printMeterStats(stderr, st)
+	}
+	return merr
 }

@@ -145,7 +145,7 @@ func TestMeterCommand(t *testing.T) {
 		t.Fatal("output differs between 1 and 2 workers (or is empty)")
 	}
 	var csv bytes.Buffer
-	if code := run([]string{"meter", "-r", path, "-biflow", "-o", "csv", "-fields", "sip,dip,packets,revPackets"}, &csv, &errb); code != 0 {
+	if code := run([]string{"meter", "-r", path, "-biflow", "-format", "csv", "-fields", "sip,dip,packets,revPackets"}, &csv, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, bad := range [][]string{{"meter"}, {"meter", "-r", path, "-idle", "0s"}, {"meter", "-r", path, "-fields", "nope"},
