@@ -758,7 +758,14 @@ func (in *qQueryInput) chunks(n int) ([]qChunk, func(), error) {
 			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	} else {
-		first, _ := bufio.NewReader(io.NewSectionReader(f, 0, 1<<16)).ReadString('\n')
+		// The first line that is not a '#' comment.
+		hr := bufio.NewReader(io.NewSectionReader(f, 0, 1<<16))
+		first, _ := hr.ReadString('\n')
+		for strings.HasPrefix(strings.TrimSpace(first), "#") {
+			if first, err = hr.ReadString('\n'); err != nil {
+				break
+			}
+		}
 		sep := "|"
 		if format == flowtext.CSV {
 			sep = ","
@@ -799,7 +806,11 @@ func (in *qQueryInput) chunks(n int) ([]qChunk, func(), error) {
 	var out []qChunk
 	for i := 0; i+1 < len(cuts); i++ {
 		sr := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
-		out = append(out, qChunk{src: flowtext.NewReader(bufio.NewReaderSize(sr, 1<<20), fields, format), offset: cuts[i]})
+		fi := fields
+		if i == 0 && in.fields == "" {
+			fi = nil // the first range reads its own title or header line
+		}
+		out = append(out, qChunk{src: flowtext.NewReader(bufio.NewReaderSize(sr, 1<<20), fi, format), offset: cuts[i]})
 	}
 	return out, func() { f.Close() }, nil
 }
