@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
@@ -436,5 +439,25 @@ func TestLargeFileInputs(t *testing.T) {
 				t.Fatalf("%s %v: file and stdin differ:\n%.300s\n---\n%.300s", name, args, a, b)
 			}
 		}
+	}
+}
+
+// TestSniffLivePipe: sniffing a live pipe waits for the first line, not
+// for 4 KB or the end of the stream.
+func TestSniffLivePipe(t *testing.T) {
+	for _, first := range []string{"# live\nsIP|dIP|sPort\n", "sIP,dIP\n", "\x00\x0a\x00\x30rest"} {
+		pr, pw := io.Pipe()
+		go pw.Write([]byte(first))
+		got := make(chan []byte, 1)
+		go func() { got <- qPeekHead(bufio.NewReader(pr)) }()
+		select {
+		case h := <-got:
+			if qSniff(h) != qSniff([]byte(first)) {
+				t.Errorf("%q: sniffed %d", first, qSniff(h))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q: sniffing waits for more input", first)
+		}
+		pw.Close()
 	}
 }

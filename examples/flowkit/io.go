@@ -70,6 +70,41 @@ func qSniff(head []byte) qInKind {
 	return qInText
 }
 
+// qPeekHead returns enough of the input's first bytes for qSniff (the
+// magic numbers, or the first line that is not a comment, up to 4 KB)
+// without waiting for more than that on a live pipe.
+func qPeekHead(br *bufio.Reader) []byte {
+	head, err := br.Peek(8)
+	if err != nil || qSniff(head) == qInFKB || qSniff(head) == qInIPFIX {
+		return head
+	}
+	for {
+		head, _ = br.Peek(br.Buffered())
+		if len(head) >= 4096 || qHasLine(head) {
+			return head
+		}
+		if _, err := br.Peek(len(head) + 1); err != nil {
+			head, _ = br.Peek(br.Buffered())
+			return head
+		}
+	}
+}
+
+// qHasLine reports whether b holds a whole line that is not blank or a
+// '#' comment.
+func qHasLine(b []byte) bool {
+	for {
+		line, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			return false
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			return true
+		}
+		b = rest
+	}
+}
+
 // qParseInKind reads -in-format.
 func qParseInKind(s string) (qInKind, error) {
 	switch strings.ToLower(s) {
@@ -164,7 +199,7 @@ func (in *qQueryInput) open() (flow.Source, func(), error) {
 		}
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	head, _ := br.Peek(4096)
+	head := qPeekHead(br)
 	kind, err := in.kind(head)
 	if err != nil {
 		closeFile()
