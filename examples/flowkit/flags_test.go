@@ -22,7 +22,7 @@ import (
 var queryVerbNames = []string{"filter", "cut", "count", "uniq", "stats", "sort", "set", "collect", "detect", "plot"}
 
 // qRunIn runs one flowkit invocation with in as its standard input.
-func qRunIn(t *testing.T, in []byte, args ...string) (string, string, int) {
+func qRunIn(t testing.TB, in []byte, args ...string) (string, string, int) {
 	t.Helper()
 	old := stdin
 	stdin = bytes.NewReader(in)
@@ -459,5 +459,27 @@ func TestSniffLivePipe(t *testing.T) {
 			t.Fatalf("%q: sniffing waits for more input", first)
 		}
 		pw.Close()
+	}
+}
+
+// BenchmarkPipelineInput measures a stats run reading its input from
+// stdin as the binary stream (filter -w -) and as pipe text (-format text).
+func BenchmarkPipelineInput(b *testing.B) {
+	recs, text, _, _ := qTestData(b)
+	bin, _, _ := qRun(b, "filter", "-r", text, "any", "-w", "-")
+	txt, _, _ := qRun(b, "filter", "-r", text, "any", "-format", "text")
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"ipfix", []byte(bin)}, {"text", []byte(txt)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			for b.Loop() {
+				if _, errs, code := qRunIn(b, c.data, "stats", "-fields", "dport", "-values", "bytes"); code != 0 {
+					b.Fatal(errs)
+				}
+			}
+			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
 }

@@ -18,7 +18,7 @@ import (
 // qTestData writes the synthesizer's records as text (title line, all
 // fields), as a store file and as a repository, and returns the records
 // and the paths.
-func qTestData(t *testing.T) (recs []flow.Record, text, fkb, repoDir string) {
+func qTestData(t testing.TB) (recs []flow.Record, text, fkb, repoDir string) {
 	t.Helper()
 	tr, err := synth.Generate(synth.Config{Seed: 7})
 	if err != nil {
@@ -60,7 +60,7 @@ func qTestData(t *testing.T) (recs []flow.Record, text, fkb, repoDir string) {
 	return recs, text, fkb, repoDir
 }
 
-func qRun(t *testing.T, args ...string) (string, string, int) {
+func qRun(t testing.TB, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(args, &out, &errb)
