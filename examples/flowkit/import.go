@@ -30,6 +30,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
 	repoDir := fs.String("repo", "", "repository directory (created if missing)")
 	format := fs.String("format", "text", "input format: text (SiLK pipe columns), csv (header line) or ipfix (RFC 5655 file)")
+	fs.StringVar(format, "in-format", "text", "the same as -format (the name the other verbs use for their input format)")
 	fieldList := fs.String("fields", "", "text columns in order (default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+"); csv reads its header")
 	internalList := fs.String("internal", defaultInternal, "internal networks that set the flow type (in/out/int/ext); \"none\" keeps the records' type")
 	sensor := fs.Int("sensor", -1, "set every record's sensor id (default: keep the input's)")
