@@ -3,48 +3,58 @@ package flow
 import "encoding/binary"
 
 // flowIndex maps flow keys to entry slots: open addressing with linear
-// probing over one []uint64 (no pointers, so the garbage collector never
-// scans it). A cell holds the low 32 bits of the key's hash (the tag) and
-// slot+1; 0 marks an empty cell. The probe starts at the tag's top bits, so
-// growing and deleting never rehash a key, and the tag filters out almost
-// every non-matching cell without touching its entry.
+// probing over one []uint32 (no pointers, so the garbage collector never
+// scans it), 4 bytes a cell. With 2^bits cells, a cell holds slot+1 in its
+// low bits (a table never has more slots than 3/4 of its cells, so they
+// fit) and, above them, the low 32-bits bits of the key's 32-bit hash (the
+// tag); 0 marks an empty cell. The probe starts at the tag's top bits, so
+// the stored tag bits are independent of the position and filter out
+// almost every non-matching cell without touching its entry. The entry
+// keeps the whole tag, which growing and deleting read to find a cell's
+// home, so no key is ever rehashed.
 type flowIndex struct {
-	cells []uint64
-	shift uint   // 32 - log2(len(cells))
-	mask  uint32 // len(cells) - 1
+	cells []uint32
+	bits  uint   // log2(len(cells))
+	mask  uint32 // len(cells) - 1: the slot+1 part of a cell
 	n     int
 }
 
 const minIndexBits = 8
 
 func newFlowIndex() flowIndex {
-	return flowIndex{cells: make([]uint64, 1<<minIndexBits), shift: 32 - minIndexBits, mask: 1<<minIndexBits - 1}
+	return flowIndex{cells: make([]uint32, 1<<minIndexBits), bits: minIndexBits, mask: 1<<minIndexBits - 1}
 }
 
-func cellOf(tag uint32, slot int32) uint64 { return uint64(tag)<<32 | uint64(uint32(slot)+1) }
-func cellSlot(c uint64) int32              { return int32(uint32(c)) - 1 }
-func cellTag(c uint64) uint32              { return uint32(c >> 32) }
+// cellOf packs tag's low bits and slot into a cell.
+func (x *flowIndex) cellOf(tag uint32, slot int32) uint32 { return tag<<x.bits | uint32(slot+1) }
+
+// tagMatches reports whether cell c may hold a key whose hash tag is tag.
+func (x *flowIndex) tagMatches(c, tag uint32) bool { return c&^x.mask == tag<<x.bits }
+
+// cellSlot returns the entry slot that cell c points to.
+func (x *flowIndex) cellSlot(c uint32) int32 { return int32(c&x.mask) - 1 }
 
 // home returns the first cell to probe for tag.
-func (x *flowIndex) home(tag uint32) uint32 { return tag >> x.shift }
+func (x *flowIndex) home(tag uint32) uint32 { return uint32(uint64(tag) >> (32 - x.bits)) }
 
-// insert adds slot under tag; the key must not be present.
-func (x *flowIndex) insert(tag uint32, slot int32) {
+// insert adds slot under tag; the key must not be present. entries gives
+// the tags of the cells already present when the index must grow.
+func (x *flowIndex) insert(tag uint32, slot int32, entries []entry) {
 	if (x.n+1)*4 > len(x.cells)*3 {
-		x.grow()
+		x.grow(entries)
 	}
 	i := x.home(tag)
 	for x.cells[i] != 0 {
 		i = (i + 1) & x.mask
 	}
-	x.cells[i] = cellOf(tag, slot)
+	x.cells[i] = x.cellOf(tag, slot)
 	x.n++
 }
 
 // remove deletes the cell of slot (stored under tag) with backward-shift
 // deletion, so no tombstones slow later probes.
-func (x *flowIndex) remove(tag uint32, slot int32) {
-	want := cellOf(tag, slot)
+func (x *flowIndex) remove(tag uint32, slot int32, entries []entry) {
+	want := x.cellOf(tag, slot)
 	i := x.home(tag)
 	for x.cells[i] != want {
 		i = (i + 1) & x.mask
@@ -56,7 +66,7 @@ func (x *flowIndex) remove(tag uint32, slot int32) {
 		if c == 0 {
 			break
 		}
-		k := x.home(cellTag(c))
+		k := x.home(entries[x.cellSlot(c)].tag)
 		// c stays when its home lies cyclically in (i, j].
 		if i <= j {
 			if i < k && k <= j {
@@ -72,19 +82,20 @@ func (x *flowIndex) remove(tag uint32, slot int32) {
 	x.n--
 }
 
-func (x *flowIndex) grow() {
-	old := x.cells
-	bits := 32 - x.shift + 1
-	x.cells = make([]uint64, 1<<bits)
-	x.shift = 32 - bits
-	x.mask = 1<<bits - 1
+func (x *flowIndex) grow(entries []entry) {
+	old, oldMask := x.cells, x.mask
+	x.bits++
+	x.cells = make([]uint32, 1<<x.bits)
+	x.mask = 1<<x.bits - 1
 	for _, c := range old {
 		if c != 0 {
-			i := x.home(cellTag(c))
+			slot := int32(c&oldMask) - 1
+			tag := entries[slot].tag
+			i := x.home(tag)
 			for x.cells[i] != 0 {
 				i = (i + 1) & x.mask
 			}
-			x.cells[i] = c
+			x.cells[i] = x.cellOf(tag, slot)
 		}
 	}
 }

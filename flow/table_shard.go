@@ -31,12 +31,8 @@ func (k *flowKey) equal(o *flowKey) bool {
 		k.sport == o.sport && k.dport == o.dport && k.vlan == o.vlan && k.proto == o.proto
 }
 
-func (k *flowKey) hash() uint64 {
-	return symmetricHash(&k.src, &k.dst, k.sport, k.dport, k.vlan, k.proto)
-}
-
-// entry is one flow in a table: its key, forward counters and state, 64
-// bytes with no pointers. Times and list links live in the shard's
+// entry is one flow in a table: its key, forward counters, state and
+// hash tag, 64 bytes with no pointers. Times and list links live in the shard's
 // timeouts.Tracker; the reverse side of a biflow in the parallel rev slice.
 type entry struct {
 	key          flowKey
@@ -46,6 +42,7 @@ type entry struct {
 	sessionFlags TCPFlags
 	flags        TCPFlags
 	state        uint8
+	tag          uint32 // low half of the key's symmetric hash (see flowIndex)
 }
 
 // entry.state bits.
@@ -154,10 +151,10 @@ func (s *shard) lookup(tag uint32, k *flowKey) (slot int32, reverse bool) {
 		if c == 0 {
 			return -1, false
 		}
-		if cellTag(c) != tag {
+		if !x.tagMatches(c, tag) {
 			continue
 		}
-		sl := cellSlot(c)
+		sl := x.cellSlot(c)
 		ek := &s.entries[sl].key
 		if ek.equal(k) {
 			return sl, false
@@ -181,8 +178,8 @@ func (s *shard) lookupExact(tag uint32, k *flowKey) int32 {
 		if c == 0 {
 			return -1
 		}
-		if cellTag(c) == tag && s.entries[cellSlot(c)].key.equal(k) {
-			return cellSlot(c)
+		if x.tagMatches(c, tag) && s.entries[x.cellSlot(c)].key.equal(k) {
+			return x.cellSlot(c)
 		}
 	}
 }
@@ -271,16 +268,40 @@ func (s *shard) create(tag uint32, k *flowKey, t int64) int32 {
 		s.free = s.free[:n-1]
 	} else {
 		slot = int32(len(s.entries))
-		s.entries = append(s.entries, entry{})
-		if s.biflow {
-			s.rev = append(s.rev, revSide{})
+		if len(s.entries) == cap(s.entries) {
+			s.grow()
 		}
-		s.tr.Grow(len(s.entries))
+		s.entries = s.entries[:slot+1]
+		if s.biflow {
+			s.rev = s.rev[:slot+1]
+		}
 	}
-	s.entries[slot].key = *k
-	s.idx.insert(tag, slot)
+	e := &s.entries[slot]
+	e.key, e.tag = *k, tag
+	s.idx.insert(tag, slot, s.entries)
 	s.tr.Insert(slot, t)
 	return slot
+}
+
+// grow enlarges the entry slices (and the tracker) by a step: doubling
+// while small, then by an eighth, so at most about 1/9 of the memory of a
+// large table is spare capacity.
+func (s *shard) grow() {
+	n := cap(s.entries)
+	if n < 1<<16 {
+		n = max(2*n, 256)
+	} else {
+		n += n / 8
+	}
+	entries := make([]entry, len(s.entries), n)
+	copy(entries, s.entries)
+	s.entries = entries
+	if s.biflow {
+		rev := make([]revSide, len(s.rev), n)
+		copy(rev, s.rev)
+		s.rev = rev
+	}
+	s.tr.Grow(n)
 }
 
 // end finishes the flow in slot with reason r: its record goes to the
@@ -306,7 +327,7 @@ func (s *shard) end(slot int32, r EndReason) {
 	}
 	s.out = append(s.out, rec)
 	s.stats.Ended[r]++
-	s.idx.remove(uint32(e.key.hash()), slot)
+	s.idx.remove(e.tag, slot, s.entries)
 	s.tr.Remove(slot)
 	*e = entry{}
 	s.free = append(s.free, slot)

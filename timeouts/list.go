@@ -32,11 +32,17 @@ type list struct {
 
 func newList() list { return list{head: noSlot, tail: noSlot} }
 
-// grow makes room for slots [0, n).
+// grow makes room for slots [0, n), exactly.
 func (l *list) grow(n int) {
-	for len(l.nodes) < n {
-		l.nodes = append(l.nodes, node{prev: notLinked, next: notLinked})
+	if n <= len(l.nodes) {
+		return
 	}
+	nodes := make([]node, n)
+	copy(nodes, l.nodes)
+	for i := len(l.nodes); i < n; i++ {
+		nodes[i] = node{prev: notLinked, next: notLinked}
+	}
+	l.nodes = nodes
 }
 
 func (l *list) linked(s int32) bool { return l.nodes[s].next != notLinked }

@@ -1,5 +1,7 @@
 package timeouts
 
+import "math"
+
 // Tracker keeps, for the flows of one table (or one shard of it), what is
 // needed to find expired flows in O(1): each flow's start and last-seen
 // times in two ordered lists and the closing flows in a FIFO. Flows are
@@ -13,9 +15,13 @@ type Tracker struct {
 	lru                 list  // by last-seen time (End)
 	start               list  // by first-seen time (Start)
 	closing             fifo  // by closing time
-	gen                 []uint32
-	closed              []bool
+	// gen counts each slot's reuses (low 31 bits) and marks a closing
+	// flow (closedBit), one word per slot instead of two slices.
+	gen []uint32
 }
+
+// closedBit is the bit of a gen word that says the flow is closing.
+const closedBit = 1 << 31
 
 // NewTracker returns an empty Tracker for cfg, or cfg's validation error.
 func NewTracker(cfg Config) (*Tracker, error) {
@@ -26,17 +32,18 @@ func NewTracker(cfg Config) (*Tracker, error) {
 		lru: newList(), start: newList()}, nil
 }
 
-// Grow makes room for slot numbers [0, n).
+// Grow makes room for slot numbers [0, n). It allocates exactly n slots
+// (no spare capacity: the caller decides how fast to grow), so a caller
+// should grow in steps, not one slot at a time.
 func (t *Tracker) Grow(n int) {
 	if n <= len(t.gen) {
 		return
 	}
 	t.lru.grow(n)
 	t.start.grow(n)
-	for len(t.gen) < n {
-		t.gen = append(t.gen, 0)
-		t.closed = append(t.closed, false)
-	}
+	gen := make([]uint32, n)
+	copy(gen, t.gen)
+	t.gen = gen
 }
 
 // Len returns the number of tracked flows.
@@ -60,16 +67,16 @@ func (t *Tracker) Start(slot int32) int64 { return t.start.nodes[slot].at }
 func (t *Tracker) End(slot int32) int64 { return t.lru.nodes[slot].at }
 
 // Closing reports whether slot has been marked closing.
-func (t *Tracker) Closing(slot int32) bool { return t.closed[slot] }
+func (t *Tracker) Closing(slot int32) bool { return t.gen[slot]&closedBit != 0 }
 
 // MarkClosing marks slot's flow closing at time c (the table passes its
 // clock, which never goes back, so the FIFO stays ordered). Marking a flow
 // that is already closing does nothing: the first mark counts.
 func (t *Tracker) MarkClosing(slot int32, c int64) {
-	if t.closed[slot] {
+	if t.gen[slot]&closedBit != 0 {
 		return
 	}
-	t.closed[slot] = true
+	t.gen[slot] |= closedBit
 	t.closing.push(closing{slot: slot, gen: t.gen[slot], at: c})
 }
 
@@ -78,8 +85,7 @@ func (t *Tracker) MarkClosing(slot int32, c int64) {
 func (t *Tracker) Remove(slot int32) {
 	t.lru.remove(slot)
 	t.start.remove(slot)
-	t.gen[slot]++
-	t.closed[slot] = false
+	t.gen[slot] = (t.gen[slot] + 1) &^ closedBit
 }
 
 // Expired returns a flow that has expired at clock now and why, or
@@ -113,6 +119,39 @@ func (t *Tracker) Expired(now int64) (slot int32, r Reason, ok bool) {
 		return s, Active, true
 	}
 	return noSlot, None, false
+}
+
+// Deadline returns the earliest clock at which Expired will return a flow
+// (math.MaxInt64 when no flow is tracked): Expired(now) reports a flow
+// exactly when now >= Deadline(), as long as the Tracker does not change
+// in between. A sharded table uses it to skip clock values at which none
+// of its flows can end. It discards stale closing entries.
+func (t *Tracker) Deadline() int64 {
+	d := int64(math.MaxInt64)
+	for t.closing.size > 0 {
+		c := t.closing.front()
+		if t.gen[c.slot] != c.gen {
+			t.closing.pop()
+			continue
+		}
+		d = addSat(c.at, t.grace+1)
+		break
+	}
+	if s := t.lru.head; s != noSlot {
+		d = min(d, addSat(t.lru.nodes[s].at, t.idle+1))
+	}
+	if s := t.start.head; s != noSlot {
+		d = min(d, addSat(t.start.nodes[s].at, t.active))
+	}
+	return d
+}
+
+// addSat returns a+b (b > 0), or math.MaxInt64 when that overflows.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // Oldest returns the least recently seen flow (smallest End), the one to
