@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +83,12 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 	} else {
 		e.FinalOnly = true
 	}
-	if err := e.Run(context.Background(), src); err != nil {
+	if *live {
+		err = e.Run(context.Background(), src)
+	} else {
+		err = runInEndOrder(e, src)
+	}
+	if err != nil {
 		return err
 	}
 	if *live {
@@ -93,6 +100,23 @@ func runDetect(args []string, stdout, stderr io.Writer) error {
 		err = cerr
 	}
 	return err
+}
+
+// runInEndOrder feeds history to the engine in end-time order, the order
+// in which a live collector would have delivered it: files and
+// repositories hold records by start time, and a long flow read early
+// would move the detectors' clock past sources that are still active.
+func runInEndOrder(e *detect.Engine, src flow.Source) error {
+	var all flow.SliceSink
+	if _, err := flow.Copy(&all, src); err != nil {
+		return err
+	}
+	slices.SortStableFunc(all.Recs, func(a, b flow.Record) int { return cmp.Compare(a.End, b.End) })
+	if err := e.WriteBatch(all.Recs); err != nil {
+		return err
+	}
+	e.Flush()
+	return nil
 }
 
 // writeFindings prints final alerts grouped by kind: readable tables, or
