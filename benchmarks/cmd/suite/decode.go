@@ -61,15 +61,3 @@ func medianFloat(v []float64) float64 {
 	}
 	return float64(median(d))
 }
-
-// collectorIngest would compare flowkit collect writing a repository with
-// nfcapd writing its files, both fed the same IPFIX datagrams.
-func collectorIngest(e *env) ([]row, error) {
-	help, _ := exec.Command(e.flowkit, "collect", "-h").CombinedOutput()
-	if !regexp.MustCompile(`(?m)^\s+-repo\b`).Match(help) {
-		return []row{{work: "collector ingest (IPFIX over loopback into storage)",
-			note: "not yet: `flowkit collect` prints text and has no -repo; a pipe into `flowkit import` is not the like-for-like of nfcapd writing files"}}, nil
-	}
-	return []row{{work: "collector ingest (IPFIX over loopback into storage)",
-		note: "not yet: `flowkit collect -repo` exists now; this suite has no fair fixed-rate comparison with nfcapd written yet"}}, nil
-}

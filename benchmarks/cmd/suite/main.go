@@ -44,6 +44,7 @@ func main() {
 	work := flag.String("work", "", "scratch directory (default: a temporary one, removed at the end)")
 	out := flag.String("o", "", "write the table here too (default ROOT/benchmarks/RESULTS.md; - for none)")
 	corpus := flag.String("corpus", "", "reuse this corpus file (gen_flows.py output with as many flows as the scale) instead of generating it")
+	prebuilt := flag.String("flowkit", "", "use this flowkit binary instead of building ROOT/examples/flowkit")
 	only := flag.String("only", "", "run only the sections whose name contains this (the data section always runs)")
 	flag.Parse()
 
@@ -54,7 +55,7 @@ func main() {
 	if *runs > 0 {
 		e.runs = *runs
 	}
-	if err := setup(e, *work); err != nil {
+	if err := setup(e, *work, *prebuilt); err != nil {
 		fmt.Fprintln(os.Stderr, "suite:", err)
 		os.Exit(1)
 	}
@@ -101,7 +102,7 @@ func main() {
 }
 
 // setup builds flowkit and makes the scratch directory.
-func setup(e *env, work string) error {
+func setup(e *env, work, prebuilt string) error {
 	var err error
 	if e.root, err = filepath.Abs(e.root); err != nil {
 		return err
@@ -119,6 +120,10 @@ func setup(e *env, work string) error {
 		if e.corpus, err = filepath.Abs(e.corpus); err != nil {
 			return err
 		}
+	}
+	if prebuilt != "" {
+		e.flowkit, err = filepath.Abs(prebuilt)
+		return err
 	}
 	e.flowkit = filepath.Join(work, "flowkit")
 	build := exec.Command("go", "build", "-o", e.flowkit, "./examples/flowkit")
