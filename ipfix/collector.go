@@ -157,6 +157,12 @@ func (c *Collector) ListenAndServe(ctx context.Context, target string) error {
 		if err != nil {
 			return fmt.Errorf("ipfix: collector: %w", err)
 		}
+		if u, ok := pc.(*net.UDPConn); ok {
+			// UDP has no flow control: a meter replaying a file sends
+			// bursts the default buffer (~200 KB) drops. The kernel caps
+			// this at net.core.rmem_max.
+			u.SetReadBuffer(UDPReadBuffer)
+		}
 		return c.ServeUDP(ctx, pc)
 	}
 	ln, err := lc.Listen(ctx, network, addr)
@@ -165,6 +171,11 @@ func (c *Collector) ListenAndServe(ctx context.Context, target string) error {
 	}
 	return c.ServeTCP(ctx, ln)
 }
+
+// UDPReadBuffer is the socket receive buffer ListenAndServe asks for on
+// UDP (the kernel grants at most net.core.rmem_max; raise that sysctl for
+// busy collectors, as for nfcapd's -B).
+const UDPReadBuffer = 32 << 20
 
 // ServeUDP reads datagrams from pc until ctx is done, then closes pc.
 func (c *Collector) ServeUDP(ctx context.Context, pc net.PacketConn) error {
