@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -68,11 +69,17 @@ var ErrTableClosed = errors.New("flow: table is closed")
 // Flush, Stats and Close.
 type Table struct {
 	shards []*shard
-	jobs   []chan tableJob
+	jobs   []chan tableJob // to the goroutines of shards 1..n-1
 	wg     sync.WaitGroup
 	mu     sync.Mutex // serializes sink calls from the shards
 	sink   Sink
 	closed bool
+	// With several shards, the caller's goroutine hashes each packet once
+	// and sorts the batch into per-shard items, noting the clock's values;
+	// then it meters shard 0 while the workers meter the others.
+	clock  int64
+	events []int64       // the clock values of the current batch
+	items  [][]shardItem // per shard: its packets of the current batch
 }
 
 type jobKind uint8
@@ -105,7 +112,7 @@ func NewTable(cfg TableConfig) (*Table, error) {
 	if cfg.Timeouts.MaxFlows > 0 {
 		n = 1
 	}
-	t := &Table{sink: cfg.Sink}
+	t := &Table{sink: cfg.Sink, clock: math.MinInt64}
 	for i := 0; i < n; i++ {
 		s, err := newShard(t, i, n, &cfg)
 		if err != nil {
@@ -114,10 +121,15 @@ func NewTable(cfg TableConfig) (*Table, error) {
 		t.shards = append(t.shards, s)
 	}
 	if n > 1 {
-		t.jobs = make([]chan tableJob, n)
+		t.items = make([][]shardItem, n)
+		for i := range t.items {
+			t.items[i] = make([]shardItem, 0, 2*DefaultBatchSize/n)
+		}
+		t.events = make([]int64, 0, DefaultBatchSize)
+		t.jobs = make([]chan tableJob, n-1)
 		for i := range t.jobs {
 			t.jobs[i] = make(chan tableJob)
-			go t.work(t.shards[i], t.jobs[i])
+			go t.work(t.shards[i+1], t.jobs[i])
 		}
 	}
 	return t, nil
@@ -133,7 +145,11 @@ func (t *Table) work(s *shard, jobs <-chan tableJob) {
 func (s *shard) do(j tableJob) {
 	switch j.kind {
 	case jobAdd:
-		s.add(j.pkts)
+		if len(s.t.shards) == 1 {
+			s.add(j.pkts)
+		} else {
+			s.addItems(j.pkts, s.t.items[s.id], s.t.events)
+		}
 	case jobAdvance:
 		s.advance(j.now)
 	case jobFlush:
@@ -149,10 +165,17 @@ func (t *Table) run(j tableJob) error {
 	if len(t.shards) == 1 {
 		t.shards[0].do(j)
 	} else {
-		t.wg.Add(len(t.shards))
+		switch j.kind {
+		case jobAdd:
+			t.dispatch(j.pkts)
+		case jobAdvance:
+			t.clock = max(t.clock, j.now)
+		}
+		t.wg.Add(len(t.jobs))
 		for _, c := range t.jobs {
 			c <- j
 		}
+		t.shards[0].do(j)
 		t.wg.Wait()
 	}
 	var err error
@@ -163,6 +186,29 @@ func (t *Table) run(j tableJob) error {
 		s.err = nil
 	}
 	return err
+}
+
+// dispatch hashes each packet of a batch once and files it, with its tag
+// and clock position, under the shard that owns its key; it records every
+// value the clock takes during the batch in t.events.
+func (t *Table) dispatch(pkts []Packet) {
+	n := len(t.shards)
+	for i := range t.items {
+		t.items[i] = t.items[i][:0]
+	}
+	ev := t.events[:0]
+	clock := t.clock
+	for i := range pkts {
+		p := &pkts[i]
+		if p.Time > clock {
+			clock = p.Time
+			ev = append(ev, clock)
+		}
+		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
+		k := shardOf(h, n)
+		t.items[k] = append(t.items[k], shardItem{pkt: int32(i), ev: int32(len(ev)), tag: uint32(h)})
+	}
+	t.events, t.clock = ev, clock
 }
 
 // write passes a batch of finished records to the sink.
@@ -181,10 +227,17 @@ func (t *Table) write(recs []Record) error {
 // sink's error, if any; metering itself cannot fail. The table does not
 // keep pkts.
 func (t *Table) Add(pkts []Packet) error {
-	if len(pkts) == 0 {
-		return nil
+	// Item indexes are int32: meter a huge batch in parts.
+	const maxPart = 1 << 20
+	var err error
+	for len(pkts) > 0 {
+		part := pkts[:min(len(pkts), maxPart)]
+		pkts = pkts[len(part):]
+		if perr := t.run(tableJob{kind: jobAdd, pkts: part}); perr != nil && err == nil {
+			err = perr
+		}
 	}
-	return t.run(tableJob{kind: jobAdd, pkts: pkts})
+	return err
 }
 
 // Advance moves the clock to now (ns since the Unix epoch) when that is

@@ -66,7 +66,7 @@ type revSide struct {
 // used by one goroutine at a time.
 type shard struct {
 	t       *Table
-	id, n   uint64 // this shard's number and the shard count
+	id      int // this shard's number
 	biflow  bool
 	sensor  uint16
 	max     int // MaxFlows, 0 = no cap
@@ -77,6 +77,8 @@ type shard struct {
 	tr      *timeouts.Tracker
 	clock   int64
 	out     []Record // finished records not yet handed to the sink
+	ei      int      // clock events of the current batch applied (addItems)
+	warmth  uint64   // sums what warm loads, so the compiler keeps the loads
 	stats   TableStats
 	err     error // first sink error since the last report
 }
@@ -86,38 +88,126 @@ func newShard(t *Table, id, n int, cfg *TableConfig) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &shard{t: t, id: uint64(id), n: uint64(n), biflow: cfg.Biflow, sensor: cfg.Sensor,
+	return &shard{t: t, id: id, biflow: cfg.Biflow, sensor: cfg.Sensor,
 		max: cfg.Timeouts.MaxFlows, idx: newFlowIndex(), tr: tr, clock: math.MinInt64,
 		out: make([]Record, 0, DefaultBatchSize)}, nil
 }
 
-// owns reports whether a packet with hash h belongs to this shard; the
-// shard number comes from the hash's high half, the index tag from its low
-// half, so the two do not correlate.
-func (s *shard) owns(h uint64) bool {
-	return s.n == 1 || (h>>32)*s.n>>32 == s.id
-}
+// shardOf returns the shard (of n) that owns a key with symmetric hash h:
+// the shard number comes from the hash's high half, the index tag from its
+// low half, so the two do not correlate.
+func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// add meters pkts. Every shard walks every packet to advance its clock
-// exactly as a single table would, so the flows it ends, and why, do not
-// depend on the number of shards; it updates only the flows it owns.
+// add meters pkts in a table of one shard: before each packet the clock
+// advances to its time (if later) and what expired ends.
 func (s *shard) add(pkts []Packet) {
 	clock := s.clock
-	for i := range pkts {
-		p := &pkts[i]
-		if p.Time > clock {
-			clock = p.Time
-			s.expire(clock)
+	var tags [warmChunk]uint32
+	for len(pkts) > 0 {
+		chunk := pkts[:min(len(pkts), warmChunk)]
+		pkts = pkts[len(chunk):]
+		var w uint64
+		for i := range chunk {
+			p := &chunk[i]
+			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
+			w += s.warm(tags[i])
 		}
-		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
-		if !s.owns(h) {
-			continue
+		s.warmth += w
+		for i := range chunk {
+			p := &chunk[i]
+			if p.Time > clock {
+				clock = p.Time
+				s.expire(clock)
+			}
+			s.stats.Packets++
+			s.stats.Bytes += uint64(p.Length)
+			s.update(p, tags[i], clock)
 		}
-		s.stats.Packets++
-		s.stats.Bytes += uint64(p.Length)
-		s.update(p, uint32(h), clock)
 	}
 	s.clock = clock
+}
+
+// warmChunk is how many packets warm loads ahead of the updates.
+const warmChunk = 32
+
+// warm loads what the update of a packet with hash tag will most likely
+// touch (its index cell, entry and expiry list nodes) and returns a value
+// that depends on the loads. Done for a chunk of packets before updating
+// them, these independent cache misses overlap instead of coming one after
+// another; the table is a hash table far larger than the caches, so the
+// misses are most of the update's cost.
+func (s *shard) warm(tag uint32) uint64 {
+	x := &s.idx
+	c := x.cells[x.home(tag)]
+	if c == 0 {
+		return 0
+	}
+	sl := x.cellSlot(c)
+	return s.entries[sl].packets + uint64(s.tr.Warm(sl))
+}
+
+// shardItem is one packet of a batch that the dispatcher hands to the
+// shard owning it: the packet's index in the batch, its hash tag, and how
+// many clock events of the batch come at or before it.
+type shardItem struct {
+	pkt, ev int32
+	tag     uint32
+}
+
+// addItems meters this shard's packets of a batch. events are the values
+// the table's clock takes during the batch, in order (each larger than the
+// last); the shard applies each of them, and the ones before a packet
+// before that packet, exactly as a one-shard table would, so the flows it
+// ends, and why, do not depend on the number of shards. It skips the
+// clock values at which none of its flows can end (see catchUp).
+func (s *shard) addItems(pkts []Packet, items []shardItem, events []int64) {
+	s.ei = 0
+	for len(items) > 0 {
+		chunk := items[:min(len(items), warmChunk)]
+		items = items[len(chunk):]
+		var w uint64
+		for i := range chunk {
+			w += s.warm(chunk[i].tag)
+		}
+		s.warmth += w
+		for _, it := range chunk {
+			if int(it.ev) > s.ei {
+				s.catchUp(events[:it.ev])
+			}
+			p := &pkts[it.pkt]
+			s.stats.Packets++
+			s.stats.Bytes += uint64(p.Length)
+			s.update(p, it.tag, s.clock)
+		}
+	}
+	if len(events) > s.ei {
+		s.catchUp(events)
+	}
+}
+
+// catchUp moves the clock through ev[s.ei:], ending what expires at each
+// value. Nothing expires below the tracker's deadline, so it jumps (by
+// binary search: ev is increasing) to the first value at or past it.
+func (s *shard) catchUp(ev []int64) {
+	for s.ei < len(ev) {
+		last := ev[len(ev)-1]
+		d := s.tr.Deadline()
+		if last < d {
+			s.clock, s.ei = last, len(ev)
+			return
+		}
+		lo, hi := s.ei, len(ev)-1
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if ev[m] >= d {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		s.clock, s.ei = ev[lo], lo+1
+		s.expire(s.clock)
+	}
 }
 
 // advance moves the clock to now (if later) and ends what expired.

@@ -2,6 +2,8 @@ package timeouts
 
 import (
 	"errors"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -193,4 +195,62 @@ func BenchmarkTrackerSeen(b *testing.B) {
 			b.Fatal("unexpected expiry")
 		}
 	}
+}
+
+// TestDeadlineMatchesExpired checks the promise a sharded table relies on:
+// Expired(now) reports a flow exactly when now >= Deadline().
+func TestDeadlineMatchesExpired(t *testing.T) {
+	cfg := Config{Idle: 10, Active: 25, Grace: 3}
+	tr, err := NewTracker(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	tr.Grow(n)
+	live := make([]bool, n)
+	rng := rand.New(rand.NewPCG(3, 4))
+	now := int64(1000)
+	for step := 0; step < 20000; step++ {
+		now += int64(rng.IntN(3))
+		for _, s := range drainSlots(tr, now) {
+			live[s] = false
+		}
+		s := int32(rng.IntN(n))
+		switch {
+		case !live[s]:
+			tr.Insert(s, now-int64(rng.IntN(2)))
+			live[s] = true
+		case rng.IntN(4) == 0:
+			tr.MarkClosing(s, now)
+		default:
+			tr.Seen(s, now)
+		}
+		d := tr.Deadline()
+		if d < now {
+			t.Fatalf("step %d: Deadline %d before the clock %d, whose flows were all drained", step, d, now)
+		}
+		if d-1 >= now {
+			if s, _, ok := tr.Expired(d - 1); ok {
+				t.Fatalf("step %d: slot %d expired at %d, before Deadline %d", step, s, d-1, d)
+			}
+		}
+		if d == math.MaxInt64 {
+			continue
+		}
+		if rng.IntN(2) == 0 {
+			// Move the clock to the deadline: something must end there.
+			s, _, ok := tr.Expired(d)
+			if !ok {
+				t.Fatalf("step %d: nothing expired at Deadline %d", step, d)
+			}
+			tr.Remove(s)
+			live[s] = false
+			now = d
+		}
+	}
+}
+
+func drainSlots(tr *Tracker, now int64) []int32 {
+	slots, _ := drain(tr, now)
+	return slots
 }
