@@ -3,6 +3,7 @@ package flow
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -67,6 +68,24 @@ const (
 	ProtoICMPv6 = 58
 	ProtoSCTP   = 132
 )
+
+// ProtocolName returns the short name of the IP protocols flowkit treats
+// specially (tcp, udp, icmp, icmp6, sctp) and the decimal number of others.
+func ProtocolName(p uint8) string {
+	switch p {
+	case ProtoTCP:
+		return "tcp"
+	case ProtoUDP:
+		return "udp"
+	case ProtoICMP:
+		return "icmp"
+	case ProtoICMPv6:
+		return "icmp6"
+	case ProtoSCTP:
+		return "sctp"
+	}
+	return strconv.Itoa(int(p))
+}
 
 // StartTime returns Start as a time.Time in UTC.
 func (r *Record) StartTime() time.Time { return time.Unix(0, r.Start).UTC() }

@@ -3,34 +3,15 @@ package ipfix
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flowkit/flowkit/internal/testenv"
 
 	"github.com/flowkit/flowkit/flow"
 )
 
-// dataDir returns ../shared/data relative to the module root.
-func dataDir(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data", "ipfix")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("shared data not present: %v", err)
-	}
-	return d
-}
+// dataDir returns ../shared/data/ipfix beside the module root.
+func dataDir(t testing.TB) string { return testenv.Shared(t, "data", "ipfix") }
 
 // pcapPayloads returns the UDP payloads of a capture, in order.
 func pcapPayloads(t testing.TB, path string) [][]byte {

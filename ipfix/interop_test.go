@@ -16,24 +16,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowkit/flowkit/internal/testenv"
+
 	"github.com/flowkit/flowkit/flow"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// needPeer returns the path of an interop peer program, skipping the test
-// when it is missing, except under CI=true where a missing peer fails.
-func needPeer(t *testing.T, name string) string {
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+// needPeer returns a peer program's path (skip, or fail under CI=true).
+func needPeer(t *testing.T, name string) string { return testenv.NeedPeer(t, name) }
 
 // writeExportPcap writes IPFIX messages as UDP datagrams 127.0.0.1 ->
 // 127.0.0.1:4739 into a pcap file.

@@ -2,30 +2,17 @@ package store
 
 import (
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/flowkit/flowkit/internal/testenv"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/ipfix"
 )
 
-// sharedData returns the path of a file under the shared data directory
-// (../shared/data from the module root), skipping when it is missing
-// (failing when CI=true).
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data missing: %v", err)
-		}
-		t.Skipf("shared data missing: %v", err)
-	}
-	return p
-}
+// sharedData returns a file under ../shared/data beside the module root.
+func sharedData(t *testing.T, rel string) string { return testenv.Shared(t, "data", rel) }
 
 // TestRealIPFIXRoundTrip stores the records of a real IPFIX capture
 // (ipfixcol2's example flows: IPv4 and IPv6, many exporters' fields) and

@@ -7,21 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowkit/flowkit/internal/testenv"
 )
 
-// needPeer returns the path of a peer tool; without it the test skips,
-// except under CI=true, where it fails.
-func needPeer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI=true: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+// needPeer returns a peer program's path (skip, or fail under CI=true).
+func needPeer(t *testing.T, name string) string { return testenv.NeedPeer(t, name) }
 
 // TestTsharkReadsCapture lets Wireshark's dissectors judge the frames: no
 // malformed packet, no bad IP/TCP/UDP/ICMP checksum (fragments reassembled),

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -142,35 +141,13 @@ func endReason(f *flowState, ticks []int64) flow.EndReason {
 	}
 }
 
-// SortRecords sorts records as the truth is sorted (and as flowkit's meter
-// prints): by Start, then source, destination (16-byte address order),
-// source port, destination port, protocol, VLAN.
-func SortRecords(recs []flow.Record) {
-	slices.SortStableFunc(recs, CompareRecords)
-}
+// SortRecords sorts records as the truth is sorted and as flowkit's meter
+// prints them: flow.SortRecords (Start, then source, destination, ports,
+// protocol, VLAN).
+func SortRecords(recs []flow.Record) { flow.SortRecords(recs) }
 
 // CompareRecords orders two records as SortRecords does.
-func CompareRecords(a, b flow.Record) int {
-	if c := cmp.Compare(a.Start, b.Start); c != 0 {
-		return c
-	}
-	if c := bytes.Compare(a.Src[:], b.Src[:]); c != 0 {
-		return c
-	}
-	if c := bytes.Compare(a.Dst[:], b.Dst[:]); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.SrcPort, b.SrcPort); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.DstPort, b.DstPort); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Protocol, b.Protocol); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.VLAN, b.VLAN)
-}
+func CompareRecords(a, b flow.Record) int { return flow.CompareRecords(&a, &b) }
 
 // Scenarios returns the generated scenarios in generation order (the order
 // of ScenarioNames). The slices are shared: do not modify them.

@@ -55,7 +55,7 @@ func analyse(p *report, day *stored, plotPath string) error {
 
 	for _, s := range scans {
 		p.finding("scan", "%s probed %d %s targets (%d hosts) from %s to %s, %d%% answered [%s]",
-			s.Scanner, s.Targets, protoName(s.Protocol), s.Hosts, hhmm(s.Start), hhmm(s.End),
+			s.Scanner, s.Targets, flow.ProtocolName(s.Protocol), s.Hosts, hhmm(s.Start), hhmm(s.End),
 			percent(s.Answered, s.Answered+s.Unanswered), s.Method)
 	}
 	if err := smtp(p, q); err != nil {
@@ -84,7 +84,7 @@ func analyse(p *report, day *stored, plotPath string) error {
 	}
 	for _, b := range beacons {
 		p.finding("beacon", "%s -> %s:%d/%s: %d starts, every %s, %d per cycle, cycle %s (regularity %.2f)",
-			b.Src, b.Dst, b.DstPort, protoName(b.Protocol), b.Events, b.Period, b.PerCycle, b.Cycle, b.Regularity)
+			b.Src, b.Dst, b.DstPort, flow.ProtocolName(b.Protocol), b.Events, b.Period, b.PerCycle, b.Cycle, b.Regularity)
 	}
 	if err := topTalkers(p, all); err != nil {
 		return err
@@ -293,20 +293,6 @@ func percent(a, b int) int {
 		return 0
 	}
 	return 100 * a / b
-}
-
-func protoName(p uint8) string {
-	switch p {
-	case flow.ProtoTCP:
-		return "tcp"
-	case flow.ProtoUDP:
-		return "udp"
-	case flow.ProtoICMP:
-		return "icmp"
-	case flow.ProtoICMPv6:
-		return "icmp6"
-	}
-	return fmt.Sprint(p)
 }
 
 func endSummary(ends map[flow.EndReason]int) string {

@@ -161,7 +161,7 @@ func writeFindings(w io.Writer, format string, alerts []detect.Alert) error {
 		t := &textTable{header: []string{"scanner", "proto", "shape", "targets", "hosts", "ports", "answered", "start", "end", "method"}}
 		for _, a := range scans {
 			s := a.Detail.(*detect.Scan)
-			t.add(s.Scanner.String(), protoText(s.Protocol), s.Shape, strconv.Itoa(s.Targets), strconv.Itoa(s.Hosts),
+			t.add(s.Scanner.String(), flow.ProtocolName(s.Protocol), s.Shape, strconv.Itoa(s.Targets), strconv.Itoa(s.Hosts),
 				strconv.Itoa(s.Ports), fmt.Sprintf("%.0f%%", 100*float64(s.Answered)/float64(max(1, s.Answered+s.Unanswered))),
 				clock(s.Start), clock(s.End), s.Method.String())
 		}
@@ -172,7 +172,7 @@ func writeFindings(w io.Writer, format string, alerts []detect.Alert) error {
 		t := &textTable{header: []string{"source", "destination", "starts", "period", "cycle", "per-cycle", "regularity", "jitter(cv)", "start", "end"}}
 		for _, a := range beacons {
 			b := a.Detail.(*detect.Beacon)
-			t.add(b.Src.String(), fmt.Sprintf("%s:%d/%s", b.Dst, b.DstPort, protoText(b.Protocol)), strconv.Itoa(b.Events),
+			t.add(b.Src.String(), fmt.Sprintf("%s:%d/%s", b.Dst, b.DstPort, flow.ProtocolName(b.Protocol)), strconv.Itoa(b.Events),
 				b.Period.String(), b.Cycle.String(), strconv.Itoa(b.PerCycle), fmt.Sprintf("%.2f", b.Regularity),
 				fmt.Sprintf("%.3f", b.CV), clock(b.Start), clock(b.End))
 		}
@@ -291,18 +291,3 @@ func (t *textTable) write(w *bufio.Writer) {
 
 // clock prints a time in UTC as SiLK does.
 func clock(t time.Time) string { return t.UTC().Format("2006/01/02T15:04:05") }
-
-// protoText names the common protocols.
-func protoText(p uint8) string {
-	switch p {
-	case flow.ProtoTCP:
-		return "tcp"
-	case flow.ProtoUDP:
-		return "udp"
-	case flow.ProtoICMP:
-		return "icmp"
-	case flow.ProtoICMPv6:
-		return "icmp6"
-	}
-	return strconv.Itoa(int(p))
-}

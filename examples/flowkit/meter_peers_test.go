@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowkit/flowkit/internal/testenv"
+
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/timeouts"
 	"github.com/gopacket/gopacket"
@@ -24,33 +26,8 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// sharedData returns the shared capture directory (../shared/data beside
-// the module root), skipping the test when it is absent.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(data); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data missing: %v", err)
-		}
-		t.Skipf("shared data missing: %v", err)
-	}
-	return data
-}
+// sharedData returns ../shared/data beside the module root.
+func sharedData(t *testing.T) string { return testenv.Shared(t, "data") }
 
 // peerFlow is one flow as a peer reports it, in comparable form.
 type peerFlow struct {
@@ -428,19 +405,8 @@ func TestMeterMatchesNDPI(t *testing.T) {
 	}
 }
 
-// needPeer returns the path of a peer program, skipping the test when it
-// is missing (failing under CI=true, where it must be installed).
-func needPeer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("peer %s missing: %v", name, err)
-		}
-		t.Skipf("peer %s missing: %v", name, err)
-	}
-	return p
-}
+// needPeer returns a peer program's path (skip, or fail under CI=true).
+func needPeer(t *testing.T, name string) string { return testenv.NeedPeer(t, name) }
 
 // freeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func freeUDPPort(t *testing.T) int {

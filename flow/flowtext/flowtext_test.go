@@ -8,11 +8,11 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowkit/flowkit/internal/testenv"
 
 	"github.com/flowkit/flowkit/flow"
 )
@@ -271,17 +271,8 @@ func TestGenFlowsCorpusParses(t *testing.T) {
 	}
 }
 
-func corpusScript(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "bench", "gen_flows.py")
-	if _, err := os.Stat(script); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("benchmark corpus generator missing: %v", err)
-		}
-		t.Skipf("benchmark corpus generator missing: %v", err)
-	}
-	return script
-}
+// corpusScript is the benchmark corpus generator, ../shared/bench/gen_flows.py.
+func corpusScript(t testing.TB) string { return testenv.Shared(t, "bench", "gen_flows.py") }
 
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(genFlowsLines))

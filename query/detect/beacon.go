@@ -120,7 +120,7 @@ func (b *Beacon) Text() string {
 
 // Key returns "src -> dst:port/proto".
 func (b *Beacon) Key() string {
-	return fmt.Sprintf("%s -> %s", b.Src, netip.AddrPortFrom(b.Dst, b.DstPort)) + "/" + protoName(b.Protocol)
+	return fmt.Sprintf("%s -> %s", b.Src, netip.AddrPortFrom(b.Dst, b.DstPort)) + "/" + flow.ProtocolName(b.Protocol)
 }
 
 // BeaconDetector finds periodic connection starts between a source and a

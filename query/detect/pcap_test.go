@@ -8,38 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowkit/flowkit/internal/testenv"
+
 	"github.com/flowkit/flowkit/capture"
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/query/detect"
 	"github.com/flowkit/flowkit/timeouts"
 )
 
-// sharedData finds ../shared/data beside the module root.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	data := filepath.Join(dir, "..", "shared", "data")
-	if _, err := os.Stat(data); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data missing: %v", err)
-		}
-		t.Skipf("shared data missing: %v", err)
-	}
-	return data
-}
+// sharedData returns ../shared/data beside the module root.
+func sharedData(t *testing.T) string { return testenv.Shared(t, "data") }
 
 // meterPcap turns a capture into flow records with the default timeouts,
 // unidirectional (as SiLK) or as biflows.

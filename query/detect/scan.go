@@ -136,7 +136,7 @@ type Scan struct {
 // Text returns a one-line summary.
 func (s *Scan) Text() string {
 	return fmt.Sprintf("%s %s scan of %d targets (%d hosts, %d ports), %d flows, %.0f%% answered, %s, method %s",
-		protoName(s.Protocol), s.Shape, s.Targets, s.Hosts, s.Ports, s.Flows,
+		flow.ProtocolName(s.Protocol), s.Shape, s.Targets, s.Hosts, s.Ports, s.Flows,
 		100*float64(s.Answered)/float64(max(1, s.Answered+s.Unanswered)),
 		spanText(s.Start, s.End), s.Method)
 }
@@ -498,21 +498,4 @@ func (d *ScanDetector) finish(k scanKey, s *scanState) {
 	}
 	d.emit(Alert{Kind: KindScan, Rule: d.Name(), Key: sc.Scanner.String(), Time: nsTime(max(d.watermark, s.seen)),
 		Text: sc.Text(), Final: true, Detail: sc})
-}
-
-// protoName names the common protocols.
-func protoName(p uint8) string {
-	switch p {
-	case flow.ProtoTCP:
-		return "tcp"
-	case flow.ProtoUDP:
-		return "udp"
-	case flow.ProtoICMP:
-		return "icmp"
-	case flow.ProtoICMPv6:
-		return "icmp6"
-	case flow.ProtoSCTP:
-		return "sctp"
-	}
-	return fmt.Sprintf("proto%d", p)
 }

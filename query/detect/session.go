@@ -95,7 +95,7 @@ func (s *Session) Kind() Kind {
 
 // Key returns "src:port -> dst:port/proto".
 func (s *Session) Key() string {
-	return fmt.Sprintf("%s -> %s/%s", netip.AddrPortFrom(s.Src, s.SrcPort), netip.AddrPortFrom(s.Dst, s.DstPort), protoName(s.Protocol))
+	return fmt.Sprintf("%s -> %s/%s", netip.AddrPortFrom(s.Src, s.SrcPort), netip.AddrPortFrom(s.Dst, s.DstPort), flow.ProtocolName(s.Protocol))
 }
 
 // Text returns a one-line summary.
