@@ -78,7 +78,6 @@ type shard struct {
 	clock   int64
 	out     []Record // finished records not yet handed to the sink
 	ei      int      // clock events of the current batch applied (addItems)
-	warmth  uint64   // sums what warm loads, so the compiler keeps the loads
 	stats   TableStats
 	err     error // first sink error since the last report
 }
@@ -102,48 +101,18 @@ func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 // advances to its time (if later) and what expired ends.
 func (s *shard) add(pkts []Packet) {
 	clock := s.clock
-	var tags [warmChunk]uint32
-	for len(pkts) > 0 {
-		chunk := pkts[:min(len(pkts), warmChunk)]
-		pkts = pkts[len(chunk):]
-		var w uint64
-		for i := range chunk {
-			p := &chunk[i]
-			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
-			w += s.warm(tags[i])
+	for i := range pkts {
+		p := &pkts[i]
+		if p.Time > clock {
+			clock = p.Time
+			s.expire(clock)
 		}
-		s.warmth += w
-		for i := range chunk {
-			p := &chunk[i]
-			if p.Time > clock {
-				clock = p.Time
-				s.expire(clock)
-			}
-			s.stats.Packets++
-			s.stats.Bytes += uint64(p.Length)
-			s.update(p, tags[i], clock)
-		}
+		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
+		s.stats.Packets++
+		s.stats.Bytes += uint64(p.Length)
+		s.update(p, uint32(h), clock)
 	}
 	s.clock = clock
-}
-
-// warmChunk is how many packets warm loads ahead of the updates.
-const warmChunk = 32
-
-// warm loads what the update of a packet with hash tag will most likely
-// touch (its index cell, entry and expiry list nodes) and returns a value
-// that depends on the loads. Done for a chunk of packets before updating
-// them, these independent cache misses overlap instead of coming one after
-// another; the table is a hash table far larger than the caches, so the
-// misses are most of the update's cost.
-func (s *shard) warm(tag uint32) uint64 {
-	x := &s.idx
-	c := x.cells[x.home(tag)]
-	if c == 0 {
-		return 0
-	}
-	sl := x.cellSlot(c)
-	return s.entries[sl].packets + uint64(s.tr.Warm(sl))
 }
 
 // shardItem is one packet of a batch that the dispatcher hands to the
@@ -162,23 +131,14 @@ type shardItem struct {
 // clock values at which none of its flows can end (see catchUp).
 func (s *shard) addItems(pkts []Packet, items []shardItem, events []int64) {
 	s.ei = 0
-	for len(items) > 0 {
-		chunk := items[:min(len(items), warmChunk)]
-		items = items[len(chunk):]
-		var w uint64
-		for i := range chunk {
-			w += s.warm(chunk[i].tag)
+	for _, it := range items {
+		if int(it.ev) > s.ei {
+			s.catchUp(events[:it.ev])
 		}
-		s.warmth += w
-		for _, it := range chunk {
-			if int(it.ev) > s.ei {
-				s.catchUp(events[:it.ev])
-			}
-			p := &pkts[it.pkt]
-			s.stats.Packets++
-			s.stats.Bytes += uint64(p.Length)
-			s.update(p, it.tag, s.clock)
-		}
+		p := &pkts[it.pkt]
+		s.stats.Packets++
+		s.stats.Bytes += uint64(p.Length)
+		s.update(p, it.tag, s.clock)
 	}
 	if len(events) > s.ei {
 		s.catchUp(events)

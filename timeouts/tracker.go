@@ -60,22 +60,6 @@ func (t *Tracker) Insert(slot int32, at int64) {
 // moves forward (a late, reordered packet keeps it).
 func (t *Tracker) Seen(slot int32, at int64) { t.lru.touch(slot, at) }
 
-// Warm loads what Seen(slot, ...) will touch (slot's node and its
-// neighbours in the last-seen list) and returns a value that depends on
-// it. A table calls it ahead of a batch of updates so that their cache
-// misses overlap; it changes nothing.
-func (t *Tracker) Warm(slot int32) int64 {
-	nd := &t.lru.nodes[slot]
-	v := nd.at
-	if nd.prev >= 0 {
-		v += t.lru.nodes[nd.prev].at
-	}
-	if nd.next >= 0 {
-		v += t.lru.nodes[nd.next].at
-	}
-	return v
-}
-
 // Start returns the time of slot's first packet.
 func (t *Tracker) Start(slot int32) int64 { return t.start.nodes[slot].at }
 
