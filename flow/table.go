@@ -21,11 +21,12 @@ type TableConfig struct {
 	// the first packet's direction is forward, the other direction fills
 	// the Rev* fields. Off by default (SiLK-style unidirectional flows).
 	Biflow bool
-	// Workers is the number of goroutines (shards) that meter in
-	// parallel; 0 or 1 meters in the caller's goroutine. The records are
-	// the same for any value. A table with a MaxFlows cap uses one worker,
-	// because the cap evicts the least recently seen flow of the whole
-	// table.
+	// Workers is the number of shards metered in parallel; 0 or 1 meters
+	// in the caller's goroutine. With n > 1, Add hashes each packet once
+	// in the caller's goroutine, which then meters one shard while n-1
+	// goroutines meter the others. The records are the same for any
+	// value. A table with a MaxFlows cap uses one worker, because the cap
+	// evicts the least recently seen flow of the whole table.
 	Workers int
 	// Sensor is copied into every record and its key.
 	Sensor uint16
