@@ -1,0 +1,52 @@
+package parquet
+
+import (
+	"github.com/parquet-go/parquet-go"
+)
+
+// row is one flow as a Parquet row. Its struct tags are the file's schema:
+// see the table in the package documentation. The writer fills rows from
+// flow.Record batches into a reused slice, so the tags are the only place
+// the schema is spelled out.
+type row struct {
+	Start int64 `parquet:"start_time,timestamp(nanosecond:utc),delta"`
+	End   int64 `parquet:"end_time,timestamp(nanosecond:utc),delta"`
+
+	SrcAddr []byte  `parquet:"src_addr,string,dict"`
+	DstAddr []byte  `parquet:"dst_addr,string,dict"`
+	SrcIPv4 *uint32 `parquet:"src_ipv4,uint(32)"`
+	DstIPv4 *uint32 `parquet:"dst_ipv4,uint(32)"`
+	NextHop []byte  `parquet:"next_hop,string,dict"`
+
+	SrcPort  uint16 `parquet:"src_port,uint(16)"`
+	DstPort  uint16 `parquet:"dst_port,uint(16)"`
+	Protocol uint8  `parquet:"protocol,uint(8)"`
+
+	Packets        uint64 `parquet:"packets,uint(64)"`
+	Bytes          uint64 `parquet:"bytes,uint(64)"`
+	RevPackets     uint64 `parquet:"rev_packets,uint(64)"`
+	RevBytes       uint64 `parquet:"rev_bytes,uint(64)"`
+	RevStartOffset int64  `parquet:"rev_start_offset_ns"`
+
+	Input  uint32 `parquet:"input,uint(32)"`
+	Output uint32 `parquet:"output,uint(32)"`
+	SrcAS  uint32 `parquet:"src_as,uint(32)"`
+	DstAS  uint32 `parquet:"dst_as,uint(32)"`
+
+	Sensor      uint16 `parquet:"sensor,uint(16)"`
+	VLAN        uint16 `parquet:"vlan,uint(16)"`
+	Application uint16 `parquet:"application,uint(16)"`
+
+	Flags           uint8 `parquet:"flags,uint(8)"`
+	InitialFlags    uint8 `parquet:"initial_flags,uint(8)"`
+	SessionFlags    uint8 `parquet:"session_flags,uint(8)"`
+	RevFlags        uint8 `parquet:"rev_flags,uint(8)"`
+	RevInitialFlags uint8 `parquet:"rev_initial_flags,uint(8)"`
+	RevSessionFlags uint8 `parquet:"rev_session_flags,uint(8)"`
+
+	EndReason string `parquet:"end_reason,enum,dict"`
+	Type      string `parquet:"flow_type,enum,dict"`
+}
+
+// Schema is the Parquet schema of the files Writer writes.
+var Schema = parquet.SchemaOf(row{})
