@@ -39,12 +39,12 @@ console.log(JSON.stringify({
 `
 
 type duckdbAnswer struct {
-	Totals  []string   `json:"totals"`
-	Top     [][]string `json:"top"`
-	Filter  []string   `json:"filter"`
-	Times   []string   `json:"times"`
-	Types   []string   `json:"types"`
-	Stats   []string   `json:"stats"`
+	Totals []string   `json:"totals"`
+	Top    [][]string `json:"top"`
+	Filter []string   `json:"filter"`
+	Times  []string   `json:"times"`
+	Types  []string   `json:"types"`
+	Stats  []string   `json:"stats"`
 }
 
 // needOrSkip skips, or fails under CI=true, as testenv does for peers.
