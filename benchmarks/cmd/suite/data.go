@@ -148,7 +148,7 @@ func exportToNfcapd(e *env, dir string, rate int) (totals, error) {
 	if err != nil {
 		return totals{}, err
 	}
-	nfcapd, err := startNfcapd(dir, port)
+	nfcapd, err := startNfcapd(dir, port, 8<<20)
 	if err != nil {
 		return totals{}, err
 	}
@@ -202,8 +202,10 @@ func sendCorpus(corpus, target string, rate int) error {
 	return ex.Close()
 }
 
-func startNfcapd(dir string, port int) (*exec.Cmd, error) {
-	c := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-B", "8388608", "-t", "3600")
+// startNfcapd starts nfcapd on loopback with a socket buffer of bufBytes
+// (as root nfcapd forces it past net.core.rmem_max).
+func startNfcapd(dir string, port, bufBytes int) (*exec.Cmd, error) {
+	c := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-B", strconv.Itoa(bufBytes), "-t", "3600")
 	log, err := os.Create(dir + ".log")
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ type env struct {
 	flows   int    // corpus size
 	runs    int
 	quick   bool
+	packets int // pcap size for pcap -> flows (0: 1 M with -quick, else 10 M)
 
 	loadStart string // load average when the suite started
 
@@ -44,11 +45,12 @@ func main() {
 	work := flag.String("work", "", "scratch directory (default: a temporary one, removed at the end)")
 	out := flag.String("o", "", "write the table here too (default ROOT/benchmarks/RESULTS.md; - for none)")
 	corpus := flag.String("corpus", "", "reuse this corpus file (gen_flows.py output with as many flows as the scale) instead of generating it")
+	packets := flag.Int("packets", 0, "packets in the bulk pcap (default 10 M, 1 M with -quick)")
 	prebuilt := flag.String("flowkit", "", "use this flowkit binary instead of building ROOT/examples/flowkit")
 	only := flag.String("only", "", "run only the sections whose name contains this (the data section always runs)")
 	flag.Parse()
 
-	e := &env{root: *root, flows: 10_000_000, runs: 3, quick: *quick, corpus: *corpus}
+	e := &env{root: *root, flows: 10_000_000, runs: 3, quick: *quick, corpus: *corpus, packets: *packets}
 	if *quick {
 		e.flows, e.runs = 1_000_000, 1
 	}
