@@ -455,6 +455,11 @@ func qOpenOut(name string, stdout io.Writer) (io.Writer, func() error, error) {
 	if name == "" || name == "-" {
 		return stdout, func() error { return nil }, nil
 	}
+	switch name {
+	case "text", "csv", "json", "parquet":
+		// -o used to name the output format; never write a file called "csv".
+		return nil, nil, fmt.Errorf("%w: -o names an output file; for the %s format use -format %s", errUsage, name, name)
+	}
 	f, err := os.Create(name)
 	if err != nil {
 		return nil, nil, err
