@@ -86,7 +86,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	case Uncompressed:
 		codec = &parquet.Uncompressed
 	default:
-		codec = &zstd.Codec{Level: zstd.SpeedDefault}
+		codec = &zstd.Codec{Level: zstd.SpeedFastest}
 	}
 	pw := parquet.NewGenericWriter[row](w, Schema,
 		parquet.Compression(codec),
