@@ -67,6 +67,21 @@
 // parquet-go writes twice as fast and allocates nothing per flow (rows
 // go straight into reused column buffers), where arrow-go builds Arrow
 // arrays first (a copy and a gigabyte of garbage per million flows) for
-// files only 10% smaller. Zstd is the default codec: 16% smaller than
-// Snappy for about 20% more time.
+// files only 10% smaller.
+//
+// # Speed
+//
+// BenchmarkWrite, 1 M corpus flows, one goroutine (go test -bench Write
+// -benchtime 3x, 2-core machine shared with other jobs):
+//
+//	codec           flows/s   ns/flow   bytes/flow
+//	zstd (fastest)  1.43 M    701       32.7
+//	snappy          1.73 M    577       41.0
+//	none            2.34 M    428       131
+//
+// Zstd at its fastest level is the default: 20% smaller files than
+// Snappy for about 20% more time (its default level gave the same size
+// 12% slower). About half of the uncompressed cost is the address
+// strings (text and dictionary); the rest is parquet-go's column
+// encoding and statistics. The writer uses one goroutine.
 package parquet
