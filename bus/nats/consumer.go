@@ -1,0 +1,273 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/ipfix"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConsumerOptions configure a Consumer. Zero values take the defaults.
+type ConsumerOptions struct {
+	// Subject is the base subject; the consumer reads Subject.> from
+	// its stream. Default "flows".
+	Subject string
+	// Durable names the durable consumer that collectors share.
+	// Default "flowkit".
+	Durable string
+	// FetchMessages is how many messages one fetch, one WriteBatch and one
+	// commit cover. Default 64 (up to 4 MiB, about 40 k records).
+	FetchMessages int
+	// MaxAckPending bounds the unacknowledged messages of the durable
+	// consumer across all collectors, when the consumer is created.
+	// Default 4 × FetchMessages.
+	MaxAckPending int
+	// AckWait is how long the server waits for an acknowledgement before
+	// redelivering, when the consumer is created: it must exceed the
+	// slowest WriteBatch plus commit. Default 60 s.
+	AckWait time.Duration
+	// MaxWait is how long a fetch waits for messages. Default 1 s.
+	MaxWait time.Duration
+	// Limits bound each message's templates.
+	Limits ipfix.Limits
+	// Commit, when set, runs after each batch's WriteBatch returned nil and
+	// before the messages are acknowledged; it must make the batch durable
+	// (for a store writer: its Flush). It receives the message ids
+	// (Nats-Msg-Id) of the batch, for sinks that deduplicate.
+	Commit func(msgIDs []string) error
+	// Logger receives warnings about undecodable messages; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *ConsumerOptions) defaults() {
+	if o.Subject == "" {
+		o.Subject = "flows"
+	}
+	if o.Durable == "" {
+		o.Durable = "flowkit"
+	}
+	if o.FetchMessages <= 0 {
+		o.FetchMessages = 64
+	}
+	if o.MaxAckPending <= 0 {
+		o.MaxAckPending = 4 * o.FetchMessages
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 60 * time.Second
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// ConsumerStats count what a Consumer received.
+type ConsumerStats struct {
+	Batches     int64 // batches written and acknowledged
+	Messages    int64 // messages acknowledged
+	Records     int64 // records written and acknowledged
+	Redelivered int64 // messages received more than once (after a Nak or a dead collector)
+	Rejected    int64 // undecodable messages, terminated (never redelivered)
+	Decode      ipfix.Stats
+}
+
+// ErrRejected wraps the reason an undecodable message was terminated.
+var ErrRejected = errors.New("message rejected")
+
+// Consumer reads records from a durable JetStream pull consumer and hands
+// them to a flow.Sink, acknowledging only what the sink committed. It is not
+// safe for concurrent use; run one Consumer per goroutine or process.
+type Consumer struct {
+	cons  jetstream.Consumer
+	nc    *nats.Conn
+	owned bool
+	opts  ConsumerOptions
+	recs  []flow.Record
+	ids   []string
+	stats ConsumerStats
+}
+
+// DialConsumer connects to the server of a nats://HOST:PORT/SUBJECT URL and
+// returns a Consumer of that subject; Close closes the connection.
+// opts.Subject is taken from the URL.
+func DialConsumer(ctx context.Context, rawURL string, opts ConsumerOptions) (*Consumer, error) {
+	server, subject, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := connect(server, "flowkit-collect")
+	if err != nil {
+		return nil, fmt.Errorf("nats: %s: %w", server, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	opts.Subject = subject
+	c, err := NewConsumer(ctx, js, opts)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c.owned = true
+	return c, nil
+}
+
+// NewConsumer creates (or joins) the durable pull consumer opts.Durable on
+// the stream of opts.Subject, creating the stream if it is missing.
+func NewConsumer(ctx context.Context, js jetstream.JetStream, opts ConsumerOptions) (*Consumer, error) {
+	opts.defaults()
+	if err := checkSubject(opts.Subject); err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	stream := StreamName(opts.Subject)
+	if err := ensureStream(ctx, js, stream, opts.Subject, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	cons, err := js.Consumer(ctx, stream, opts.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cons, err = js.CreateConsumer(ctx, stream, jetstream.ConsumerConfig{
+			Durable:       opts.Durable,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       opts.AckWait,
+			MaxAckPending: opts.MaxAckPending,
+			FilterSubject: opts.Subject + ".>",
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+		})
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			cons, err = js.Consumer(ctx, stream, opts.Durable)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nats: consumer %s on %s: %w", opts.Durable, stream, err)
+	}
+	return &Consumer{cons: cons, nc: js.Conn(), opts: opts}, nil
+}
+
+// Stats returns the consumer's counters.
+func (c *Consumer) Stats() ConsumerStats { return c.stats }
+
+// Run fetches, decodes, writes, commits and acknowledges batches until ctx
+// is done (then it returns nil) or the sink, the commit hook or the server
+// fails (then the unacknowledged batch is Nak'ed for redelivery and Run
+// returns the error).
+func (c *Consumer) Run(ctx context.Context, sink flow.Sink) error {
+	for ctx.Err() == nil {
+		if _, err := c.Once(ctx, sink); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Once fetches at most FetchMessages messages (waiting at most MaxWait),
+// writes their records to sink with one WriteBatch, commits and
+// acknowledges them; it returns the number of messages acknowledged.
+func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
+	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(c.opts.MaxWait))
+	if err != nil {
+		return 0, fmt.Errorf("nats: fetch: %w", err)
+	}
+	var msgs []jetstream.Msg
+	c.recs = c.recs[:0]
+	c.ids = c.ids[:0]
+	var rec flow.Record
+	emit := func(r *flow.Record) { c.recs = append(c.recs, *r) }
+	for m := range mb.Messages() {
+		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+			c.stats.Redelivered++
+		}
+		// Each message carries its templates: a fresh decoder reads it alone.
+		d := ipfix.NewDecoder()
+		d.Limits = c.opts.Limits
+		mark := len(c.recs)
+		if err := d.Decode(m.Data(), &rec, emit); err != nil {
+			// A message that does not decode never will: drop its
+			// records, terminate it and say so.
+			c.recs = c.recs[:mark]
+			c.stats.Rejected++
+			c.opts.Logger.Warn("nats: undecodable message terminated", "subject", m.Subject(),
+				"id", m.Headers().Get(jetstream.MsgIDHeader), "err", fmt.Errorf("%w: %v", ErrRejected, err))
+			m.Term()
+			continue
+		}
+		addStats(&c.stats.Decode, d.Stats())
+		msgs = append(msgs, m)
+		c.ids = append(c.ids, m.Headers().Get(jetstream.MsgIDHeader))
+	}
+	if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		c.nak(msgs)
+		return 0, fmt.Errorf("nats: fetch: %w", err)
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if ctx.Err() != nil {
+		c.nak(msgs)
+		return 0, ctx.Err()
+	}
+	if len(c.recs) > 0 {
+		if err := sink.WriteBatch(c.recs); err != nil {
+			c.nak(msgs)
+			return 0, err
+		}
+	}
+	if c.opts.Commit != nil {
+		if err := c.opts.Commit(c.ids); err != nil {
+			c.nak(msgs)
+			return 0, err
+		}
+	}
+	for _, m := range msgs {
+		if err := m.Ack(); err != nil {
+			return 0, fmt.Errorf("nats: ack: %w", err)
+		}
+	}
+	// A PING round trip: the server has processed every ack sent before.
+	if err := c.nc.FlushTimeout(c.opts.AckWait); err != nil {
+		return 0, fmt.Errorf("nats: ack: %w", err)
+	}
+	c.stats.Batches++
+	c.stats.Messages += int64(len(msgs))
+	c.stats.Records += int64(len(c.recs))
+	return len(msgs), nil
+}
+
+// nak asks the server to redeliver msgs now (best effort: if the
+// connection is gone, AckWait does it).
+func (c *Consumer) nak(msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		m.Nak()
+	}
+}
+
+func addStats(dst *ipfix.Stats, s ipfix.Stats) {
+	dst.Messages += s.Messages
+	dst.Records += s.Records
+	dst.OptionsRecords += s.OptionsRecords
+	dst.Templates += s.Templates
+	dst.MissingTemplate += s.MissingTemplate
+	dst.Malformed += s.Malformed
+}
+
+// Close closes the connection of a consumer made by DialConsumer. The
+// durable consumer stays on the server for the next collector.
+func (c *Consumer) Close() error {
+	if c.owned {
+		c.nc.Close()
+	}
+	return nil
+}

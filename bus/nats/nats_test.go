@@ -1,0 +1,214 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/store"
+	"github.com/nats-io/nats.go"
+)
+
+func TestParseURL(t *testing.T) {
+	for _, c := range []struct{ in, server, subject string }{
+		{"nats://127.0.0.1:4222/flows", "nats://127.0.0.1:4222", "flows"},
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222", "flows"},
+		{"nats://[::1]:4222/site.a/", "nats://[::1]:4222", "site.a"},
+	} {
+		s, sub, err := ParseURL(c.in)
+		if err != nil || s != c.server || sub != c.subject {
+			t.Errorf("ParseURL(%q) = %q, %q, %v", c.in, s, sub, err)
+		}
+	}
+	for _, bad := range []string{"udp://1.2.3.4:5/x", "nats:///x", "nats://h:1/a..b", "nats://h:1/a.*", "nats://h:1/a b"} {
+		if _, _, err := ParseURL(bad); !errors.Is(err, ErrURL) {
+			t.Errorf("ParseURL(%q): err %v, want ErrURL", bad, err)
+		}
+	}
+}
+
+// TestMeterPublishTwoCollectors meters the synthesizer's day into JetStream
+// and stores it with two collectors sharing one durable consumer into one
+// repository: every metered record is there exactly once.
+func TestMeterPublishTwoCollectors(t *testing.T) {
+	url := startServer(t)
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/flows", PublisherOptions{Sensor: 3, MaxInFlight: 8, MaxMessageSize: 8192})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := meterDay(t, 3, pub)
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ps := pub.Stats()
+	t.Logf("published %+v", ps)
+	if ps.Records != int64(len(want)) || ps.Messages < 20 {
+		t.Fatalf("published %d records in %d messages, metered %d", ps.Records, ps.Messages, len(want))
+	}
+
+	repo, err := store.OpenRepo(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stats := make([]ConsumerStats, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		w := repo.NewWriter(store.WriterOptions{})
+		c, err := DialConsumer(ctx, url+"/flows", ConsumerOptions{Durable: "store", FetchMessages: 4, MaxWait: 200 * time.Millisecond,
+			Commit: func([]string) error { return w.Flush() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			errs[i] = c.Run(cctx, w)
+			if err := w.Close(); errs[i] == nil {
+				errs[i] = err
+			}
+			stats[i] = c.Stats()
+		}()
+	}
+	_, js := jsConn(t, url)
+	drained(t, js, StreamName("flows"), "store", 60*time.Second)
+	cancel()
+	wg.Wait()
+	for i := range 2 {
+		t.Logf("collector %d: %+v", i, stats[i])
+		if errs[i] != nil {
+			t.Fatalf("collector %d: %v", i, errs[i])
+		}
+		if stats[i].Messages == 0 {
+			t.Errorf("collector %d got no work", i)
+		}
+	}
+	if stats[0].Messages+stats[1].Messages != ps.Messages {
+		t.Errorf("collectors acked %d+%d messages, published %d", stats[0].Messages, stats[1].Messages, ps.Messages)
+	}
+	var got []flow.Record
+	var rerr error
+	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
+		got = append(got, r)
+	}
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	sameRecords(t, got, want)
+}
+
+// errCrash is what a crashed collector's sink reports.
+var errCrash = errors.New("collector crashed")
+
+// stagedSink models a sink whose writes become durable only at commit, like
+// a store writer: a crash loses what was staged, never what was committed.
+type stagedSink struct {
+	mu        *sync.Mutex
+	committed *[]flow.Record
+	staged    []flow.Record
+	batches   int
+	crashAt   int        // crash in this WriteBatch (0: never)
+	nc        *nats.Conn // closed at the crash: no ack, no nak ever leaves
+}
+
+func (s *stagedSink) WriteBatch(b []flow.Record) error {
+	s.batches++
+	s.staged = append(s.staged, b...)
+	if s.batches == s.crashAt {
+		s.nc.Close()
+		s.staged = nil
+		return errCrash
+	}
+	return nil
+}
+
+func (s *stagedSink) commit([]string) error {
+	s.mu.Lock()
+	*s.committed = append(*s.committed, s.staged...)
+	s.mu.Unlock()
+	s.staged = s.staged[:0]
+	return nil
+}
+
+// TestCollectorCrash kills one of two collectors in the middle of a batch
+// (its connection drops, its staged records are lost) and restarts it: the
+// server redelivers the batch after AckWait, and every record is committed
+// exactly once.
+func TestCollectorCrash(t *testing.T) {
+	url := startServer(t)
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/site", PublisherOptions{Sensor: 9, MaxMessageSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := meterDay(t, 9, pub)
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var committed []flow.Record
+	opts := ConsumerOptions{Durable: "crash", FetchMessages: 8, AckWait: 2 * time.Second, MaxWait: 200 * time.Millisecond}
+	start := func(crashAt int) (*Consumer, *stagedSink) {
+		s := &stagedSink{mu: &mu, committed: &committed, crashAt: crashAt}
+		o := opts
+		o.Commit = s.commit
+		c, err := DialConsumer(ctx, url+"/site", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.nc = c.nc
+		return c, s
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var total ConsumerStats
+	var smu sync.Mutex
+	run := func(c *Consumer, s *stagedSink) error {
+		defer c.Close()
+		err := c.Run(cctx, s)
+		smu.Lock()
+		st := c.Stats()
+		total.Messages += st.Messages
+		total.Redelivered += st.Redelivered
+		smu.Unlock()
+		return err
+	}
+	// Collector B runs all along, slowly, so that A's crash happens while
+	// B still has work to share.
+	b, bs := start(0)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := run(b, bs); err != nil {
+			t.Errorf("collector B: %v", err)
+		}
+	}()
+	a, as := start(3)
+	if err := run(a, as); !errors.Is(err, errCrash) {
+		t.Fatalf("collector A: %v, want the crash", err)
+	}
+	// Restart A with a new connection on the same durable consumer.
+	a2, as2 := start(0)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := run(a2, as2); err != nil {
+			t.Errorf("collector A (restarted): %v", err)
+		}
+	}()
+	_, js := jsConn(t, url)
+	drained(t, js, StreamName("site"), "crash", 60*time.Second)
+	cancel()
+	wg.Wait()
+	t.Logf("acked %d messages, %d redelivered", total.Messages, total.Redelivered)
+	if total.Redelivered == 0 {
+		t.Errorf("the crashed batch was not redelivered")
+	}
+	sameRecords(t, committed, want)
+}

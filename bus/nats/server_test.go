@@ -1,0 +1,170 @@
+package nats
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/capture"
+	"github.com/flowkit/flowkit/capture/synth"
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
+	"github.com/flowkit/flowkit/timeouts"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startServer runs Debian's nats-server with JetStream and a temporary
+// store on a free loopback port and returns its nats:// URL.
+func startServer(t testing.TB) string {
+	t.Helper()
+	bin := testenv.NeedPeer(t, "nats-server")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "-js", "-sd", dir, "-p", fmt.Sprint(port), "-a", "127.0.0.1")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		nc, err := nats.Connect(url)
+		if err == nil {
+			js, _ := jetstream.New(nc)
+			_, err = js.AccountInfo(context.Background())
+			nc.Close()
+			if err == nil {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server on %s did not start: %v\n%s", url, err, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// jsConn returns a new connection's JetStream context, closed at cleanup.
+func jsConn(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// teeSink keeps a copy of every record and passes the batch on.
+type teeSink struct {
+	recs []flow.Record
+	next flow.Sink
+}
+
+func (s *teeSink) WriteBatch(b []flow.Record) error {
+	s.recs = append(s.recs, b...)
+	return s.next.WriteBatch(b)
+}
+
+// meterDay meters the synthesizer's day (written as a pcap, read back by
+// capture like any file) as sensor into sink and returns the records.
+func meterDay(t testing.TB, sensor uint16, sink flow.Sink) []flow.Record {
+	t.Helper()
+	tr, err := synth.Generate(synth.Config{Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "day.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.WritePcap(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tee := &teeSink{next: sink}
+	tab, err := flow.NewTable(flow.TableConfig{Timeouts: timeouts.Default(), Sensor: sensor, Sink: tee})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Meter(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return tee.recs
+}
+
+// drained waits until the durable consumer has nothing pending or
+// unacknowledged.
+func drained(t testing.TB, js jetstream.JetStream, stream, durable string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := js.Consumer(context.Background(), stream, durable)
+		if err == nil {
+			info, err := c.Info(context.Background())
+			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s not drained after %v", durable, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// sameRecords fails unless got and want hold the same records the same
+// number of times.
+func sameRecords(t *testing.T, got, want []flow.Record) {
+	t.Helper()
+	var gp, gb, wp, wb uint64
+	for i := range got {
+		gp += got[i].Packets
+		gb += got[i].Bytes
+	}
+	for i := range want {
+		wp += want[i].Packets
+		wb += want[i].Bytes
+	}
+	t.Logf("records %d packets %d bytes %d (meter: %d %d %d)", len(got), gp, gb, len(want), wp, wb)
+	if len(got) != len(want) || gp != wp || gb != wb {
+		t.Fatalf("collected %d records, %d packets, %d bytes; metered %d, %d, %d", len(got), gp, gb, len(want), wp, wb)
+	}
+	got, want = append([]flow.Record(nil), got...), append([]flow.Record(nil), want...)
+	flow.SortRecords(got)
+	flow.SortRecords(want)
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("record %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
