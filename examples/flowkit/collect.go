@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
@@ -54,7 +55,7 @@ func (s *limitSink) WriteBatch(b []flow.Record) error {
 
 func runCollect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("collect", stderr)
-	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port until interrupted")
+	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port until interrupted (SIGINT or SIGTERM)")
 	file := fs.String("r", "", "read an IPFIX file (RFC 5655; - is stdin) or a pcap/pcapng capture of exports")
 	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
 	res := qAddResultFlags(fs, "text (flowkit/SiLK pipe text), csv or json")
@@ -103,7 +104,7 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	sink := &limitSink{w: out, left: left}
 	var st ipfix.Stats
 	if *listen != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		col := &ipfix.Collector{Sink: sink}
 		err = col.ListenAndServe(ctx, *listen)

@@ -228,6 +228,16 @@ func stopNfcapd(c *exec.Cmd) error {
 	return nil
 }
 
+// freeTCPPort asks the kernel for a free loopback TCP port.
+func freeTCPPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
 // freeUDPPort asks the kernel for a free loopback UDP port.
 func freeUDPPort() (int, error) {
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
