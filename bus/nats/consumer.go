@@ -96,11 +96,13 @@ type Consumer struct {
 	stats ConsumerStats
 }
 
-// DialConsumer connects to the server of a nats://HOST:PORT/SUBJECT URL and
-// returns a Consumer of that subject; Close closes the connection.
-// opts.Subject is taken from the URL.
+// DialConsumer connects to the server of a
+// nats://HOST:PORT/SUBJECT[?durable=NAME][&fetch=N] URL and returns a
+// Consumer of that subject; Close closes the connection. opts.Subject is
+// taken from the URL, and so are Durable and FetchMessages when it gives
+// them (see ParseConsumerURL).
 func DialConsumer(ctx context.Context, rawURL string, opts ConsumerOptions) (*Consumer, error) {
-	server, subject, err := ParseURL(rawURL)
+	server, opts, err := ParseConsumerURL(rawURL, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +115,6 @@ func DialConsumer(ctx context.Context, rawURL string, opts ConsumerOptions) (*Co
 		nc.Close()
 		return nil, err
 	}
-	opts.Subject = subject
 	c, err := NewConsumer(ctx, js, opts)
 	if err != nil {
 		nc.Close()

@@ -23,9 +23,26 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) = %q, %q, %v", c.in, s, sub, err)
 		}
 	}
-	for _, bad := range []string{"udp://1.2.3.4:5/x", "nats:///x", "nats://h:1/a..b", "nats://h:1/a.*", "nats://h:1/a b"} {
+	for _, bad := range []string{"udp://1.2.3.4:5/x", "nats:///x", "nats://h:1/a..b", "nats://h:1/a.*", "nats://h:1/a b", "nats://h:1/a?durable=x"} {
 		if _, _, err := ParseURL(bad); !errors.Is(err, ErrURL) {
 			t.Errorf("ParseURL(%q): err %v, want ErrURL", bad, err)
+		}
+	}
+}
+
+func TestParseConsumerURL(t *testing.T) {
+	server, o, err := ParseConsumerURL("nats://127.0.0.1:4222/site.a?durable=store-1&fetch=8", ConsumerOptions{Durable: "x", MaxWait: time.Second})
+	if err != nil || server != "nats://127.0.0.1:4222" || o.Subject != "site.a" || o.Durable != "store-1" || o.FetchMessages != 8 || o.MaxWait != time.Second {
+		t.Errorf("got %q %+v %v", server, o, err)
+	}
+	// Without parameters the options' values stay.
+	if _, o, err := ParseConsumerURL("nats://h:1", ConsumerOptions{Durable: "x"}); err != nil || o.Durable != "x" || o.Subject != "flows" {
+		t.Errorf("got %+v %v", o, err)
+	}
+	for _, bad := range []string{"nats://h:1/a?durable=a.b", "nats://h:1/a?durable=", "nats://h:1/a?fetch=0",
+		"nats://h:1/a?fetch=x", "nats://h:1/a?durabel=x", "nats://h:1/a?durable=x&durable=y", "nats://h:1/a?%zz"} {
+		if _, _, err := ParseConsumerURL(bad, ConsumerOptions{}); !errors.Is(err, ErrURL) {
+			t.Errorf("ParseConsumerURL(%q): err %v, want ErrURL", bad, err)
 		}
 	}
 }

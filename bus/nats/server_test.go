@@ -1,12 +1,8 @@
 package nats
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,44 +16,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// startServer runs Debian's nats-server with JetStream and a temporary
-// store on a free loopback port and returns its nats:// URL.
+// startServer runs nats-server with JetStream (see testenv.NATSServer) and
+// returns its nats:// URL.
 func startServer(t testing.TB) string {
 	t.Helper()
-	bin := testenv.NeedPeer(t, "nats-server")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "-js", "-sd", dir, "-p", fmt.Sprint(port), "-a", "127.0.0.1")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		nc, err := nats.Connect(url)
-		if err == nil {
-			js, _ := jetstream.New(nc)
-			_, err = js.AccountInfo(context.Background())
-			nc.Close()
-			if err == nil {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server on %s did not start: %v\n%s", url, err, log.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return testenv.NATSServer(t)
 }
 
 // jsConn returns a new connection's JetStream context, closed at cleanup.

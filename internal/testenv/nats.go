@@ -1,0 +1,79 @@
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// NATSServer runs the peer nats-server with JetStream and a temporary file
+// store on a free loopback port, stopped at the test's cleanup, and
+// returns its nats://127.0.0.1:PORT URL.
+//
+// It is ready when it sends its INFO line: the server enables JetStream
+// before it accepts clients, and INFO says so.
+func NATSServer(t testing.TB) string {
+	t.Helper()
+	bin := NeedPeer(t, "nats-server")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	var log bytes.Buffer
+	cmd := exec.Command(bin, "-js", "-sd", t.TempDir(), "-p", fmt.Sprint(port), "-a", "127.0.0.1")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := natsInfo(addr)
+		if err == nil && strings.Contains(info, `"jetstream":true`) {
+			return "nats://" + addr
+		}
+		if err == nil {
+			err = fmt.Errorf("no JetStream in %s", info)
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nats-server exited: %s", log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("nats-server on %s did not start: %v\n%s", addr, err, log.String())
+		}
+	}
+}
+
+// natsInfo reads the INFO line a NATS server greets a client with.
+func natsInfo(addr string) (string, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(line, "INFO ") {
+		return "", fmt.Errorf("greeting %q is not INFO", line)
+	}
+	return line, nil
+}
