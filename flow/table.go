@@ -22,11 +22,17 @@ type TableConfig struct {
 	// the Rev* fields. Off by default (SiLK-style unidirectional flows).
 	Biflow bool
 	// Workers is the number of shards metered in parallel; 0 or 1 meters
-	// in the caller's goroutine. With n > 1, Add hashes each packet once
-	// in the caller's goroutine, which then meters one shard while n-1
-	// goroutines meter the others. The records are the same for any
-	// value. A table with a MaxFlows cap uses one worker, because the cap
-	// evicts the least recently seen flow of the whole table.
+	// in the caller's goroutine. With n > 1, the table starts n worker
+	// goroutines, one per shard, and Add becomes a dispatcher: it hashes
+	// each packet once, copies it into a batch buffer sorted by shard and
+	// queues the buffer to the workers without waiting for them, so the
+	// caller reads and decodes the next packets while they meter. At most
+	// a few batches are in flight (a small fixed pool of buffers); Advance,
+	// Flush, Close and Stats wait until the workers have caught up. A sink
+	// error met by a worker is returned by the table's next call. The
+	// records are the same for any value. A table with a MaxFlows cap uses
+	// one worker, because the cap evicts the least recently seen flow of
+	// the whole table.
 	Workers int
 	// Sensor is copied into every record and its key.
 	Sensor uint16
@@ -70,31 +76,12 @@ var ErrTableClosed = errors.New("flow: table is closed")
 // Flush, Stats and Close.
 type Table struct {
 	shards []*shard
-	jobs   []chan tableJob // to the goroutines of shards 1..n-1
-	wg     sync.WaitGroup
-	mu     sync.Mutex // serializes sink calls from the shards
+	mu     sync.Mutex // serializes sink calls from the shards' goroutines
 	sink   Sink
+	err    error // first sink error not yet returned (under mu with workers)
 	closed bool
-	// With several shards, the caller's goroutine hashes each packet once
-	// and sorts the batch into per-shard items, noting the clock's values;
-	// then it meters shard 0 while the workers meter the others.
-	clock  int64
-	events []int64       // the clock values of the current batch
-	items  [][]shardItem // per shard: its packets of the current batch
-}
-
-type jobKind uint8
-
-const (
-	jobAdd jobKind = iota
-	jobAdvance
-	jobFlush
-)
-
-type tableJob struct {
-	kind jobKind
-	pkts []Packet
-	now  int64
+	clock  int64     // the latest packet time or Advance value
+	pipe   *pipeline // with several shards: the workers and their batches
 }
 
 // NewTable returns a table for cfg. With cfg.Workers > 1 it starts that
@@ -122,103 +109,32 @@ func NewTable(cfg TableConfig) (*Table, error) {
 		t.shards = append(t.shards, s)
 	}
 	if n > 1 {
-		t.items = make([][]shardItem, n)
-		for i := range t.items {
-			t.items[i] = make([]shardItem, 0, 2*DefaultBatchSize/n)
-		}
-		t.events = make([]int64, 0, DefaultBatchSize)
-		t.jobs = make([]chan tableJob, n-1)
-		for i := range t.jobs {
-			t.jobs[i] = make(chan tableJob)
-			go t.work(t.shards[i+1], t.jobs[i])
-		}
+		t.pipe = newPipeline(t)
 	}
 	return t, nil
 }
 
-func (t *Table) work(s *shard, jobs <-chan tableJob) {
-	for j := range jobs {
-		s.do(j)
-		t.wg.Done()
-	}
-}
-
-func (s *shard) do(j tableJob) {
-	switch j.kind {
-	case jobAdd:
-		if len(s.t.shards) == 1 {
-			s.add(j.pkts)
-		} else {
-			s.addItems(j.pkts, s.t.items[s.id], s.t.events)
-		}
-	case jobAdvance:
-		s.advance(j.now)
-	case jobFlush:
-		s.endAll(EndForced)
-	}
-}
-
-// run executes j on every shard and returns the first sink error.
-func (t *Table) run(j tableJob) error {
-	if t.closed {
-		return ErrTableClosed
-	}
-	if len(t.shards) == 1 {
-		t.shards[0].do(j)
-	} else {
-		switch j.kind {
-		case jobAdd:
-			t.dispatch(j.pkts)
-		case jobAdvance:
-			t.clock = max(t.clock, j.now)
-		}
-		t.wg.Add(len(t.jobs))
-		for _, c := range t.jobs {
-			c <- j
-		}
-		t.shards[0].do(j)
-		t.wg.Wait()
-	}
-	var err error
-	for _, s := range t.shards {
-		if s.err != nil && err == nil {
-			err = s.err
-		}
-		s.err = nil
-	}
-	return err
-}
-
-// dispatch hashes each packet of a batch once and files it, with its tag
-// and clock position, under the shard that owns its key; it records every
-// value the clock takes during the batch in t.events.
-func (t *Table) dispatch(pkts []Packet) {
-	n := len(t.shards)
-	for i := range t.items {
-		t.items[i] = t.items[i][:0]
-	}
-	ev := t.events[:0]
-	clock := t.clock
-	for i := range pkts {
-		p := &pkts[i]
-		if p.Time > clock {
-			clock = p.Time
-			ev = append(ev, clock)
-		}
-		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
-		k := shardOf(h, n)
-		t.items[k] = append(t.items[k], shardItem{pkt: int32(i), ev: int32(len(ev)), tag: uint32(h)})
-	}
-	t.events, t.clock = ev, clock
-}
-
-// write passes a batch of finished records to the sink.
-func (t *Table) write(recs []Record) error {
-	if len(t.shards) > 1 {
+// takeErr returns the first sink error since the last call and forgets it.
+func (t *Table) takeErr() error {
+	if t.pipe != nil {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 	}
-	return t.sink.WriteBatch(recs)
+	err := t.err
+	t.err = nil
+	return err
+}
+
+// write passes a batch of finished records to the sink and keeps its
+// first error for the table's caller.
+func (t *Table) write(recs []Record) {
+	if t.pipe != nil {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+	}
+	if err := t.sink.WriteBatch(recs); err != nil && t.err == nil {
+		t.err = err
+	}
 }
 
 // Add meters a batch of packets, in capture order. Before each packet the
@@ -227,18 +143,22 @@ func (t *Table) write(recs []Record) error {
 // DefaultBatchSize fills and at every Advance and Flush. Add returns the
 // sink's error, if any; metering itself cannot fail. The table does not
 // keep pkts.
+//
+// With several workers, Add copies the packets into the pipeline and
+// returns before they are metered (see TableConfig.Workers): a sink error
+// they cause is returned by a later call, at the latest by Flush or Close.
 func (t *Table) Add(pkts []Packet) error {
-	// Item indexes are int32: meter a huge batch in parts.
-	const maxPart = 1 << 20
-	var err error
-	for len(pkts) > 0 {
-		part := pkts[:min(len(pkts), maxPart)]
-		pkts = pkts[len(part):]
-		if perr := t.run(tableJob{kind: jobAdd, pkts: part}); perr != nil && err == nil {
-			err = perr
-		}
+	if t.closed {
+		return ErrTableClosed
 	}
-	return err
+	if t.pipe != nil {
+		t.pipe.add(pkts)
+		return t.takeErr()
+	}
+	s := t.shards[0]
+	s.add(pkts)
+	t.clock = s.clock
+	return t.takeErr()
 }
 
 // Advance moves the clock to now (ns since the Unix epoch) when that is
@@ -246,13 +166,30 @@ func (t *Table) Add(pkts []Packet) error {
 // finished record to the sink. A live meter calls it from the wall clock
 // when the wire is quiet.
 func (t *Table) Advance(now int64) error {
-	return t.run(tableJob{kind: jobAdvance, now: now})
+	if t.closed {
+		return ErrTableClosed
+	}
+	t.clock = max(t.clock, now)
+	if t.pipe != nil {
+		t.pipe.barrier(jobAdvance, now)
+	} else {
+		t.shards[0].advance(now)
+	}
+	return t.takeErr()
 }
 
 // Flush ends every flow in the table with EndForced (end of input) and
 // hands all records to the sink. The table stays usable.
 func (t *Table) Flush() error {
-	return t.run(tableJob{kind: jobFlush})
+	if t.closed {
+		return ErrTableClosed
+	}
+	if t.pipe != nil {
+		t.pipe.barrier(jobFlush, 0)
+	} else {
+		t.shards[0].endAll(EndForced)
+	}
+	return t.takeErr()
 }
 
 // Close flushes the remaining flows (EndForced) and stops the workers.
@@ -262,15 +199,19 @@ func (t *Table) Close() error {
 		return ErrTableClosed
 	}
 	err := t.Flush()
-	for _, c := range t.jobs {
-		close(c)
+	if t.pipe != nil {
+		t.pipe.stop()
 	}
 	t.closed = true
 	return err
 }
 
-// Stats returns the table's counters summed over its shards.
+// Stats returns the table's counters summed over its shards. With several
+// workers it first waits until they have metered every packet added.
 func (t *Table) Stats() TableStats {
+	if t.pipe != nil && !t.closed {
+		t.pipe.barrier(jobSync, 0)
+	}
 	var st TableStats
 	for _, s := range t.shards {
 		st.ActiveFlows += s.tr.Len()
@@ -285,7 +226,7 @@ func (t *Table) Stats() TableStats {
 
 // Clock returns the table's clock: the latest packet time or Advance
 // value, ns since the Unix epoch (math.MinInt64 before any).
-func (t *Table) Clock() int64 { return t.shards[0].clock }
+func (t *Table) Clock() int64 { return t.clock }
 
 // PacketSource is a source of decoded packets, as the capture package's
 // sources are. ReadPackets fills dst from the start and returns how many
