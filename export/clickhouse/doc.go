@@ -1,0 +1,104 @@
+// Package clickhouse stores flow records in ClickHouse and asks ClickHouse
+// the questions that package query asks of records in Go.
+//
+// It talks to the server over the native protocol with clickhouse-go (the
+// HTTP interface of clickhouse-go does not work with ClickHouse 18.16,
+// Debian's package) and is tested against a real clickhouse-server 18.16.1.
+//
+// # Schema
+//
+// [TableSQL] gives the table (CREATE TABLE IF NOT EXISTS): one column per
+// field of flow.Record, so every record reads back exactly ([Select]):
+//
+//   - times (Start, End, RevStartOffset) are Int64 nanoseconds: 18.16 has
+//     no DateTime64. A column stime DateTime('UTC'), computed by the server
+//     from start_ns (whole seconds), is what the table is partitioned and
+//     sorted by; it is right for start times from 1970 to 2106, and start_ns
+//     keeps the exact value in any case;
+//   - addresses (src, dst, nexthop) are FixedString(16) holding
+//     flow.Addr's bytes, IPv4 in the IPv4-mapped form ::ffff:a.b.c.d. 18.16
+//     has neither the IPv4 nor the IPv6 type; a UInt32 column would need a
+//     second column (or a family flag) for IPv6, and two families in two
+//     columns make every address test twice as long. The 16-byte form is
+//     the layout of ClickHouse's IPv6 type and of IPv6StringToNum, so
+//     IPv6NumToString(src) prints both families (::ffff:10.0.0.1), later
+//     versions can CAST it to IPv6, and a CIDR block is one byte range
+//     (BETWEEN), which the primary key can serve;
+//   - counters UInt64, interfaces and AS numbers UInt32, ports, sensor,
+//     VLAN and application UInt16, protocol, flags, end reason and type
+//     UInt8, as wide as the Record fields;
+//   - insert_id UInt64, the same for all rows of one INSERT, lets a sink
+//     find out after a lost answer whether its INSERT was stored.
+//
+// The engine is MergeTree, PARTITION BY toDate(stime): a day per partition
+// keeps the partition count low (18.16 handles hundreds, not tens of
+// thousands), makes retention a DROP PARTITION per day, and most flow
+// questions are about a time window, which prunes whole days.
+// ORDER BY (toStartOfHour(stime), src, dst, start_ns): within a day the
+// hour prefix narrows a time window to hours through the primary index;
+// within the hour, rows sort by source then destination address, so the
+// commonest filters after time ("host", "src net", top talkers by source)
+// skip granules, and equal addresses sit together, which compresses well;
+// start_ns last keeps each conversation in time order. A key led by the
+// exact start time would serve time windows to the second but leave the
+// address columns unsorted, and address filters would read the whole
+// window.
+//
+// # Writing
+//
+// [Sink] implements flow.Sink: it copies records into a buffer of
+// Config.BatchSize (default 65536) flows, so its memory is bounded, and
+// sends one INSERT per full buffer (and on Flush and Close), as typed
+// columns. A failed INSERT is tried again with exponential backoff up to
+// Config.MaxRetries times; the sink's context stops it. Errors name the
+// server and the table.
+//
+// Nothing is stored twice: an INSERT that fails before its block was sent
+// is simply sent again. One whose block was sent but whose answer was lost
+// (the server died in between) may or may not be stored; ClickHouse
+// writes each partition's share of a block as one part, atomically (a part
+// is written to a temporary directory and renamed), so after reconnecting
+// the sink waits until no earlier try of that INSERT still runs (its query
+// id is in system.processes) and asks the table which days hold rows with
+// the INSERT's insert_id, then sends again only the flows of the days that
+// hold none. This is exact for MergeTree tables. Through a Distributed
+// table, rows may still sit in the receiving server's queue when the sink
+// asks, so a crash of that server during an INSERT can store flows twice.
+//
+// # Sharding
+//
+// Two ways are supported and tested with two servers (each with its own
+// config, port and data directory, and a remote_servers cluster of two
+// shards with one replica each):
+//
+//   - through a Distributed table ([DistributedSQL]) over the local
+//     MergeTree tables, sharding key sipHash64(src): a Sink writes to the
+//     Distributed table on one server, which writes each shard's rows to
+//     its on-disk queue and forwards them. While a shard is down its rows
+//     wait in the queue and are sent when it comes back: nothing is lost
+//     (tested by killing a shard during inserts). Exactly-once holds
+//     unless the server receiving the inserts itself crashes mid-INSERT;
+//   - per shard by key hash ([ShardedSink]): flowkit picks the shard from
+//     the source address ([ShardOf], FNV-1a) and writes each shard's local
+//     table with its own Sink, so each shard gets exactly-once inserts and
+//     no server queues data for another. While a shard is down, its Sink
+//     retries and WriteBatch blocks. This is what the fault test checks:
+//     a shard killed during inserts and restarted, and the totals exact.
+//
+// Either way, queries go to the Distributed table, which reads all shards
+// and merges. Both put a source address's flows on one shard (with
+// different hashes, which does not matter to queries through the
+// Distributed table).
+//
+// # Queries
+//
+// [Where] translates a query.Pred (what query.Parse reads: "proto tcp and
+// dst port 22", "host 10.0.5.7", "net 10.0.0.0/24", "bytes > 1M", flags,
+// times, durations) into a WHERE expression that selects the same flows as
+// Pred.Match; prefix-map labels and IP sets of more than 1000 CIDR blocks
+// give ErrNotTranslated. [GroupQuery] is a group-by with sums and distinct
+// counts and, with Limit, a top-N (top source addresses by bytes), ranked
+// and tie-broken as query.Top; [Group] runs it. The tests run each
+// filter and top-N over the same flows in Go and in ClickHouse and require
+// the same answer.
+package clickhouse

@@ -1,0 +1,100 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// ShardedSink writes each flow straight to the local table of one shard,
+// picked by a hash of the source address, with one Sink per shard. Each
+// shard's Sink stores every flow exactly once (see Sink), so the whole
+// does too, which inserting through a Distributed table does not promise;
+// read the shards back through a Distributed table (DistributedSQL).
+// Flows of one source address land on one shard, so "host" queries and
+// group-bys on the source address touch one shard's data per address.
+// While a shard is down, WriteBatch blocks in that shard's retries.
+type ShardedSink struct {
+	shards []*Sink
+	closed bool
+}
+
+// NewShardedSink connects to every shard; cfgs[i] names shard i's server
+// and local table.
+func NewShardedSink(ctx context.Context, cfgs []Config) (*ShardedSink, error) {
+	if len(cfgs) == 0 {
+		return nil, fmt.Errorf("clickhouse: sharded sink with no shard")
+	}
+	s := &ShardedSink{}
+	for i, c := range cfgs {
+		sk, err := NewSink(ctx, c)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("clickhouse: shard %d: %w", i, err)
+		}
+		s.shards = append(s.shards, sk)
+	}
+	return s, nil
+}
+
+// ShardOf returns the shard index of a source address among n shards:
+// FNV-1a over its 16 bytes.
+func ShardOf(src flow.Addr, n int) int {
+	h := uint64(14695981039346656037)
+	for _, b := range src {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	return int(h % uint64(n))
+}
+
+// WriteBatch implements flow.Sink.
+func (s *ShardedSink) WriteBatch(batch []flow.Record) error {
+	if s.closed {
+		return ErrClosed
+	}
+	n := len(s.shards)
+	for i := range batch {
+		sk := s.shards[ShardOf(batch[i].Src, n)]
+		sk.buf = append(sk.buf, batch[i])
+		if len(sk.buf) == sk.cfg.BatchSize {
+			if err := sk.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush sends every shard's gathered flows.
+func (s *ShardedSink) Flush() error {
+	var errs []error
+	for _, sk := range s.shards {
+		errs = append(errs, sk.Flush())
+	}
+	return errors.Join(errs...)
+}
+
+// Stats returns the counters of each shard's sink.
+func (s *ShardedSink) Stats() []Stats {
+	out := make([]Stats, len(s.shards))
+	for i, sk := range s.shards {
+		out[i] = sk.Stats()
+	}
+	return out
+}
+
+// Close flushes and closes every shard's sink.
+func (s *ShardedSink) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, sk := range s.shards {
+		errs = append(errs, sk.Close())
+	}
+	return errors.Join(errs...)
+}

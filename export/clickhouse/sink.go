@@ -1,0 +1,272 @@
+package clickhouse
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// Sink writes flows to one ClickHouse table, one INSERT per BatchSize
+// flows. It implements flow.Sink; it is not safe for concurrent use.
+//
+// A failed INSERT is tried again with backoff. Before a retry of an INSERT
+// whose data may have reached the server (the connection broke after the
+// block was sent), the sink asks the table which partitions hold rows with
+// that INSERT's insert_id and sends again only the flows of the partitions
+// that have none: ClickHouse writes each partition's part of a block
+// atomically, so a partition holds all of them or none. Against a
+// MergeTree table every flow is thus stored exactly once. Against a
+// Distributed table the check can miss rows still in the receiving
+// server's send queue, so a crash of that server in the middle of an
+// INSERT may store some flows twice; use ShardedSink for exactly-once.
+type Sink struct {
+	ctx    context.Context
+	cfg    Config
+	conn   driver.Conn
+	insert string // the INSERT statement
+
+	buf  []flow.Record // flows not yet sent, at most BatchSize
+	cols columnBuf
+	seq  uint64 // insert ids are seed+seq
+	seed uint64
+
+	stats  Stats
+	closed bool
+}
+
+// Stats counts what a sink did.
+type Stats struct {
+	Flows    uint64 // flows stored
+	Inserts  uint64 // INSERTs that succeeded
+	Retries  uint64 // INSERTs tried again
+	Verified uint64 // lost answers resolved by asking the table
+	Skipped  uint64 // flows not sent again because the table had them
+}
+
+// NewSink connects to cfg's server. The context bounds the sink's life:
+// once it is cancelled, inserts and retries stop with its error.
+func NewSink(ctx context.Context, cfg Config) (*Sink, error) {
+	cfg.defaults()
+	if err := checkIdent("table", cfg.Table); err != nil {
+		return nil, err
+	}
+	conn, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var seed [8]byte
+	crand.Read(seed[:])
+	return &Sink{
+		ctx:    ctx,
+		cfg:    cfg,
+		conn:   conn,
+		insert: "INSERT INTO " + cfg.Table + " (" + columnList() + ")",
+		buf:    make([]flow.Record, 0, cfg.BatchSize),
+		seed:   binary.LittleEndian.Uint64(seed[:]),
+	}, nil
+}
+
+// Stats returns the sink's counters.
+func (s *Sink) Stats() Stats { return s.stats }
+
+// WriteBatch implements flow.Sink: it copies batch and sends an INSERT
+// each time BatchSize flows have gathered.
+func (s *Sink) WriteBatch(batch []flow.Record) error {
+	if s.closed {
+		return ErrClosed
+	}
+	for len(batch) > 0 {
+		n := min(len(batch), s.cfg.BatchSize-len(s.buf))
+		s.buf = append(s.buf, batch[:n]...)
+		batch = batch[n:]
+		if len(s.buf) == s.cfg.BatchSize {
+			if err := s.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush sends the flows gathered so far.
+func (s *Sink) Flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	if err := s.send(s.buf); err != nil {
+		return err
+	}
+	s.buf = s.buf[:0]
+	return nil
+}
+
+// Close flushes and closes the connection.
+func (s *Sink) Close() error {
+	if s.closed {
+		return nil
+	}
+	err := s.Flush()
+	s.closed = true
+	if cerr := s.conn.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("clickhouse: close %s: %w", s.cfg.server(), cerr)
+	}
+	return err
+}
+
+// send stores recs with one INSERT, retrying as the type comment says.
+func (s *Sink) send(recs []flow.Record) error {
+	s.seq++
+	id := s.seed + s.seq
+	all := recs
+	var lastErr error
+	uncertain := false
+	backoff := s.cfg.MinBackoff
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if attempt > s.cfg.MaxRetries {
+				return fmt.Errorf("clickhouse: insert of %d flows into %s at %s failed %d times: %w",
+					len(recs), s.cfg.Table, s.cfg.server(), attempt, lastErr)
+			}
+			s.stats.Retries++
+			t := time.NewTimer(backoff)
+			select {
+			case <-s.ctx.Done():
+				t.Stop()
+				return fmt.Errorf("clickhouse: insert into %s at %s: %w (last error: %v)", s.cfg.Table, s.cfg.server(), s.ctx.Err(), lastErr)
+			case <-t.C:
+			}
+			backoff = min(2*backoff, s.cfg.MaxBackoff)
+		}
+		if uncertain {
+			missing, err := s.missing(all, id)
+			if err != nil {
+				if errors.Is(err, ErrPartialInsert) {
+					return err
+				}
+				lastErr = err
+				continue
+			}
+			s.stats.Verified++
+			s.stats.Skipped += uint64(len(recs) - len(missing))
+			if len(missing) == 0 {
+				s.stats.Flows += uint64(len(recs))
+				s.stats.Inserts++
+				return nil
+			}
+			s.stats.Flows += uint64(len(recs) - len(missing))
+			recs = missing
+			uncertain = false
+		}
+		sent, err := s.insertOnce(recs, id, attempt)
+		if errors.Is(err, errPermanent) {
+			return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		}
+		if err == nil {
+			s.stats.Flows += uint64(len(recs))
+			s.stats.Inserts++
+			return nil
+		}
+		if s.ctx.Err() != nil {
+			return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		}
+		lastErr = err
+		uncertain = sent
+	}
+}
+
+// errPermanent marks failures that a retry cannot mend: the columns do not
+// fit the table.
+var errPermanent = errors.New("the table does not take flowkit's columns")
+
+// queryID names one try of one INSERT, so that a retry can see whether
+// the lost one still runs.
+func queryID(id uint64, attempt int) string {
+	return "flowkit-" + strconv.FormatUint(id, 16) + "-" + strconv.Itoa(attempt)
+}
+
+// insertOnce runs one INSERT of recs. sent reports whether the block may
+// have reached the server (the failure came after PrepareBatch).
+func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int) (sent bool, err error) {
+	ctx := ch.Context(s.ctx, ch.WithQueryID(queryID(id, attempt)))
+	b, err := s.conn.PrepareBatch(ctx, s.insert)
+	if err != nil {
+		return false, err
+	}
+	s.cols.fill(recs, id)
+	if err := s.cols.appendTo(b); err != nil {
+		b.Abort()
+		return false, fmt.Errorf("%w: %w", errPermanent, err)
+	}
+	if err := b.Send(); err != nil {
+		return true, err
+	}
+	return false, nil
+}
+
+// missing returns the flows of all whose partition (day of start) holds
+// no row with insert_id id: those the lost INSERT did not store. It waits
+// (by failing) while an earlier try of the INSERT still runs.
+func (s *Sink) missing(all []flow.Record, id uint64) ([]flow.Record, error) {
+	var running uint64
+	prefix := "flowkit-" + strconv.FormatUint(id, 16) + "-"
+	if err := s.conn.QueryRow(s.ctx, "SELECT count() FROM system.processes WHERE startsWith(query_id, ?)", prefix).Scan(&running); err != nil {
+		return nil, fmt.Errorf("clickhouse: check running inserts at %s: %w", s.cfg.server(), err)
+	}
+	if running > 0 {
+		return nil, fmt.Errorf("clickhouse: an earlier try of the insert into %s at %s still runs", s.cfg.Table, s.cfg.server())
+	}
+	want := map[uint32]uint64{}
+	lo, hi := int64(1<<62), int64(-1<<62)
+	for i := range all {
+		sec := startSecond(all[i].Start)
+		want[dayOf(sec)]++
+		lo, hi = min(lo, sec), max(hi, sec)
+	}
+	q := "SELECT toUInt32(toDate(stime)) AS d, count() FROM " + s.cfg.Table +
+		" WHERE stime BETWEEN toDateTime(" + strconv.FormatInt(lo, 10) + ", 'UTC') AND toDateTime(" + strconv.FormatInt(hi, 10) + ", 'UTC')" +
+		" AND insert_id = " + strconv.FormatUint(id, 10) + " GROUP BY d"
+	rows, err := s.conn.Query(s.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+	}
+	defer rows.Close()
+	have := map[uint32]bool{}
+	for rows.Next() {
+		var d uint32
+		var n uint64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		}
+		if n != want[d] {
+			return nil, fmt.Errorf("%w: %s at %s holds %d of %d flows of insert %x on day %d",
+				ErrPartialInsert, s.cfg.Table, s.cfg.server(), n, want[d], id, d)
+		}
+		have[d] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+	}
+	var out []flow.Record
+	for i := range all {
+		if !have[dayOf(startSecond(all[i].Start))] {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
+}
+
+// startSecond is the stime the server computes: toDateTime(intDiv(start_ns,
+// 1e9)), a 32-bit count of seconds.
+func startSecond(ns int64) int64 { return int64(uint32(ns / 1e9)) }
+
+// dayOf is toDate of a second: the day number since 1970-01-01 (UTC).
+func dayOf(sec int64) uint32 { return uint32(sec / 86400) }
