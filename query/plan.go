@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/store"
 )
@@ -369,9 +367,11 @@ type blockScan struct {
 	f        *store.File
 	block    int
 	info     *store.BlockInfo
-	idx      map[store.Column]*store.Index
-	full     *roaring.Bitmap
-	buf      []uint32
+	rows     int
+	ixs      [store.NumColumns]store.Index // reused from block to block
+	have     [store.NumColumns]bool        // ixs[c] holds this block's index
+	scratch  []Bits                        // row bitsets for index results
+	used     int                           // scratch bitsets handed out for this block
 }
 
 // zone is what the zone maps say about a leaf in a block.
@@ -385,39 +385,32 @@ const (
 
 func (s *blockScan) run(ref store.FileRef, f *store.File, b int, st *ScanStats, fn func(*BlockMatch) error) error {
 	s.f, s.block, s.info = f, b, f.Block(b)
-	clear(s.idx)
-	s.full = nil
+	s.have = [store.NumColumns]bool{}
+	s.used = 0
 	rows := s.info.Rows
+	s.rows = rows
 	switch s.zone(s.m.pred) {
 	case zoneNone:
 		atomic.AddInt64(&st.ZoneSkipped, 1)
 		return nil
 	}
-	bm, exact, err := s.index(s.m.pred)
+	bm, ok, exact, err := s.index(s.m.pred)
 	if err != nil {
 		return err
 	}
-	if bm != nil && bm.IsEmpty() {
+	if ok && isEmpty(bm) {
 		atomic.AddInt64(&st.IndexSkipped, 1)
 		return nil
 	}
 	s.sel = s.sel.Resize(rows)
-	if bm == nil {
+	if !ok {
 		s.sel.SetAll(rows)
 	} else {
-		it := bm.ManyIterator()
-		if cap(s.buf) == 0 {
-			s.buf = make([]uint32, 1024)
-		}
-		for n := it.NextMany(s.buf); n > 0; n = it.NextMany(s.buf) {
-			for _, r := range s.buf[:n] {
-				s.sel.Set(int(r))
-			}
-		}
+		copy(s.sel, bm)
 	}
 	match := &BlockMatch{Ref: ref, Block: b, Rows: s.sel}
 	mask := s.need
-	if !exact || bm == nil {
+	if !exact || !ok {
 		mask |= s.predCols
 	}
 	if mask == 0 {
@@ -428,7 +421,7 @@ func (s *blockScan) run(ref store.FileRef, f *store.File, b int, st *ScanStats, 
 		}
 		atomic.AddInt64(&st.Decoded, 1)
 		atomic.AddInt64(&st.RowsScanned, int64(rows))
-		if !exact || bm == nil {
+		if !exact || !ok {
 			s.sc.reset(&s.cols)
 			s.m.Refine(&s.sc, s.sel)
 		}
@@ -442,6 +435,27 @@ func (s *blockScan) run(ref store.FileRef, f *store.File, b int, st *ScanStats, 
 		return nil
 	}
 	return fn(match)
+}
+
+// bits hands out a cleared row bitset of the block, valid until the next
+// block.
+func (s *blockScan) bits() Bits {
+	if s.used == len(s.scratch) {
+		s.scratch = append(s.scratch, nil)
+	}
+	b := s.scratch[s.used].Resize(s.rows)
+	s.scratch[s.used] = b
+	s.used++
+	return b
+}
+
+func isEmpty(b Bits) bool {
+	for _, w := range b {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // zoneRange compares [lo, hi] with a zone map [zlo, zhi].
@@ -542,137 +556,156 @@ func (s *blockScan) zone(p Pred) zone {
 	return zoneSome
 }
 
-// index returns the candidate rows of p from the block's indexes: nil
-// when the indexes say nothing (every row is a candidate); exact when the
-// bitmap is exactly the matching rows.
-func (s *blockScan) index(p Pred) (*roaring.Bitmap, bool, error) {
+// index returns the candidate rows of p from the block's indexes: ok is
+// false when the indexes say nothing (every row is a candidate); exact
+// when the bitset is exactly the matching rows. The bitset is scratch of
+// the block.
+func (s *blockScan) index(p Pred) (bm Bits, ok, exact bool, err error) {
 	switch s.zone(p) {
 	case zoneNone:
-		return roaring.New(), true, nil
+		return s.bits(), true, true, nil
 	case zoneAll:
-		return s.fullRows(), true, nil
+		out := s.bits()
+		out.SetAll(s.rows)
+		return out, true, true, nil
 	}
 	switch q := p.(type) {
 	case And:
-		var acc *roaring.Bitmap
+		var acc Bits
 		exact := true
 		for _, m := range q {
-			bm, ex, err := s.index(m)
+			bm, ok, ex, err := s.index(m)
 			if err != nil {
-				return nil, false, err
+				return nil, false, false, err
 			}
-			if bm == nil {
+			if !ok {
 				exact = false
 				continue
 			}
 			exact = exact && ex
 			if acc == nil {
-				acc = bm.Clone()
+				acc = bm
 			} else {
-				acc.And(bm)
+				for i := range acc {
+					acc[i] &= bm[i]
+				}
 			}
-			if acc.IsEmpty() {
-				return acc, true, nil
+			if isEmpty(acc) {
+				return acc, true, true, nil
 			}
 		}
-		return acc, exact && acc != nil, nil
+		return acc, acc != nil, exact && acc != nil, nil
 	case Or:
-		acc := roaring.New()
+		var acc Bits
 		exact := true
 		for _, m := range q {
-			bm, ex, err := s.index(m)
-			if err != nil || bm == nil {
-				return nil, false, err
+			bm, ok, ex, err := s.index(m)
+			if err != nil || !ok {
+				return nil, false, false, err
 			}
 			exact = exact && ex
-			acc.Or(bm)
+			if acc == nil {
+				acc = bm
+			} else {
+				for i := range acc {
+					acc[i] |= bm[i]
+				}
+			}
 		}
-		return acc, exact, nil
+		if acc == nil {
+			acc = s.bits()
+		}
+		return acc, true, exact, nil
 	case Not:
-		bm, ex, err := s.index(q.P)
-		if err != nil || bm == nil || !ex {
-			return nil, false, err
+		bm, ok, ex, err := s.index(q.P)
+		if err != nil || !ok || !ex {
+			return nil, false, false, err
 		}
-		out := s.fullRows().Clone()
-		out.AndNot(bm)
-		return out, true, nil
+		for i := range bm {
+			bm[i] = ^bm[i]
+		}
+		bm.trim(s.rows)
+		return bm, true, true, nil
 	case Range:
 		c, ok := singleColumn(q.Field)
 		if !ok || !c.Indexed() {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		ix, err := s.index1(c)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
-		return ix.LookupRange(q.Min, q.Max), true, nil
+		out := s.bits()
+		if err := ix.MarkRange(out, q.Min, q.Max); err != nil {
+			return nil, false, false, err
+		}
+		return out, true, true, nil
 	case Prefix:
 		c, _ := singleColumn(q.Field)
 		ix, err := s.index1(c)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
-		return ix.LookupPrefix(q.Prefix), true, nil
+		out := s.bits()
+		if err := ix.MarkPrefix(out, q.Prefix); err != nil {
+			return nil, false, false, err
+		}
+		return out, true, true, nil
 	case InSet:
 		// A small set: one prefix lookup per block of the set.
-		var ps []netip.Prefix
+		var ps [64]netip.Prefix
+		n := 0
 		for pr := range q.Set.Prefixes() {
-			if len(ps) == 64 {
-				return nil, false, nil
+			if n == len(ps) {
+				return nil, false, false, nil
 			}
-			ps = append(ps, pr)
+			ps[n] = pr
+			n++
 		}
 		c, _ := singleColumn(q.Field)
 		ix, err := s.index1(c)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
-		out := roaring.New()
-		for _, pr := range ps {
-			out.Or(ix.LookupPrefix(pr))
+		out := s.bits()
+		for _, pr := range ps[:n] {
+			if err := ix.MarkPrefix(out, pr); err != nil {
+				return nil, false, false, err
+			}
 		}
-		return out, true, nil
+		return out, true, true, nil
 	case FlagMask:
 		free := 8 - bits.OnesCount8(uint8(q.Mask))
 		if q.Field != Flags || free > 7 {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 		ix, err := s.index1(store.ColFlags)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
-		out := roaring.New()
-		for v := 0; v < 256; v++ {
-			if flow.TCPFlags(v)&q.Mask == q.Set {
-				out.Or(ix.Lookup(uint64(v)))
-			}
+		out := s.bits()
+		if err := ix.MarkMatch(out, func(v uint64) bool {
+			return v < 256 && flow.TCPFlags(v)&q.Mask == q.Set
+		}); err != nil {
+			return nil, false, false, err
 		}
-		return out, true, nil
+		return out, true, true, nil
 	}
-	return nil, false, nil
+	return nil, false, false, nil
 }
 
+// index1 returns the index of column c of the block, read once per block
+// into the worker's reused Index.
 func (s *blockScan) index1(c store.Column) (*store.Index, error) {
-	if ix, ok := s.idx[c]; ok {
+	ix := &s.ixs[c]
+	if s.have[c] {
 		return ix, nil
 	}
-	ix, err := s.f.Index(s.block, c)
-	if err != nil {
+	if err := s.f.ReadIndex(s.block, c, ix); err != nil {
 		return nil, err
 	}
-	if s.idx == nil {
-		s.idx = map[store.Column]*store.Index{}
-	}
-	s.idx[c] = ix
+	s.have[c] = true
 	return ix, nil
-}
-
-func (s *blockScan) fullRows() *roaring.Bitmap {
-	if s.full == nil {
-		s.full = roaring.New()
-		s.full.AddRange(0, uint64(s.info.Rows))
-	}
-	return s.full
 }
 
 // storeColumns presents a block's decoded columns as Columns.

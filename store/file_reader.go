@@ -278,6 +278,23 @@ func (f *File) corrupt(b int, c Column, reason string) error {
 	return &CorruptError{File: f.path, Block: b, Column: c.String(), Offset: off, Reason: reason}
 }
 
+// chunkTo reads, checks and decompresses column c of block b into buf
+// (grown as needed) and returns it.
+func (f *File) chunkTo(d *blockDecoder, b int, c Column, buf []byte) ([]byte, error) {
+	m := &f.blocks[b].chunks[c]
+	if m.comp != compNone {
+		d.raw, buf = buf, d.raw
+		raw, err := f.chunk(d, b, c, false)
+		d.raw, buf = buf, d.raw
+		return raw, err
+	}
+	raw, err := f.chunk(d, b, c, false)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf[:0], raw...), nil
+}
+
 // chunk reads, checks and decompresses column c of block b. The result
 // lives in d.raw unless own is set, then it is a new slice.
 func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error) {
@@ -313,6 +330,31 @@ func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error)
 		return nil, f.corrupt(b, c, "lz4 data does not decompress to the recorded size")
 	}
 	return raw, nil
+}
+
+// ReadIndex reads the index of an indexed column of block b into ix,
+// reusing its buffers: the cheap way for a scan that looks up a few values
+// per block. Only the dictionary and the bitmap layout are read now;
+// exceptions are decoded by the first lookup that needs them, and damage
+// found then is returned by the Mark methods as a [*CorruptError]. ix
+// does not refer to the file's memory.
+func (f *File) ReadIndex(b int, c Column, ix *Index) error {
+	if b < 0 || b >= len(f.blocks) || !c.Indexed() {
+		return fmt.Errorf("store: %s: no index for block %d column %s", f.path, b, c)
+	}
+	d := f.decoder()
+	defer decoders.Put(d)
+	raw, err := f.chunkTo(d, b, c, ix.buf)
+	if err != nil {
+		return err
+	}
+	ix.buf = raw
+	ix.file, ix.block = nil, 0
+	if err := ix.parse(raw, c, f.blocks[b].Rows); err != nil {
+		return f.corrupt(b, c, err.Error())
+	}
+	ix.file, ix.block = f, b
+	return nil
 }
 
 // Index returns the index of an indexed column of block b.

@@ -15,44 +15,71 @@ import (
 // Index answers "which rows of this block hold value v" for an indexed
 // column (see [Column.Indexed]). It is the column's stored form: a default
 // value (the most frequent), values that have a roaring bitmap of rows, and
-// rare values kept as exceptions. Every lookup is exact. An Index is
-// read-only and safe for concurrent use; bitmaps it returns belong to the
-// caller.
+// rare values kept as exceptions. Every lookup is exact.
+//
+// An Index from [File.Index] is fully checked and read-only, safe for
+// concurrent use; bitmaps it returns belong to the caller. One filled by
+// [File.ReadIndex] is checked lazily (exceptions are decoded on the first
+// lookup that needs them, and errors come from the Mark methods), belongs
+// to one goroutine and is reused from block to block.
 type Index struct {
 	col      Column
 	rows     int
 	kind     byte
 	implicit bool // rows in no bitmap are the exceptions; no default
-	covered  [MaxBlockRows / 64]uint64
-	iterBuf  [1024]uint32 // NextMany scratch (a local array would escape)
+	buf      []byte
+	file     *File // set by ReadIndex: names the block in errors
+	block    int
 
 	def     uint64
 	defAddr flow.Addr
 	vals    []uint64    // posted numbers, ascending
 	addrs   []flow.Addr // posted addresses, ascending
-	excVals []uint64
-	excAddr []flow.Addr
-	bm      roaring.Bitmap
+	rb      rawBitmap
+
+	// exceptions: numbers and IPv4 as an integer stream decoded on first
+	// use (excMin..excMax bounds it from the stream header), IPv6 as is
+	excSrc         []byte
+	excN           int
+	excMin, excMax uint64
+	excDone        bool
+	excErr         error
+	excVals        []uint64
+	excAddr        []flow.Addr
+
+	covered   [MaxBlockRows / 64]uint64 // rows in some bitmap
+	coveredOK bool
+	coveredEr error
 }
 
 var errIndex = errors.New("bad index chunk")
 
-// parseIndex reads an indexed chunk of a block with rows rows. The bitmap
-// refers to src, which must stay unchanged while the Index is used.
+// parseIndex reads an indexed chunk of a block with rows rows and checks
+// all of it. The Index refers to src, which must stay unchanged while the
+// Index is used.
 func parseIndex(src []byte, col Column, rows int) (*Index, error) {
 	ix := &Index{}
 	if err := ix.parse(src, col, rows); err != nil {
 		return nil, err
 	}
-	ix.exceptionAddrs() // now, so that lookups never write to ix
+	// now, so that lookups never write to ix
+	if err := ix.exceptions(); err != nil {
+		return nil, err
+	}
+	if _, err := ix.coveredRows(); err != nil {
+		return nil, err
+	}
 	return ix, nil
 }
 
-// parse reads an indexed chunk into ix, reusing its vectors.
+// parse reads the header, dictionary and bitmap layout of an indexed
+// chunk into ix, reusing its vectors. Exceptions are located, not decoded.
 func (ix *Index) parse(src []byte, col Column, rows int) error {
 	ix.col, ix.rows = col, rows
 	ix.def, ix.defAddr = 0, flow.Addr{}
 	ix.vals, ix.addrs, ix.excVals, ix.excAddr = ix.vals[:0], ix.addrs[:0], ix.excVals[:0], ix.excAddr[:0]
+	ix.excSrc, ix.excN, ix.excDone, ix.excErr = nil, 0, false, nil
+	ix.coveredOK, ix.coveredEr = false, nil
 	if len(src) < 1 {
 		return errIndex
 	}
@@ -137,25 +164,16 @@ func (ix *Index) parse(src []byte, col Column, rows int) error {
 	if !ok || e > uint64(rows) {
 		return errIndex
 	}
+	ix.excN = int(e)
 	if e > 0 {
 		switch ix.kind {
 		case kindUint, kindAddr4:
-			ix.excVals = grow(ix.excVals, int(e))
-			rest, err := readUints(src, ix.excVals)
+			rest, lo, hi, err := skipUints(src)
 			if err != nil {
 				return errIndex
 			}
+			ix.excSrc, ix.excMin, ix.excMax = src[:len(src)-len(rest)], lo, hi
 			src = rest
-			if ix.kind == kindAddr4 {
-				// kept as numbers; excAddr is made only for lookups
-				var all uint64
-				for _, v := range ix.excVals {
-					all |= v
-				}
-				if all > 0xffffffff {
-					return errIndex
-				}
-			}
 		default:
 			if uint64(len(src)) < 16*e {
 				return errIndex
@@ -165,45 +183,79 @@ func (ix *Index) parse(src []byte, col Column, rows int) error {
 				ix.excAddr[j] = flow.Addr(src[16*j:])
 			}
 			src = src[16*e:]
+			ix.excDone = true
 		}
+	} else {
+		ix.excDone = true
 	}
 	l, ok := readUv()
 	if !ok || l != uint64(len(src)) {
 		return errIndex
 	}
-	ix.bm = roaring.Bitmap{}
-	if l > 0 {
-		if _, err := ix.bm.FromUnsafeBytes(src); err != nil {
-			return errIndex
-		}
-	}
-	// validate shape: at most one entry per row, keys <= P, exception
-	// count matches (row numbers are checked where they are used)
-	if ix.bm.GetCardinality() > uint64(rows) {
+	if err := ix.rb.parse(src); err != nil {
 		return errIndex
 	}
-	if ix.bm.GetCardinality() > 0 {
-		maxv := ix.bm.Maximum()
-		if maxv>>16 > uint32(p) {
-			return errIndex
-		}
+	// shape: at most one entry per row, keys <= P, the exception count
+	// matches (row numbers are checked where they are used)
+	rb := &ix.rb
+	if rb.card > rows || rb.maxKey > int(p) {
+		return errIndex
 	}
-	card := ix.bm.GetCardinality()
 	if ix.implicit {
-		if (card > 0 && ix.bm.Maximum()>>16 >= uint32(p)) || uint64(rows)-card != e {
+		if rb.maxKey == int(p) || rows-rb.card != ix.excN {
 			return errIndex
 		}
 		return nil
 	}
-	hiP := uint64(p) << 16
-	nexc := card - ix.bm.Rank(uint32(hiP)-1)
-	if p == 0 {
-		nexc = card
+	nexc := 0
+	if rb.maxKey == int(p) {
+		nexc = rb.cardOf(rb.n - 1)
 	}
-	if nexc != e {
+	if nexc != ix.excN {
 		return errIndex
 	}
 	return nil
+}
+
+// exceptions decodes the exception values once.
+func (ix *Index) exceptions() error {
+	if ix.excDone {
+		return ix.excErr
+	}
+	ix.excDone = true
+	ix.excVals = grow(ix.excVals, ix.excN)
+	if _, err := readUints(ix.excSrc, ix.excVals); err != nil {
+		ix.excErr = errIndex
+		return ix.excErr
+	}
+	if ix.kind == kindAddr4 && ix.excMax > 0xffffffff {
+		var all uint64
+		for _, v := range ix.excVals {
+			all |= v
+		}
+		if all > 0xffffffff {
+			ix.excErr = errIndex
+		}
+	}
+	return ix.excErr
+}
+
+// coveredRows returns the bitset of the rows that are in some bitmap,
+// computed once.
+func (ix *Index) coveredRows() ([]uint64, error) {
+	cov := ix.covered[:(ix.rows+63)/64]
+	if ix.coveredOK {
+		return cov, ix.coveredEr
+	}
+	ix.coveredOK = true
+	clear(cov)
+	for i := 0; i < ix.rb.n; i++ {
+		if err := ix.rb.markRows(i, cov, ix.rows); err != nil {
+			ix.coveredEr = errIndex
+			return cov, ix.coveredEr
+		}
+	}
+	return cov, nil
 }
 
 // Column returns the column the index belongs to.
@@ -213,23 +265,21 @@ func (ix *Index) Column() Column { return ix.col }
 func (ix *Index) Rows() int { return ix.rows }
 
 // BitmapBytes returns the serialized size of the index's roaring bitmap.
-func (ix *Index) BitmapBytes() int { return int(ix.bm.GetSerializedSizeInBytes()) }
-
-// npost is the number of posted values.
-func (ix *Index) npost() int {
-	if ix.kind == kindUint {
-		return len(ix.vals)
-	}
-	return len(ix.addrs)
-}
+func (ix *Index) BitmapBytes() int { return len(ix.rb.data) }
 
 // fillUints decodes a numeric indexed column into dst (len rows).
 func (ix *Index) fillUints(dst []uint64) error {
+	if err := ix.exceptions(); err != nil {
+		return err
+	}
 	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals)
 }
 
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
+	if err := ix.exceptions(); err != nil {
+		return err
+	}
 	if ix.kind == kindAddr4 {
 		exc := grow(ix.excAddr, len(ix.excVals))
 		for j, v := range ix.excVals {
@@ -244,45 +294,40 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 // then the default or (implicit mode) the exceptions into the rows no
 // bitmap covers, or (explicit mode) the exceptions from key P.
 func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
-	nexc := len(exc)
-	p := uint32(len(posted))
-	covered := ix.covered[:(len(dst)+63)/64]
+	rows := len(dst)
+	p := len(posted)
+	var covered []uint64
 	if ix.implicit {
+		covered = ix.covered[:(rows+63)/64]
 		clear(covered)
+		ix.coveredOK = false // refilled below only by posted rows
 	} else {
 		for i := range dst {
 			dst[i] = def
 		}
 	}
-	it := ix.bm.ManyIterator()
-	buf := ix.iterBuf[:]
-	e := 0
-	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-		for _, x := range buf[:n] {
-			k, row := x>>16, int(x&0xffff)
-			if row >= len(dst) {
-				return errIndex
-			}
-			switch {
-			case k < p:
-				dst[row] = posted[k]
-				covered[row>>6] |= 1 << (row & 63)
-			case ix.implicit || e >= nexc:
-				return errIndex
-			default:
-				dst[row] = exc[e]
-				e++
-			}
+	rb := &ix.rb
+	for i := 0; i < rb.n; i++ {
+		var err error
+		if k := rb.key(i); k < p {
+			err = fillContainer(rb, i, dst, posted[k], covered)
+		} else {
+			err = fillSequence(rb, i, dst, exc) // key P, explicit: checked by parse
+		}
+		if err != nil {
+			return err
 		}
 	}
 	if !ix.implicit {
 		return nil
 	}
+	ix.coveredOK, ix.coveredEr = true, nil
+	e, nexc := 0, len(exc)
 	last := len(covered) - 1
 	for w, c := range covered {
 		free := ^c
-		if w == last && len(dst)%64 != 0 {
-			free &= 1<<(len(dst)%64) - 1
+		if w == last && rows%64 != 0 {
+			free &= 1<<(rows%64) - 1
 		}
 		for free != 0 {
 			if e >= nexc {
@@ -299,78 +344,329 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
 	return nil
 }
 
-// keyRows returns the rows of key k as a new bitmap.
-func (ix *Index) keyRows(k uint32) *roaring.Bitmap {
-	out := roaring.New()
-	it := ix.bm.Iterator()
-	it.AdvanceIfNeeded(k << 16)
-	var rows []uint32
-	for it.HasNext() {
-		x := it.PeekNext()
-		if x>>16 != k {
-			break
-		}
-		rows = append(rows, x&0xffff)
-		it.Next()
-	}
-	out.AddMany(rows)
-	return out
-}
-
-// defaultRows returns the rows holding the default value.
-func (ix *Index) defaultRows() *roaring.Bitmap {
-	covered := roaring.New()
-	it := ix.bm.ManyIterator()
-	var buf [1024]uint32
-	for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
-		for i := range buf[:n] {
-			buf[i] &= 0xffff
-		}
-		covered.AddMany(buf[:n])
-	}
-	covered.Flip(0, uint64(ix.rows))
-	return covered
-}
-
-// exceptionRows returns the exception rows whose value satisfies match
-// (e is the exception's position).
-func (ix *Index) exceptionRows(match func(e int) bool) *roaring.Bitmap {
-	out := roaring.New()
-	var rows []uint32
-	if ix.implicit {
-		free := ix.defaultRows() // the rows in no bitmap
-		e := 0
-		it := free.Iterator()
-		for it.HasNext() && e < ix.nexc() {
-			r := it.Next()
-			if match(e) {
-				rows = append(rows, r)
+// fillContainer writes v into the rows of container i and, when covered
+// is not nil, marks them there.
+func fillContainer[T any](rb *rawBitmap, i int, dst []T, v T, covered []uint64) error {
+	rows := len(dst)
+	p := int(rb.offs[i])
+	card := rb.cardOf(i)
+	switch {
+	case rb.isRun(i):
+		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
+		p += 2
+		for r := 0; r < nr; r++ {
+			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
+			end := start + int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:]))
+			if end >= rows {
+				return errIndex
 			}
+			for j := start; j <= end; j++ {
+				dst[j] = v
+			}
+			if covered != nil {
+				setRange(covered, start, end+1)
+			}
+		}
+	case card > roaringArrayMax:
+		nw := (rows + 63) / 64
+		for w := 0; w < 1024; w++ {
+			x := binary.LittleEndian.Uint64(rb.data[p+8*w:])
+			if x == 0 {
+				continue
+			}
+			if w >= nw || (w == nw-1 && rows%64 != 0 && x>>(rows%64) != 0) {
+				return errIndex
+			}
+			if covered != nil {
+				covered[w] |= x
+			}
+			base := w * 64
+			for x != 0 {
+				dst[base+bits.TrailingZeros64(x)] = v
+				x &= x - 1
+			}
+		}
+	default:
+		vals := rb.data[p : p+2*card]
+		for j := 0; j+1 < len(vals); j += 2 {
+			r := int(binary.LittleEndian.Uint16(vals[j:]))
+			if r >= rows {
+				return errIndex
+			}
+			dst[r] = v
+			if covered != nil {
+				covered[r>>6] |= 1 << (r & 63)
+			}
+		}
+	}
+	return nil
+}
+
+// fillSequence writes exc in order into the rows of container i (the
+// exception rows of explicit mode; parse checked len(exc) == its card).
+func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T) error {
+	rows := len(dst)
+	p := int(rb.offs[i])
+	card := rb.cardOf(i)
+	if len(exc) != card {
+		return errIndex
+	}
+	e := 0
+	switch {
+	case rb.isRun(i):
+		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
+		p += 2
+		for r := 0; r < nr; r++ {
+			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
+			end := start + int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:]))
+			if end >= rows {
+				return errIndex
+			}
+			e += copy(dst[start:end+1], exc[e:])
+		}
+	case card > roaringArrayMax:
+		for w := 0; w < 1024; w++ {
+			x := binary.LittleEndian.Uint64(rb.data[p+8*w:])
+			for x != 0 {
+				r := w*64 + bits.TrailingZeros64(x)
+				if r >= rows || e >= len(exc) {
+					return errIndex
+				}
+				dst[r] = exc[e]
+				e++
+				x &= x - 1
+			}
+		}
+	default:
+		vals := rb.data[p : p+2*card]
+		for j := 0; j+1 < len(vals); j += 2 {
+			r := int(binary.LittleEndian.Uint16(vals[j:]))
+			if r >= rows {
+				return errIndex
+			}
+			dst[r] = exc[e]
 			e++
 		}
-		out.AddMany(rows)
-		return out
 	}
-	p := uint32(ix.npost())
-	it := ix.bm.Iterator()
-	it.AdvanceIfNeeded(p << 16)
-	e := 0
-	for it.HasNext() && e < ix.nexc() {
-		x := it.Next()
-		if match(e) {
-			rows = append(rows, x&0xffff)
-		}
-		e++
-	}
-	out.AddMany(rows)
-	return out
+	return nil
 }
 
-func (ix *Index) nexc() int {
-	if ix.kind == kindAddr6 {
-		return len(ix.excAddr)
+// words returns the bitset length of the index's rows.
+func (ix *Index) words() int { return (ix.rows + 63) / 64 }
+
+// markKeys marks the rows of the posted values i..j-1.
+func (ix *Index) markKeys(i, j int, dst []uint64) error {
+	rb := &ix.rb
+	for c := rb.find(i); c < rb.n && rb.key(c) < j; c++ {
+		if err := rb.markRows(c, dst, ix.rows); err != nil {
+			return errIndex
+		}
 	}
-	return len(ix.excVals)
+	return nil
+}
+
+// markDefault marks the rows holding the default value (explicit mode).
+func (ix *Index) markDefault(dst []uint64) error {
+	cov, err := ix.coveredRows()
+	if err != nil {
+		return err
+	}
+	for w, c := range cov {
+		dst[w] |= ^c
+	}
+	if ix.rows%64 != 0 {
+		dst[len(cov)-1] &= 1<<(ix.rows%64) - 1
+	}
+	return nil
+}
+
+// markExceptions marks the rows of the exceptions at positions pos
+// (ascending).
+func (ix *Index) markExceptions(pos []int32, dst []uint64) error {
+	if len(pos) == 0 {
+		return nil
+	}
+	if !ix.implicit {
+		if err := ix.rb.markSelected(ix.rb.n-1, pos, dst, ix.rows); err != nil {
+			return errIndex
+		}
+		return nil
+	}
+	cov, err := ix.coveredRows()
+	if err != nil {
+		return err
+	}
+	seen, k := 0, 0
+	for w := 0; w < len(cov) && k < len(pos); w++ {
+		free := ^cov[w]
+		if w == len(cov)-1 && ix.rows%64 != 0 {
+			free &= 1<<(ix.rows%64) - 1
+		}
+		c := bits.OnesCount64(free)
+		for k < len(pos) && int(pos[k]) < seen+c {
+			r := w*64 + selectBit(free, int(pos[k])-seen)
+			dst[r>>6] |= 1 << (r & 63)
+			k++
+		}
+		seen += c
+	}
+	if k != len(pos) {
+		return errIndex
+	}
+	return nil
+}
+
+// MarkRange sets in dst (a bitset of at least (Rows()+63)/64 words, bit
+// r%64 of word r/64 for row r) the rows whose value lies in [lo, hi]
+// (numeric columns; nothing for address columns). It allocates nothing.
+func (ix *Index) MarkRange(dst []uint64, lo, hi uint64) error {
+	return ix.fail(ix.markMatch(dst, lo, hi, nil))
+}
+
+// fail names the file, block and column of a damaged index in err.
+func (ix *Index) fail(err error) error {
+	if err == nil || ix.file == nil {
+		return err
+	}
+	return ix.file.corrupt(ix.block, ix.col, err.Error())
+}
+
+// MarkMatch sets in dst the rows whose value satisfies match (numeric
+// columns), testing each distinct stored value once.
+func (ix *Index) MarkMatch(dst []uint64, match func(v uint64) bool) error {
+	return ix.fail(ix.markMatch(dst, 0, ^uint64(0), match))
+}
+
+func (ix *Index) markMatch(dst []uint64, lo, hi uint64, match func(uint64) bool) error {
+	if ix.kind != kindUint || lo > hi {
+		return nil
+	}
+	dst = dst[:ix.words()]
+	in := func(v uint64) bool { return v >= lo && v <= hi && (match == nil || match(v)) }
+	if !ix.implicit && in(ix.def) {
+		if err := ix.markDefault(dst); err != nil {
+			return err
+		}
+	}
+	if match == nil {
+		i, _ := slices.BinarySearch(ix.vals, lo)
+		j := i
+		for j < len(ix.vals) && ix.vals[j] <= hi {
+			j++
+		}
+		if err := ix.markKeys(i, j, dst); err != nil {
+			return err
+		}
+	} else {
+		for i, v := range ix.vals {
+			if match(v) {
+				if err := ix.markKeys(i, i+1, dst); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if ix.excN == 0 || hi < ix.excMin || lo > ix.excMax {
+		return nil
+	}
+	if err := ix.exceptions(); err != nil {
+		return err
+	}
+	var buf [256]int32
+	pos := buf[:0]
+	if match == nil {
+		span := hi - lo
+		for e, v := range ix.excVals {
+			if v-lo <= span {
+				pos = append(pos, int32(e))
+			}
+		}
+	} else {
+		for e, v := range ix.excVals {
+			if in(v) {
+				pos = append(pos, int32(e))
+			}
+		}
+	}
+	return ix.markExceptions(pos, dst)
+}
+
+// MarkPrefix sets in dst the rows whose address lies in p (address
+// columns), as MarkRange does for numbers.
+func (ix *Index) MarkPrefix(dst []uint64, p netip.Prefix) error {
+	lo, hi := prefixRange(p)
+	return ix.fail(ix.markAddrRange(dst, lo, hi))
+}
+
+func cmpAddr(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) }
+
+// v4Bounds returns the IPv4 numbers of [lo, hi] intersected with the
+// IPv4-mapped range, and false when they do not meet.
+func v4Bounds(lo, hi flow.Addr) (l, h uint64, ok bool) {
+	min4, max4 := addr4(0), addr4(0xffffffff)
+	if cmpAddr(hi, min4) < 0 || cmpAddr(lo, max4) > 0 {
+		return 0, 0, false
+	}
+	l, h = 0, 0xffffffff
+	if cmpAddr(lo, min4) > 0 {
+		l = uint64(lo.Uint32())
+	}
+	if cmpAddr(hi, max4) < 0 {
+		h = uint64(hi.Uint32())
+	}
+	return l, h, true
+}
+
+func (ix *Index) markAddrRange(dst []uint64, lo, hi flow.Addr) error {
+	if ix.kind == kindUint || cmpAddr(lo, hi) > 0 {
+		return nil
+	}
+	dst = dst[:ix.words()]
+	if !ix.implicit && addrIn(&ix.defAddr, &lo, &hi) {
+		if err := ix.markDefault(dst); err != nil {
+			return err
+		}
+	}
+	i, _ := slices.BinarySearchFunc(ix.addrs, lo, cmpAddr)
+	j := i
+	for j < len(ix.addrs) && cmpAddr(ix.addrs[j], hi) <= 0 {
+		j++
+	}
+	if err := ix.markKeys(i, j, dst); err != nil {
+		return err
+	}
+	if ix.excN == 0 {
+		return nil
+	}
+	var buf [256]int32
+	pos := buf[:0]
+	if ix.kind == kindAddr4 {
+		l, h, ok := v4Bounds(lo, hi)
+		if !ok || h < ix.excMin || l > ix.excMax {
+			return nil
+		}
+		if err := ix.exceptions(); err != nil {
+			return err
+		}
+		span := h - l
+		for e, v := range ix.excVals {
+			if v-l <= span {
+				pos = append(pos, int32(e))
+			}
+		}
+	} else {
+		for e := range ix.excAddr {
+			if addrIn(&ix.excAddr[e], &lo, &hi) {
+				pos = append(pos, int32(e))
+			}
+		}
+	}
+	return ix.markExceptions(pos, dst)
+}
+
+// toBitmap returns the rows of a bitset as a roaring bitmap.
+func toBitmap(b []uint64) *roaring.Bitmap {
+	return roaring.FromDense(b, false)
 }
 
 // Lookup returns the rows whose value equals v (numeric columns).
@@ -379,31 +675,29 @@ func (ix *Index) Lookup(v uint64) *roaring.Bitmap { return ix.LookupRange(v, v) 
 // LookupRange returns the rows whose value lies in [lo, hi] (numeric
 // columns; for address columns it returns an empty bitmap).
 func (ix *Index) LookupRange(lo, hi uint64) *roaring.Bitmap {
-	out := roaring.New()
-	if ix.kind != kindUint || lo > hi {
-		return out
+	b := make([]uint64, ix.words())
+	if ix.MarkRange(b, lo, hi) != nil {
+		return roaring.New()
 	}
-	if !ix.implicit && ix.def >= lo && ix.def <= hi {
-		out.Or(ix.defaultRows())
-	}
-	i, _ := slices.BinarySearch(ix.vals, lo)
-	for ; i < len(ix.vals) && ix.vals[i] <= hi; i++ {
-		out.Or(ix.keyRows(uint32(i)))
-	}
-	if len(ix.excVals) > 0 {
-		exc := ix.excVals
-		out.Or(ix.exceptionRows(func(e int) bool { v := exc[e]; return v >= lo && v <= hi }))
-	}
-	return out
+	return toBitmap(b)
 }
 
 // LookupAddr returns the rows whose address equals a (address columns).
-func (ix *Index) LookupAddr(a flow.Addr) *roaring.Bitmap { return ix.lookupAddrRange(a, a) }
+func (ix *Index) LookupAddr(a flow.Addr) *roaring.Bitmap {
+	b := make([]uint64, ix.words())
+	if ix.markAddrRange(b, a, a) != nil {
+		return roaring.New()
+	}
+	return toBitmap(b)
+}
 
 // LookupPrefix returns the rows whose address lies in p (address columns).
 func (ix *Index) LookupPrefix(p netip.Prefix) *roaring.Bitmap {
-	lo, hi := prefixRange(p)
-	return ix.lookupAddrRange(lo, hi)
+	b := make([]uint64, ix.words())
+	if ix.MarkPrefix(b, p) != nil {
+		return roaring.New()
+	}
+	return toBitmap(b)
 }
 
 // prefixRange returns the first and last Addr of p.
@@ -431,37 +725,6 @@ func addr4(v uint32) (a flow.Addr) {
 	return a
 }
 
-// exceptionAddrs returns the exception addresses, converting IPv4 ones
-// from their numbers.
-func (ix *Index) exceptionAddrs() []flow.Addr {
-	if ix.kind == kindAddr4 && len(ix.excAddr) != len(ix.excVals) {
-		ix.excAddr = make([]flow.Addr, len(ix.excVals))
-		for j, v := range ix.excVals {
-			ix.excAddr[j] = flow.AddrFromUint32(uint32(v))
-		}
-	}
-	return ix.excAddr
-}
-
-func (ix *Index) lookupAddrRange(lo, hi flow.Addr) *roaring.Bitmap {
-	out := roaring.New()
-	if ix.kind == kindUint {
-		return out
-	}
-	exc := ix.exceptionAddrs()
-	if !ix.implicit && addrIn(&ix.defAddr, &lo, &hi) {
-		out.Or(ix.defaultRows())
-	}
-	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })
-	for ; i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0; i++ {
-		out.Or(ix.keyRows(uint32(i)))
-	}
-	if len(exc) > 0 {
-		out.Or(ix.exceptionRows(func(e int) bool { return addrIn(&exc[e], &lo, &hi) }))
-	}
-	return out
-}
-
 // ContainsRange reports whether any row has a value in [lo, hi], without
 // building bitmaps: a quick test to skip a block.
 func (ix *Index) ContainsRange(lo, hi uint64) bool {
@@ -474,6 +737,12 @@ func (ix *Index) ContainsRange(lo, hi uint64) bool {
 	i, _ := slices.BinarySearch(ix.vals, lo)
 	if i < len(ix.vals) && ix.vals[i] <= hi {
 		return true
+	}
+	if ix.excN == 0 || hi < ix.excMin || lo > ix.excMax {
+		return false
+	}
+	if ix.exceptions() != nil {
+		return true // cannot tell: let the lookup report the damage
 	}
 	for _, v := range ix.excVals {
 		if v >= lo && v <= hi {
@@ -492,13 +761,30 @@ func (ix *Index) ContainsPrefix(p netip.Prefix) bool {
 	if !ix.implicit && addrIn(&ix.defAddr, &lo, &hi) {
 		return true
 	}
-	i, _ := slices.BinarySearchFunc(ix.addrs, lo, func(a, b flow.Addr) int { return bytes.Compare(a[:], b[:]) })
-	if i < len(ix.addrs) && bytes.Compare(ix.addrs[i][:], hi[:]) <= 0 {
+	i, _ := slices.BinarySearchFunc(ix.addrs, lo, cmpAddr)
+	if i < len(ix.addrs) && cmpAddr(ix.addrs[i], hi) <= 0 {
 		return true
 	}
-	exc := ix.exceptionAddrs()
-	for e := range exc {
-		if addrIn(&exc[e], &lo, &hi) {
+	if ix.excN == 0 {
+		return false
+	}
+	if ix.kind == kindAddr4 {
+		l, h, ok := v4Bounds(lo, hi)
+		if !ok || h < ix.excMin || l > ix.excMax {
+			return false
+		}
+		if ix.exceptions() != nil {
+			return true
+		}
+		for _, v := range ix.excVals {
+			if v >= l && v <= h {
+				return true
+			}
+		}
+		return false
+	}
+	for e := range ix.excAddr {
+		if addrIn(&ix.excAddr[e], &lo, &hi) {
 			return true
 		}
 	}

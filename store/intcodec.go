@@ -310,3 +310,47 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 	}
 	return rest, nil
 }
+
+// skipUints checks the header of an integer stream and returns the rest
+// of src after it, with bounds lo <= every value <= hi read from the
+// header alone (base, gcd and the widest tier), without decoding it.
+func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
+	base, n := binary.Uvarint(src)
+	if n <= 0 {
+		return nil, 0, 0, errStream
+	}
+	src = src[n:]
+	g, n := binary.Uvarint(src)
+	if n <= 0 || g == 0 {
+		return nil, 0, 0, errStream
+	}
+	src = src[n:]
+	if len(src) < 1 {
+		return nil, 0, 0, errStream
+	}
+	t := int(src[0])
+	if t < 1 || t > maxTiers || len(src) < 1+t {
+		return nil, 0, 0, errStream
+	}
+	w := uint(src[t]) // widths increase: the last is the widest
+	if w > 64 {
+		return nil, 0, 0, errStream
+	}
+	src = src[1+t:]
+	blen, n := binary.Uvarint(src)
+	if n <= 0 || blen > uint64(len(src)-n) {
+		return nil, 0, 0, errStream
+	}
+	// hi = base + g*(2^w - 1), saturated
+	hi = ^uint64(0)
+	maxCode := ^uint64(0)
+	if w < 64 {
+		maxCode = 1<<w - 1
+	}
+	if hiMul, lo64 := bits.Mul64(g, maxCode); hiMul == 0 {
+		if s, c := bits.Add64(base, lo64, 0); c == 0 {
+			hi = s
+		}
+	}
+	return src[n+int(blen):], base, hi, nil
+}
