@@ -435,12 +435,19 @@ func (g *Grouper) Merge(o *Grouper) {
 // Groups returns every group, in the order of their keys' bytes (which is
 // the order of the key values, addresses IPv4 first).
 func (g *Grouper) Groups() []Group {
-	out := make([]Group, len(g.aggs))
+	// Sort group numbers, not groups: a comparison that took two Group
+	// values copied 300 bytes and moved them to the heap on every call.
+	keys := make([][MaxKeyBytes]byte, len(g.aggs))
+	ids := make([]uint32, len(g.aggs))
 	for id := range g.aggs {
-		out[id].Aggregate = g.aggs[id]
-		g.tab.key(uint32(id), &out[id].Key)
+		g.tab.key(uint32(id), &keys[id])
+		ids[id] = uint32(id)
 	}
-	slices.SortFunc(out, func(a, b Group) int { return compareKeys(&a.Key, &b.Key) })
+	slices.SortFunc(ids, func(a, b uint32) int { return compareKeys(&keys[a], &keys[b]) })
+	out := make([]Group, len(g.aggs))
+	for i, id := range ids {
+		out[i] = Group{Aggregate: g.aggs[id], Key: keys[id]}
+	}
 	return out
 }
 

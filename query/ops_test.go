@@ -302,14 +302,30 @@ func TestGrouperAgainstReference(t *testing.T) {
 }
 
 func TestTopAgainstSort(t *testing.T) {
+	for _, key := range []Field{DstPort, SrcAddr} {
+		testTopAgainstSort(t, key)
+	}
+}
+
+func testTopAgainstSort(t *testing.T, key Field) {
 	recs := randomRecords(25, 20000)
-	g, _ := NewGrouper(GroupSpec{Keys: []Field{DstPort}})
+	g, _ := NewGrouper(GroupSpec{Keys: []Field{key}})
 	g.AddBatch(recs)
 	groups := g.Groups()
 	for _, bottom := range []bool{false, true} {
 		for _, by := range []Value{ValFlows, ValBytes, ValPackets} {
 			for _, n := range []int{0, 1, 10, len(groups), len(groups) + 5} {
 				top := Top(groups, by, n, bottom)
+				// The Grouper's own Top must rank exactly as Top does.
+				gtop := g.Top(by, n, bottom)
+				if len(gtop) != len(top) {
+					t.Fatalf("%v: Grouper.Top %d rows, Top %d", key, len(gtop), len(top))
+				}
+				for i := range top {
+					if gtop[i].Key != top[i].Key || gtop[i].Aggregate != top[i].Aggregate || gtop[i].Percent != top[i].Percent || gtop[i].Cumulative != top[i].Cumulative {
+						t.Fatalf("%v bottom=%v by %d n %d: Grouper.Top row %d differs", key, bottom, by, n, i)
+					}
+				}
 				ref := slices.Clone(groups)
 				sort.SliceStable(ref, func(i, j int) bool {
 					if ref[i].Get(by) != ref[j].Get(by) {

@@ -2,6 +2,7 @@ package query
 
 import (
 	"container/heap"
+	"math/bits"
 	"slices"
 )
 
@@ -21,10 +22,11 @@ func Top(groups []Group, by Value, n int, bottom bool) []Ranked {
 	if n <= 0 {
 		return nil
 	}
-	var total float64
+	var sum exactSum
 	for i := range groups {
-		total += float64(groups[i].Get(by))
+		sum.add(groups[i].Get(by))
 	}
+	total := sum.float()
 	// better reports whether a ranks before b.
 	better := func(a, b *Group) bool {
 		va, vb := a.Get(by), b.Get(by)
@@ -62,6 +64,91 @@ func Top(groups []Group, by Value, n int, bottom bool) []Ranked {
 	}
 	return out
 }
+
+// Top is the top (or bottom) n of the grouper's groups by value by, as
+// the package function Top ranks them, without building and sorting every
+// group first: it keeps a heap of group numbers and fetches a key only to
+// break a tie, so a top-10 over 200,000 groups costs a pass over their
+// aggregates. The rows point into a fresh slice of n groups.
+func (g *Grouper) Top(by Value, n int, bottom bool) []Ranked {
+	if n <= 0 {
+		return nil
+	}
+	var sum exactSum
+	for i := range g.aggs {
+		sum.add(g.aggs[i].Get(by))
+	}
+	total := sum.float()
+	var ka, kb [MaxKeyBytes]byte
+	better := func(a, b uint32) bool {
+		va, vb := g.aggs[a].Get(by), g.aggs[b].Get(by)
+		if va != vb {
+			return (va > vb) != bottom
+		}
+		g.tab.key(a, &ka)
+		g.tab.key(b, &kb)
+		return compareKeys(&ka, &kb) < 0
+	}
+	h := &idHeap{worse: func(a, b uint32) bool { return better(b, a) }}
+	for id := range g.aggs {
+		id := uint32(id)
+		if len(h.ids) < n {
+			heap.Push(h, id)
+		} else if better(id, h.ids[0]) {
+			h.ids[0] = id
+			heap.Fix(h, 0)
+		}
+	}
+	slices.SortFunc(h.ids, func(a, b uint32) int {
+		if better(a, b) {
+			return -1
+		}
+		return 1
+	})
+	groups := make([]Group, len(h.ids))
+	out := make([]Ranked, len(h.ids))
+	cum := 0.0
+	for i, id := range h.ids {
+		groups[i].Aggregate = g.aggs[id]
+		g.tab.key(id, &groups[i].Key)
+		v := groups[i].Get(by)
+		pct := 0.0
+		if total > 0 {
+			pct = 100 * float64(v) / total
+		}
+		cum += pct
+		out[i] = Ranked{Group: &groups[i], Value: v, Percent: pct, Cumulative: cum}
+	}
+	return out
+}
+
+// idHeap keeps the worst of the kept group numbers on top.
+type idHeap struct {
+	ids   []uint32
+	worse func(a, b uint32) bool
+}
+
+func (h *idHeap) Len() int           { return len(h.ids) }
+func (h *idHeap) Less(i, j int) bool { return h.worse(h.ids[i], h.ids[j]) }
+func (h *idHeap) Swap(i, j int)      { h.ids[i], h.ids[j] = h.ids[j], h.ids[i] }
+func (h *idHeap) Push(x any)         { h.ids = append(h.ids, x.(uint32)) }
+func (h *idHeap) Pop() any {
+	x := h.ids[len(h.ids)-1]
+	h.ids = h.ids[:len(h.ids)-1]
+	return x
+}
+
+// exactSum adds uint64 values without rounding or overflow (128 bits), so
+// a total does not depend on the order of the groups.
+type exactSum struct{ hi, lo uint64 }
+
+func (s *exactSum) add(v uint64) {
+	var carry uint64
+	s.lo, carry = bits.Add64(s.lo, v, 0)
+	s.hi += carry
+}
+
+func (s *exactSum) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }
 
 // rankHeap keeps the worst of the kept groups on top.
 type rankHeap struct {

@@ -30,6 +30,9 @@
 //
 //	flowkit filter -r day.txt 'proto tcp' -w - | flowkit stats -fields dport -values bytes
 //	flowkit filter -r day.txt 'proto tcp' -format text | flowkit cut -fields sip,dport
+//
+// For developers: FLOWKIT_CPUPROFILE=FILE writes a CPU profile of the
+// invocation (go tool pprof FILE).
 package main
 
 import (
@@ -82,7 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printVerbs(stderr)
 		return 2
 	}
+	stopProfile := startProfile(stderr)
 	err := v.run(args[1:], stdout, stderr)
+	stopProfile()
 	switch {
 	case err == nil:
 		return 0

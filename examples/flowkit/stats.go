@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"strconv"
-
-	"github.com/flowkit/flowkit/query"
 )
 
 func init() {
@@ -33,8 +31,7 @@ func runStats(args []string, stdout, stderr io.Writer) error {
 		n, low = *bottom, true
 	}
 	by := vals[0]
-	groups := g.Groups()
-	ranked := query.Top(groups, by, n, low)
+	ranked := g.Top(by, n, low)
 	t := &qTable{}
 	t.header, t.right = qKeyHeader(g)
 	for _, v := range vals {
