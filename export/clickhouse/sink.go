@@ -41,6 +41,10 @@ type Sink struct {
 
 	stats  Stats
 	closed bool
+
+	// loseAnswer, set by tests, makes a stored INSERT report a lost
+	// answer, as when the server dies right after storing it.
+	loseAnswer func(attempt int) bool
 }
 
 // Stats counts what a sink did.
@@ -208,6 +212,9 @@ func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int) (sent bool
 	}
 	if err := b.Send(); err != nil {
 		return true, err
+	}
+	if s.loseAnswer != nil && s.loseAnswer(attempt) {
+		return true, errors.New("answer lost (test)")
 	}
 	return false, nil
 }
