@@ -22,7 +22,8 @@ func init() {
 		summary: "receive or read IPFIX / NetFlow v9 / v5 and print the flows as text, or store them",
 		example: "flowkit collect -listen udp://127.0.0.1:4739 -repo /data/flows\n" +
 			"  flowkit collect -r export.pcap -format csv -o flows.csv\n" +
-			"  flowkit collect -r flows.ipfix -w - | flowkit uniq -fields dport -values bytes",
+			"  flowkit collect -r flows.ipfix -w - | flowkit uniq -fields dport -values bytes\n" +
+			"  flowkit collect -listen 'nats://127.0.0.1:4222/flows?durable=store' -repo /data/flows    # run several: they share the stream",
 		run: runCollect,
 	})
 }
@@ -55,7 +56,7 @@ func (s *limitSink) WriteBatch(b []flow.Record) error {
 
 func runCollect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("collect", stderr)
-	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port until interrupted (SIGINT or SIGTERM)")
+	listen := fs.String("listen", "", "listen on udp://host:port or tcp://host:port, or consume NATS JetStream subject SUBJECT.> with the shared durable consumer NAME (default flowkit) at nats://host:port/SUBJECT[?durable=NAME&fetch=MESSAGES], until interrupted (SIGINT or SIGTERM)")
 	file := fs.String("r", "", "read an IPFIX file (RFC 5655; - is stdin) or a pcap/pcapng capture of exports")
 	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
 	res := qAddResultFlags(fs, "text (flowkit/SiLK pipe text), csv or json")
@@ -71,6 +72,11 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	}
 	if (*listen == "") == (*file == "") {
 		return fmt.Errorf("%w: give exactly one of -listen and -r", errUsage)
+	}
+	if *limit > 0 && strings.HasPrefix(*listen, "nats://") {
+		// Stopping inside a batch would store part of it and hand it all
+		// back to the stream.
+		return fmt.Errorf("%w: -num cannot be used with -listen nats://", errUsage)
 	}
 	outs := 0
 	for _, o := range []string{res.out, *recOut, *repoDir} {
@@ -106,9 +112,17 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	if *listen != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		col := &ipfix.Collector{Sink: sink}
-		err = col.ListenAndServe(ctx, *listen)
-		st = col.Stats().Stats
+		if strings.HasPrefix(*listen, "nats://") {
+			var w io.Writer
+			if *stats {
+				w = stderr
+			}
+			st, err = collectNATS(ctx, *listen, sink, out, w)
+		} else {
+			col := &ipfix.Collector{Sink: sink}
+			err = col.ListenAndServe(ctx, *listen)
+			st = col.Stats().Stats
+		}
 	} else {
 		st, err = collectFile(*file, sink)
 	}

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 
+	busnats "github.com/flowkit/flowkit/bus/nats"
 	"github.com/flowkit/flowkit/capture"
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
@@ -20,7 +21,8 @@ func init() {
 	register("meter", verb{
 		summary: "meter packets (pcap/pcapng file or live interface) into flows and print them sorted",
 		example: "flowkit meter -r capture.pcap -idle 30s -active 300s -biflow -fields sip,dip,sport,dport,protocol,packets,bytes\n" +
-			"  flowkit meter -r capture.pcap -export udp://127.0.0.1:4739    # or tcp://..., or -w flows.ipfix",
+			"  flowkit meter -r capture.pcap -export udp://127.0.0.1:4739    # or tcp://..., or -w flows.ipfix\n" +
+			"  flowkit meter -r capture.pcap -sensor 7 -export nats://127.0.0.1:4222/flows    # JetStream subject flows.7",
 		run: runMeter,
 	})
 }
@@ -32,7 +34,7 @@ type meterOptions struct {
 	fields      []flowtext.Field
 	format      flowtext.Format
 	stats       bool
-	export      string // IPFIX over udp:// or tcp:// instead of text
+	export      string // IPFIX over udp:// or tcp://, or JetStream (nats://), instead of text
 	ipfixFile   string // an IPFIX file (RFC 5655) instead of text
 }
 
@@ -51,7 +53,7 @@ func parseMeterFlags(args []string, stderr io.Writer) (*meterOptions, error) {
 	sensor := fs.Uint("sensor", 0, "sensor id put in every record (0-65535)")
 	fieldList := fs.String("fields", "", "columns to print (all, or a list; default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+")")
 	outFormat := fs.String("format", "text", "output format: text or csv")
-	fs.StringVar(&o.export, "export", "", "send the flows as IPFIX to udp://HOST:PORT or tcp://HOST:PORT instead of printing them")
+	fs.StringVar(&o.export, "export", "", "send the flows as IPFIX to udp://HOST:PORT or tcp://HOST:PORT, or publish them to NATS JetStream at nats://HOST:PORT/SUBJECT (subject SUBJECT.SENSOR), instead of printing them")
 	fs.StringVar(&o.ipfixFile, "w", "", "write the flows to this IPFIX file (RFC 5655, nanosecond times; - is stdout) instead of printing them")
 	fs.BoolVar(&o.stats, "stats", false, "print packet and flow counters to stderr at the end")
 	if err := parseFlags(fs, args); err != nil {
@@ -62,6 +64,11 @@ func parseMeterFlags(args []string, stderr io.Writer) (*meterOptions, error) {
 	}
 	if o.export != "" && o.ipfixFile != "" {
 		return nil, fmt.Errorf("%w: give at most one of -export and -w", errUsage)
+	}
+	if strings.HasPrefix(o.export, "nats://") {
+		if _, _, err := busnats.ParseURL(o.export); err != nil {
+			return nil, fmt.Errorf("%w: -export: %v", errUsage, err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -161,7 +168,16 @@ func meterToIPFIX(ctx context.Context, src flow.PacketSource, o *meterOptions, s
 		Close() error
 	}
 	flush := func() error { return nil }
-	if o.export != "" {
+	var pub *busnats.Publisher
+	if strings.HasPrefix(o.export, "nats://") {
+		// Batched IPFIX messages with ids; Close waits for the stream's
+		// acknowledgement of every one.
+		var err error
+		if pub, err = busnats.DialPublisher(ctx, o.export, busnats.PublisherOptions{Sensor: o.table.Sensor}); err != nil {
+			return err
+		}
+		sink = pub
+	} else if o.export != "" {
 		exp, err := ipfix.Dial(ctx, o.export, ipfix.ExporterOptions{Domain: uint32(o.table.Sensor)})
 		if err != nil {
 			return err
@@ -204,6 +220,11 @@ func meterToIPFIX(ctx context.Context, src flow.PacketSource, o *meterOptions, s
 	}
 	if o.stats {
 		printMeterStats(stderr, st)
+		if pub != nil {
+			ps := pub.Stats()
+			fmt.Fprintf(stderr, "published records %d messages %d bytes %d duplicates %d retries %d\n",
+				ps.Records, ps.Messages, ps.Bytes, ps.Duplicates, ps.Retries)
+		}
 	}
 	return merr
 }
