@@ -37,7 +37,8 @@ type TableConfig struct {
 	// Sensor is copied into every record and its key.
 	Sensor uint16
 	// Sink receives the finished records in batches. It is called from
-	// one goroutine at a time.
+	// one goroutine at a time: the caller's, or with Workers > 1 the
+	// workers' (never two at once).
 	Sink Sink
 }
 
