@@ -14,7 +14,6 @@ import (
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/pierrec/lz4/v4"
-	"golang.org/x/exp/mmap"
 )
 
 // ErrCorrupt is wrapped by every error about a damaged or malformed file.
@@ -41,23 +40,43 @@ func (e *CorruptError) Error() string {
 // Unwrap makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
-// readerAt is what a File reads from: an mmap.ReaderAt or a byte slice.
+// readerAt is what a File reads from: a mapped file or a byte slice.
+// Bytes returns all of it when it can (nil otherwise), so chunks are read
+// in place.
 type readerAt interface {
 	io.ReaderAt
 	Len() int
 	Close() error
+	Bytes() []byte
 }
 
-type bytesReaderAt struct{ *bytes.Reader }
+type bytesReaderAt struct {
+	*bytes.Reader
+	data []byte
+}
 
-func (bytesReaderAt) Close() error { return nil }
-func (b bytesReaderAt) Len() int   { return int(b.Size()) }
+func (bytesReaderAt) Close() error    { return nil }
+func (b bytesReaderAt) Len() int      { return int(b.Size()) }
+func (b bytesReaderAt) Bytes() []byte { return b.data }
+
+// readAtBytes is io.ReaderAt over a byte slice.
+func readAtBytes(data, p []byte, off int64) (int, error) {
+	if off < 0 || off > int64(len(data)) {
+		return 0, fmt.Errorf("read at offset %d of %d bytes", off, len(data))
+	}
+	n := copy(p, data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
 
 // File is an open store file, mapped read-only. Its methods are safe for
 // concurrent use, so blocks may be read in parallel.
 type File struct {
 	path    string
 	r       readerAt
+	data    []byte // r.Bytes(): chunks are read in place when not nil
 	version int
 	blocks  []BlockInfo
 	rows    int64
@@ -73,7 +92,7 @@ var (
 // OpenFile maps the file at path and checks its header, trailer and
 // footer. Column chunks are checked when read.
 func OpenFile(path string) (*File, error) {
-	m, err := mmap.Open(path)
+	m, err := openMapped(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -87,11 +106,11 @@ func OpenFile(path string) (*File, error) {
 
 // OpenBytes reads a store file held in memory; name is used in errors.
 func OpenBytes(name string, data []byte) (*File, error) {
-	return openReader(name, bytesReaderAt{bytes.NewReader(data)})
+	return openReader(name, bytesReaderAt{bytes.NewReader(data), data})
 }
 
 func openReader(name string, r readerAt) (*File, error) {
-	f := &File{path: name, r: r}
+	f := &File{path: name, r: r, data: r.Bytes()}
 	bad := func(off int64, format string, args ...any) error {
 		return &CorruptError{File: name, Block: -1, Offset: off, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -278,78 +297,96 @@ func (f *File) corrupt(b int, c Column, reason string) error {
 	return &CorruptError{File: f.path, Block: b, Column: c.String(), Offset: off, Reason: reason}
 }
 
-// chunkTo reads, checks and decompresses column c of block b into buf
-// (grown as needed) and returns it.
-func (f *File) chunkTo(d *blockDecoder, b int, c Column, buf []byte) ([]byte, error) {
-	m := &f.blocks[b].chunks[c]
-	if m.comp != compNone {
-		d.raw, buf = buf, d.raw
-		raw, err := f.chunk(d, b, c, false)
-		d.raw, buf = buf, d.raw
-		return raw, err
-	}
-	raw, err := f.chunk(d, b, c, false)
-	if err != nil {
-		return nil, err
-	}
-	return append(buf[:0], raw...), nil
-}
-
-// chunk reads, checks and decompresses column c of block b. The result
-// lives in d.raw unless own is set, then it is a new slice.
-func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error) {
+// stored returns the stored bytes of column c of block b, checked
+// against their CRC: in place in the mapping when the file has one,
+// else read into d.stored.
+func (f *File) stored(d *blockDecoder, b int, c Column) ([]byte, error) {
 	info := &f.blocks[b]
 	m := &info.chunks[c]
 	off := info.Offset
 	for k := Column(0); k < c; k++ {
 		off += int64(info.chunks[k].stored)
 	}
-	d.stored = grow(d.stored, int(m.stored))
-	if _, err := f.r.ReadAt(d.stored, off); err != nil {
-		return nil, fmt.Errorf("store: %s: block %d column %s: %w", f.path, b, c, err)
+	var st []byte
+	if f.data != nil {
+		// parseFooter checked that every chunk lies before the footer
+		st = f.data[off : off+int64(m.stored) : off+int64(m.stored)]
+	} else {
+		d.stored = grow(d.stored, int(m.stored))
+		if _, err := f.r.ReadAt(d.stored, off); err != nil {
+			return nil, fmt.Errorf("store: %s: block %d column %s: %w", f.path, b, c, err)
+		}
+		st = d.stored
 	}
-	if crc32.Checksum(d.stored, castagnoli) != m.crc {
+	if crc32.Checksum(st, castagnoli) != m.crc {
 		return nil, f.corrupt(b, c, "checksum mismatch")
 	}
-	var raw []byte
-	if own {
-		raw = make([]byte, m.raw)
-	} else if m.comp != compNone {
-		d.raw = grow(d.raw, int(m.raw))
-		raw = d.raw
+	return st, nil
+}
+
+// chunkTo returns column c of block b, decompressed into buf (grown as
+// needed, and returned as the second result for reuse) or, when stored
+// raw, possibly in place in the file's mapping: read-only, and valid only
+// until Close.
+func (f *File) chunkTo(d *blockDecoder, b int, c Column, buf []byte) (raw, bufOut []byte, err error) {
+	st, err := f.stored(d, b, c)
+	if err != nil {
+		return nil, buf, err
 	}
+	m := &f.blocks[b].chunks[c]
 	if m.comp == compNone {
-		if !own {
-			return d.stored, nil
+		if f.data != nil {
+			return st, buf, nil
 		}
-		copy(raw, d.stored)
+		buf = append(buf[:0], st...)
+		return buf, buf, nil
+	}
+	buf = grow(buf, int(m.raw))
+	n, err := lz4.UncompressBlock(st, buf)
+	if err != nil || n != len(buf) {
+		return nil, buf, f.corrupt(b, c, "lz4 data does not decompress to the recorded size")
+	}
+	return buf, buf, nil
+}
+
+// chunk reads, checks and decompresses column c of block b. The result
+// is a new slice when own is set; otherwise it lives in d.raw or in the
+// file's mapping (read-only, valid until Close).
+func (f *File) chunk(d *blockDecoder, b int, c Column, own bool) ([]byte, error) {
+	if own {
+		raw, _, err := f.chunkTo(d, b, c, nil)
+		if err != nil {
+			return nil, err
+		}
+		if f.data != nil && f.blocks[b].chunks[c].comp == compNone {
+			raw = bytes.Clone(raw)
+		}
 		return raw, nil
 	}
-	n, err := lz4.UncompressBlock(d.stored, raw)
-	if err != nil || n != len(raw) {
-		return nil, f.corrupt(b, c, "lz4 data does not decompress to the recorded size")
-	}
-	return raw, nil
+	raw, buf, err := f.chunkTo(d, b, c, d.raw)
+	d.raw = buf
+	return raw, err
 }
 
 // ReadIndex reads the index of an indexed column of block b into ix,
 // reusing its buffers: the cheap way for a scan that looks up a few values
 // per block. Only the dictionary and the bitmap layout are read now;
 // exceptions are decoded by the first lookup that needs them, and damage
-// found then is returned by the Mark methods as a [*CorruptError]. ix
-// does not refer to the file's memory.
+// found then is returned by the Mark methods as a [*CorruptError]. ix may
+// refer to the file's mapping: it is valid until the file is closed or the
+// next ReadIndex into it.
 func (f *File) ReadIndex(b int, c Column, ix *Index) error {
 	if b < 0 || b >= len(f.blocks) || !c.Indexed() {
 		return fmt.Errorf("store: %s: no index for block %d column %s", f.path, b, c)
 	}
 	d := f.decoder()
 	defer decoders.Put(d)
-	raw, err := f.chunkTo(d, b, c, ix.buf)
+	ix.file = nil
+	raw, buf, err := f.chunkTo(d, b, c, ix.buf)
+	ix.buf = buf
 	if err != nil {
 		return err
 	}
-	ix.buf = raw
-	ix.file, ix.block = nil, 0
 	if err := ix.parse(raw, c, f.blocks[b].Rows); err != nil {
 		return f.corrupt(b, c, err.Error())
 	}

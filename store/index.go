@@ -503,10 +503,15 @@ func (ix *Index) markExceptions(pos []int32, dst []uint64) error {
 			free &= 1<<(ix.rows%64) - 1
 		}
 		c := bits.OnesCount64(free)
-		for k < len(pos) && int(pos[k]) < seen+c {
-			r := w*64 + selectBit(free, int(pos[k])-seen)
-			dst[r>>6] |= 1 << (r & 63)
-			k++
+		if int(pos[k]) < seen+c {
+			// walk the free rows of the word in order
+			for idx := seen; free != 0 && k < len(pos); idx++ {
+				if int(pos[k]) == idx {
+					dst[w] |= free & -free
+					k++
+				}
+				free &= free - 1
+			}
 		}
 		seen += c
 	}
@@ -514,6 +519,48 @@ func (ix *Index) markExceptions(pos []int32, dst []uint64) error {
 		return errIndex
 	}
 	return nil
+}
+
+// scanExceptions appends the positions of the exceptions (numbers or
+// IPv4 numbers) in [lo, hi] to pos: from the decoded values when they are
+// there, else in one pass over the stream without decoding it.
+func (ix *Index) scanExceptions(lo, hi uint64, pos []int32) ([]int32, error) {
+	if !ix.excDone {
+		pos, err := scanUints(ix.excSrc, ix.excN, lo, hi, pos)
+		if err != nil {
+			return pos, errIndex
+		}
+		return pos, nil
+	}
+	if ix.excErr != nil {
+		return pos, ix.excErr
+	}
+	span := hi - lo
+	for e, v := range ix.excVals {
+		if v-lo <= span {
+			pos = append(pos, int32(e))
+		}
+	}
+	return pos, nil
+}
+
+// coversAll reports whether every value of [lo, hi] (numbers, or IPv4
+// addresses as numbers) is posted (nposted of them) or the default, so
+// that no exception can lie in the range: a value is in exactly one of
+// the default, the dictionary and the exceptions (FORMAT.md), and looking
+// up a posted value or the default never decodes the exceptions.
+func (ix *Index) coversAll(lo, hi uint64, nposted int) bool {
+	n := uint64(nposted)
+	if !ix.implicit {
+		d := ix.def
+		if ix.kind == kindAddr4 {
+			d = uint64(ix.defAddr.Uint32())
+		}
+		if d >= lo && d <= hi {
+			n++
+		}
+	}
+	return hi-lo < n // the range holds hi-lo+1 values
 }
 
 // MarkRange sets in dst (a bitset of at least (Rows()+63)/64 words, bit
@@ -548,9 +595,10 @@ func (ix *Index) markMatch(dst []uint64, lo, hi uint64, match func(uint64) bool)
 			return err
 		}
 	}
+	i, j := 0, 0
 	if match == nil {
-		i, _ := slices.BinarySearch(ix.vals, lo)
-		j := i
+		i, _ = slices.BinarySearch(ix.vals, lo)
+		j = i
 		for j < len(ix.vals) && ix.vals[j] <= hi {
 			j++
 		}
@@ -569,19 +617,20 @@ func (ix *Index) markMatch(dst []uint64, lo, hi uint64, match func(uint64) bool)
 	if ix.excN == 0 || hi < ix.excMin || lo > ix.excMax {
 		return nil
 	}
-	if err := ix.exceptions(); err != nil {
-		return err
+	if match == nil && ix.coversAll(lo, hi, j-i) {
+		return nil
 	}
 	var buf [256]int32
 	pos := buf[:0]
 	if match == nil {
-		span := hi - lo
-		for e, v := range ix.excVals {
-			if v-lo <= span {
-				pos = append(pos, int32(e))
-			}
+		var err error
+		if pos, err = ix.scanExceptions(lo, hi, pos); err != nil {
+			return err
 		}
 	} else {
+		if err := ix.exceptions(); err != nil {
+			return err
+		}
 		for e, v := range ix.excVals {
 			if in(v) {
 				pos = append(pos, int32(e))
@@ -642,19 +691,17 @@ func (ix *Index) markAddrRange(dst []uint64, lo, hi flow.Addr) error {
 	pos := buf[:0]
 	if ix.kind == kindAddr4 {
 		l, h, ok := v4Bounds(lo, hi)
-		if !ok || h < ix.excMin || l > ix.excMax {
+		if !ok || h < ix.excMin || l > ix.excMax || ix.coversAll(l, h, j-i) {
 			return nil
 		}
-		if err := ix.exceptions(); err != nil {
+		var err error
+		if pos, err = ix.scanExceptions(l, h, pos); err != nil {
 			return err
 		}
-		span := h - l
-		for e, v := range ix.excVals {
-			if v-l <= span {
-				pos = append(pos, int32(e))
-			}
-		}
 	} else {
+		if lo == hi && (j > i || (!ix.implicit && ix.defAddr == lo)) {
+			return nil // posted or the default: never an exception
+		}
 		for e := range ix.excAddr {
 			if addrIn(&ix.excAddr[e], &lo, &hi) {
 				pos = append(pos, int32(e))

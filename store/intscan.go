@@ -1,0 +1,155 @@
+package store
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// scanUints finds the values of an integer stream of n values that lie in
+// [lo, hi] and appends their positions to pos, without storing the
+// values: the comparison is made on the codes (value = base + gcd ×
+// code), so a lookup in an index's exceptions costs one pass over the
+// bits. It checks the stream as readUints does.
+func scanUints(src []byte, n int, lo, hi uint64, pos []int32) ([]int32, error) {
+	base, k := binary.Uvarint(src)
+	if k <= 0 {
+		return pos, errStream
+	}
+	src = src[k:]
+	g, k := binary.Uvarint(src)
+	if k <= 0 || g == 0 {
+		return pos, errStream
+	}
+	src = src[k:]
+	if len(src) < 1 {
+		return pos, errStream
+	}
+	var tc tierCode
+	tc.n = int(src[0])
+	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n {
+		return pos, errStream
+	}
+	for t := 0; t < tc.n; t++ {
+		tc.w[t] = uint(src[1+t])
+		if tc.w[t] > 64 || (t > 0 && tc.w[t] <= tc.w[t-1]) {
+			return pos, errStream
+		}
+	}
+	src = src[1+tc.n:]
+	blen, k := binary.Uvarint(src)
+	if k <= 0 || blen > uint64(len(src)-k) {
+		return pos, errStream
+	}
+	body := src[k : k+int(blen)]
+	// codes [clo, chi] are the values [lo, hi]
+	if hi < base || lo > hi {
+		return pos, nil
+	}
+	var clo uint64
+	if lo > base {
+		clo = (lo-base)/g + min(1, (lo-base)%g)
+	}
+	chi := (hi - base) / g
+	if clo > chi {
+		return pos, nil
+	}
+	span := chi - clo
+	if tc.n == 1 && tc.w[0] == 0 {
+		if clo == 0 {
+			for i := 0; i < n; i++ {
+				pos = append(pos, int32(i))
+			}
+		}
+		return pos, nil
+	}
+	type entry struct {
+		shift, used uint8
+		mask        uint64
+	}
+	var tab [8]entry
+	wide := false
+	for x := 0; x < 8; x++ {
+		t := bits.TrailingZeros8(^uint8(x))
+		if t > tc.n-1 {
+			t = tc.n - 1
+		}
+		sb, w := tc.selBits(t), tc.w[t]
+		m := ^uint64(0)
+		if w < 64 {
+			m = 1<<w - 1
+		}
+		tab[x] = entry{uint8(sb), uint8(sb + w), m}
+		if sb+w > 57 {
+			wide = true
+		}
+	}
+	r := bitReader{data: body}
+	switch {
+	case tc.n == 1 && tc.w[0] <= 56:
+		w, m := tc.w[0], uint64(1)<<tc.w[0]-1
+		for i := 0; i < n; i++ {
+			if (r.peek()&m)-clo <= span {
+				pos = append(pos, int32(i))
+			}
+			r.pos += w
+		}
+	case !wide:
+		// two codes per load when they fit in the 57 bits a load
+		// guarantees, as readUints does
+		i := 0
+		for ; i+1 < n; i += 2 {
+			x := r.peek()
+			e := tab[x&7]
+			c0 := (x >> e.shift) & e.mask
+			y := x >> e.used
+			f := tab[y&7]
+			var c1 uint64
+			if uint(e.used)+uint(f.used) <= 57 {
+				c1 = (y >> f.shift) & f.mask
+				r.pos += uint(e.used) + uint(f.used)
+			} else {
+				r.pos += uint(e.used)
+				y = r.peek()
+				f = tab[y&7]
+				c1 = (y >> f.shift) & f.mask
+				r.pos += uint(f.used)
+			}
+			if c0-clo <= span {
+				pos = append(pos, int32(i))
+			}
+			if c1-clo <= span {
+				pos = append(pos, int32(i+1))
+			}
+		}
+		for ; i < n; i++ {
+			x := r.peek()
+			e := tab[x&7]
+			if ((x>>e.shift)&e.mask)-clo <= span {
+				pos = append(pos, int32(i))
+			}
+			r.pos += uint(e.used)
+		}
+	default:
+		for i := 0; i < n; i++ {
+			x := r.peek()
+			e := tab[x&7]
+			var c uint64
+			if tc.n == 1 {
+				c = r.read(tc.w[0])
+			} else if e.used <= 57 {
+				c = (x >> e.shift) & e.mask
+				r.pos += uint(e.used)
+			} else {
+				r.pos += uint(e.shift)
+				c = r.read(uint(e.used - e.shift))
+			}
+			if c-clo <= span {
+				pos = append(pos, int32(i))
+			}
+		}
+	}
+	if r.pos > uint(len(body))*8 || r.overrun {
+		return pos, errStream
+	}
+	return pos, nil
+}
