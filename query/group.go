@@ -279,6 +279,7 @@ type Grouper struct {
 	aggs     []Aggregate
 	distinct map[distinctKey]struct{}
 	buf      [MaxKeyBytes]byte
+	rec      flow.Record // AddMatch's row when no column path fits
 }
 
 // NewGrouper checks spec and returns an empty Grouper.

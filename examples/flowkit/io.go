@@ -688,6 +688,17 @@ func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 //
 // With -repo the store planner runs instead, decoding only need (the
 // columns work reads) of the blocks the selection leaves.
+// eachBlock calls work with every matching block of the -repo input, from
+// workers goroutines (w tells which).
+func (in *qQueryInput) eachBlock(workers int, need store.ColumnMask, work func(w int, m *query.BlockMatch) error) error {
+	sel := in.restrict(nil)
+	if in.selErr != nil {
+		return fmt.Errorf("%w: %v", errUsage, in.selErr)
+	}
+	_, err := in.scan(sel, need, workers, work)
+	return err
+}
+
 func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int, batch []flow.Record) error) error {
 	sel := in.restrict(nil)
 	if in.selErr != nil {

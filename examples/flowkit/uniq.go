@@ -78,10 +78,18 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 		}
 	}
 	need := query.ColumnsOf(append(append(keys, distinct...), query.Start, query.End, query.Bytes, query.Packets)...)
-	err = in.each(workers, need, func(w int, b []flow.Record) error {
-		gs[w].AddBatch(b)
-		return nil
-	})
+	if in.repo != "" {
+		// Count store blocks column by column: no record is built.
+		err = in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
+			gs[w].AddMatch(m)
+			return nil
+		})
+	} else {
+		err = in.each(workers, need, func(w int, b []flow.Record) error {
+			gs[w].AddBatch(b)
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,58 @@
+package query
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/store"
+)
+
+// TestAddMatchEqualsAddBatch: counting a store block column by column
+// gives the groups that counting its rows as records gives, for the specs
+// with a column path and for those that fall back to records.
+func TestAddMatchEqualsAddBatch(t *testing.T) {
+	recs := storeRecords(41, 30000)
+	repo := testRepo(t, recs)
+	specs := []GroupSpec{
+		{Keys: []Field{DstPort}}, {Keys: []Field{SrcPort}}, {Keys: []Field{Protocol}},
+		{Keys: []Field{SrcAddr}}, {Keys: []Field{DstAddr}},
+		{Keys: []Field{SrcAddr, DstPort}},                    // no column path: records
+		{Keys: []Field{DstPort}, Distinct: []Field{SrcAddr}}, // distinct: records
+	}
+	for _, expr := range []string{"", "proto tcp", "dst port 443 or src net 10.0.0.0/8"} {
+		var p Pred
+		if expr != "" {
+			p = MustParse(expr)
+		}
+		for _, spec := range specs {
+			byMatch, _ := NewGrouper(spec)
+			byBatch, _ := NewGrouper(spec)
+			need := ColumnsOf(append(append(spec.Keys, spec.Distinct...), Start, End, Bytes, Packets)...)
+			var mu sync.Mutex
+			buf := make([]flow.Record, 100)
+			_, err := ScanStore(context.Background(), repo, store.Selection{}, p, need, 2, func(_ int, m *BlockMatch) error {
+				mu.Lock()
+				defer mu.Unlock()
+				byMatch.AddMatch(m)
+				for b := range m.Batches(buf) {
+					byBatch.AddBatch(b)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := byMatch.Groups(), byBatch.Groups()
+			if len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("%q %v: %d groups by match, %d by batch", expr, spec.Keys, len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%q %v: group %d: %+v, want %+v", expr, spec.Keys, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
