@@ -64,3 +64,55 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// discard counts the records it is given.
+type discard struct{ n int }
+
+func (d *discard) WriteBatch(b []flow.Record) error { d.n += len(b); return nil }
+
+// BenchmarkConsume measures a collector's side: b.N flows are published
+// first (not timed), then one Consumer with the default options fetches,
+// decodes and acknowledges them into a sink that only counts. It reports
+// flows/s and the process's CPU time per flow.
+func BenchmarkConsume(b *testing.B) {
+	url := startServer(b)
+	tr, err := synth.Generate(synth.Config{Seed: 11})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := tr.Truth()
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/bench", PublisherOptions{Sensor: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for left := b.N; left > 0; {
+		n := min(left, len(recs))
+		if err := pub.WriteBatch(recs[:n]); err != nil {
+			b.Fatal(err)
+		}
+		left -= n
+	}
+	if err := pub.Close(); err != nil {
+		b.Fatal(err)
+	}
+	c, err := DialConsumer(ctx, url+"/bench", ConsumerOptions{MaxWait: 100 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var sink discard
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for sink.n < b.N {
+		if _, err := c.Once(ctx, &sink); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if sink.n != b.N {
+		b.Fatalf("consumed %d flows, published %d", sink.n, b.N)
+	}
+	b.ReportMetric(float64(sink.n)/b.Elapsed().Seconds(), "flows/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(sink.n), "cpu-ns/flow")
+}
