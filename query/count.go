@@ -2,11 +2,13 @@ package query
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/store"
 )
 
 // LoadScheme says where a flow's records, bytes and packets land when
@@ -174,6 +176,31 @@ func (c *Counter) addEven(lo, hi int64, f, by, pk float64) {
 	d[0] -= f
 	d[1] -= by
 	d[2] -= pk
+}
+
+// AddMatch counts the selected rows of a store block read with at least
+// the Start, Bytes and Packets columns, without building records. Read End
+// too unless the load scheme is LoadStart: a block without it counts every
+// flow as if it ended where it started.
+func (c *Counter) AddMatch(m *BlockMatch) {
+	cols := m.Cols
+	if cols == nil || m.Count == 0 {
+		return
+	}
+	hasEnd := cols.Mask&(1<<store.ColEnd) != 0
+	var r flow.Record
+	for wi, w := range m.Rows {
+		for w != 0 {
+			i := wi*64 + bits.TrailingZeros64(w)
+			w &= w - 1
+			r.Start, r.End = cols.Start[i], cols.Start[i]
+			if hasEnd {
+				r.End = cols.End[i]
+			}
+			r.Bytes, r.Packets = cols.Bytes[i], cols.Packets[i]
+			c.Add(&r)
+		}
+	}
 }
 
 // AddBatch counts every record of batch.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/store"
@@ -52,6 +53,44 @@ func TestAddMatchEqualsAddBatch(t *testing.T) {
 				if got[i] != want[i] {
 					t.Fatalf("%q %v: group %d: %+v, want %+v", expr, spec.Keys, i, got[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// TestCounterAddMatchEqualsAddBatch: per-bin counts from store blocks read
+// column by column equal those from the same rows as records, for every
+// load scheme, and LoadStart needs no End column.
+func TestCounterAddMatchEqualsAddBatch(t *testing.T) {
+	recs := storeRecords(42, 20000)
+	repo := testRepo(t, recs)
+	for _, scheme := range []LoadScheme{LoadStart, LoadEnd, LoadMiddle, LoadSpread, LoadProportional} {
+		need := ColumnsOf(Start, End, Bytes, Packets)
+		if scheme == LoadStart {
+			need = ColumnsOf(Start, Bytes, Packets)
+		}
+		byMatch, byBatch := NewCounter(5*time.Minute, scheme), NewCounter(5*time.Minute, scheme)
+		var mu sync.Mutex
+		buf := make([]flow.Record, 100)
+		_, err := ScanStore(context.Background(), repo, store.Selection{}, MustParse("proto tcp or proto udp"), need, 2, func(_ int, m *BlockMatch) error {
+			mu.Lock()
+			defer mu.Unlock()
+			byMatch.AddMatch(m)
+			for b := range m.Batches(buf) {
+				byBatch.AddBatch(b)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := byMatch.Bins(), byBatch.Bins()
+		if len(got) != len(want) || len(want) < 10 {
+			t.Fatalf("scheme %d: %d bins by match, %d by batch", scheme, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("scheme %d: bin %d: %+v, want %+v", scheme, i, got[i], want[i])
 			}
 		}
 	}

@@ -42,10 +42,21 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	for i := range counters {
 		counters[i] = query.NewCounter(*bin, scheme)
 	}
-	err = in.each(workers, query.ColumnsOf(query.Start, query.End, query.Bytes, query.Packets), func(w int, b []flow.Record) error {
-		counters[w].AddBatch(b)
-		return nil
-	})
+	need := query.ColumnsOf(query.Start, query.End, query.Bytes, query.Packets)
+	if scheme == query.LoadStart {
+		need = query.ColumnsOf(query.Start, query.Bytes, query.Packets) // no End to decode
+	}
+	if in.repo != "" {
+		err = in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
+			counters[w].AddMatch(m)
+			return nil
+		})
+	} else {
+		err = in.each(workers, need, func(w int, b []flow.Record) error {
+			counters[w].AddBatch(b)
+			return nil
+		})
+	}
 	if err != nil {
 		return err
 	}
