@@ -14,8 +14,9 @@ import (
 // nats://HOST:PORT/SUBJECT[?durable=NAME&fetch=N] URL until ctx is done.
 // Each fetched batch is acknowledged only once out has committed it: a
 // repository's Flush puts the batch's files in place (the text and record
-// outputs of a live collect flush after every batch already). Counters
-// go to stats unless it is nil.
+// outputs of a live collect flush after every batch already). Only a
+// repository keeps what was acknowledged across a restart: -o and -w
+// rewrite their file. Counters go to stats unless it is nil.
 func collectNATS(ctx context.Context, rawURL string, sink flow.Sink, out collectOut, stats io.Writer) (ipfix.Stats, error) {
 	commit := func([]string) error { return nil }
 	if f, ok := out.(interface{ Flush() error }); ok {
