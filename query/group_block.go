@@ -12,15 +12,16 @@ import (
 // count them as records. For the common shapes (one port, protocol, sensor,
 // VLAN, application or address key, no distinct counts) it reads the column
 // vectors directly and never builds a record; other specs go row by row
-// through a record it keeps. The block must have been read with the
-// columns the spec needs (key fields plus Start, End, Packets and Bytes).
+// through a record it keeps. The block must have been read with the key
+// columns; of Start, End, Packets and Bytes it may leave out those whose
+// values the caller will not look at (their aggregates stay zero, or the
+// initial extremes for Start and End).
 func (g *Grouper) AddMatch(m *BlockMatch) {
 	c := m.Cols
 	if c == nil || m.Count == 0 {
 		return
 	}
-	need := store.ColumnMask(1<<store.ColStart | 1<<store.ColEnd | 1<<store.ColPackets | 1<<store.ColBytes)
-	if len(g.spec.Keys) == 1 && len(g.spec.Distinct) == 0 && c.Mask&need == need {
+	if len(g.spec.Keys) == 1 && len(g.spec.Distinct) == 0 {
 		switch f := g.spec.Keys[0]; {
 		case f == DstPort && c.Mask&(1<<store.ColDstPort) != 0:
 			addSmallKeys(g, m, c.DstPort, 2)
@@ -93,11 +94,21 @@ func (g *Grouper) addAddrKeys(m *BlockMatch, addrs []flow.Addr) {
 	}
 }
 
-// addRow adds row i of c to the aggregate, as Grouper.Add adds a record.
+// addRow adds row i of c to the aggregate, as Grouper.Add adds a record,
+// for the value columns c holds.
 func (a *Aggregate) addRow(c *store.Columns, i int) {
 	a.Flows++
-	a.Packets += c.Packets[i]
-	a.Bytes += c.Bytes[i]
-	a.Start = min(a.Start, c.Start[i])
-	a.End = max(a.End, c.End[i])
+	m := c.Mask
+	if m&(1<<store.ColPackets) != 0 {
+		a.Packets += c.Packets[i]
+	}
+	if m&(1<<store.ColBytes) != 0 {
+		a.Bytes += c.Bytes[i]
+	}
+	if m&(1<<store.ColStart) != 0 {
+		a.Start = min(a.Start, c.Start[i])
+	}
+	if m&(1<<store.ColEnd) != 0 {
+		a.End = max(a.End, c.End[i])
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,7 +78,21 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 			return nil, nil, qUsageErr(err)
 		}
 	}
-	need := query.ColumnsOf(append(append(keys, distinct...), query.Start, query.End, query.Bytes, query.Packets)...)
+	// Decode only the columns of the keys and of the values shown.
+	cols := slices.Concat(keys, distinct)
+	for _, v := range vals {
+		switch v {
+		case query.ValPackets:
+			cols = append(cols, query.Packets)
+		case query.ValBytes:
+			cols = append(cols, query.Bytes)
+		case query.ValStart:
+			cols = append(cols, query.Start)
+		case query.ValEnd:
+			cols = append(cols, query.End)
+		}
+	}
+	need := query.ColumnsOf(cols...)
 	if in.repo != "" {
 		// Count store blocks column by column: no record is built.
 		err = in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
