@@ -12,7 +12,11 @@ import (
 // shard owning its key. It hands the buffer to every shard's worker over
 // a buffered channel and returns at once, so it reads and dispatches the
 // next packets while the workers meter these: the caller and the workers
-// run concurrently instead of in lock step.
+// run concurrently instead of in lock step. The packets are copied because
+// Add's caller reuses its buffer as soon as Add returns. No shard is
+// metered on the caller's goroutine: a meter's caller also reads and
+// decodes the packets, and whatever else it did would hold up every
+// worker waiting for its next batch.
 //
 // The buffers come from a pool of pipeDepth, which bounds both the memory
 // and how far the caller may run ahead: Add waits for a free buffer when
