@@ -112,7 +112,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		w.Close()
 		prog.done()
-		return fmt.Errorf("after %d records: %w", n, err)
+		return fmt.Errorf("%s: after %d records: %w", inputName(fs.Arg(0)), n, err)
 	}
 	if err := w.Close(); err != nil {
 		prog.done()
@@ -123,6 +123,14 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "imported %d records into %s in %.2f s (%.2f M records/s)\n",
 		n, *repoDir, el.Seconds(), float64(n)/el.Seconds()/1e6)
 	return nil
+}
+
+// inputName names the input in errors.
+func inputName(arg string) string {
+	if arg == "-" {
+		return "stdin"
+	}
+	return arg
 }
 
 // pipeline reads src on its own goroutine (text parsing) while fn stores
