@@ -566,16 +566,22 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		if err := ix.fillUints(u); err != nil {
 			return err
 		}
-	} else if _, err := readUints(raw, u); err != nil {
-		return err
+	} else {
+		switch c { // 64-bit columns: decode straight into the vector
+		case ColPackets:
+			dst.Packets = grow(dst.Packets, n)
+			u = dst.Packets
+		case ColRevPackets:
+			dst.RevPackets = grow(dst.RevPackets, n)
+			u = dst.RevPackets
+		}
+		if _, err := readUints(raw, u); err != nil {
+			return err
+		}
 	}
 	switch c {
-	case ColPackets:
-		dst.Packets = append(grow(dst.Packets, n)[:0], u...)
-		return nil
-	case ColRevPackets:
-		dst.RevPackets = append(grow(dst.RevPackets, n)[:0], u...)
-		return nil
+	case ColPackets, ColRevPackets:
+		return nil // decoded in place above
 	case ColInput:
 		return narrow(&dst.Input, u)
 	case ColOutput:
@@ -657,11 +663,25 @@ func fill[T ~uint8 | ~uint16 | ~uint32 | ~uint64](dst *[]T, v uint64, n int) err
 	}
 	out := grow(*dst, n)
 	*dst = out
-	t := T(v)
-	for i := range out {
-		out[i] = t
-	}
+	setAll(out, T(v))
 	return nil
+}
+
+// setAll sets every element of s to v: memclr for zero, else by doubling
+// copies (memmove speed instead of one store per element).
+func setAll[T any](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	var zero T
+	if any(v) == any(zero) {
+		clear(s)
+		return
+	}
+	s[0] = v
+	for k := 1; k < len(s); k *= 2 {
+		copy(s[k:], s[:k])
+	}
 }
 
 // narrow copies src into a smaller unsigned vector, refusing values that

@@ -272,13 +272,20 @@ func (ix *Index) fillUints(dst []uint64) error {
 	if err := ix.exceptions(); err != nil {
 		return err
 	}
-	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals)
+	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals, true)
 }
 
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
 	if err := ix.exceptions(); err != nil {
 		return err
+	}
+	if ix.kind == kindAddr4 && ix.implicit {
+		// the free rows take the exceptions straight from their numbers
+		if err := fillIndexed(ix, dst, ix.addrs, ix.defAddr, nil, false); err != nil {
+			return err
+		}
+		return placeFree(ix, dst, len(ix.excVals), func(e int) flow.Addr { return addr4(uint32(ix.excVals[e])) })
 	}
 	if ix.kind == kindAddr4 {
 		exc := grow(ix.excAddr, len(ix.excVals))
@@ -287,13 +294,43 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 		}
 		ix.excAddr = exc
 	}
-	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, ix.excAddr)
+	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, ix.excAddr, true)
+}
+
+// placeFree writes the exceptions, in row order, into the rows no bitmap
+// covers (implicit mode, after fillIndexed marked the covered rows).
+func placeFree[T any](ix *Index, dst []T, nexc int, at func(e int) T) error {
+	rows := len(dst)
+	covered := ix.covered[:(rows+63)/64]
+	e := 0
+	last := len(covered) - 1
+	for w, c := range covered {
+		free := ^c
+		if w == last && rows%64 != 0 {
+			free &= 1<<(rows%64) - 1
+		}
+		for free != 0 {
+			if e >= nexc {
+				return errIndex
+			}
+			dst[w*64+bits.TrailingZeros64(free)] = at(e)
+			e++
+			free &= free - 1
+		}
+	}
+	if e != nexc {
+		return errIndex
+	}
+	return nil
 }
 
 // fillIndexed writes every row's value: posted values from the bitmap,
 // then the default or (implicit mode) the exceptions into the rows no
 // bitmap covers, or (explicit mode) the exceptions from key P.
-func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
+//
+// With place false (implicit mode only) the exceptions are left to the
+// caller (placeFree).
+func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T, place bool) error {
 	rows := len(dst)
 	p := len(posted)
 	var covered []uint64
@@ -302,9 +339,7 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
 		clear(covered)
 		ix.coveredOK = false // refilled below only by posted rows
 	} else {
-		for i := range dst {
-			dst[i] = def
-		}
+		setAll(dst, def)
 	}
 	rb := &ix.rb
 	for i := 0; i < rb.n; i++ {
@@ -322,6 +357,9 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T) error {
 		return nil
 	}
 	ix.coveredOK, ix.coveredEr = true, nil
+	if !place {
+		return nil
+	}
 	e, nexc := 0, len(exc)
 	last := len(covered) - 1
 	for w, c := range covered {
