@@ -16,6 +16,11 @@
 // server's duplicate window, while a restarted meter never collides with its
 // previous run.
 //
+// DialPublisher takes nats://HOST:PORT/SUBJECT; DialConsumer also takes
+// ?durable=NAME (the durable consumer collectors share) and &fetch=N (its
+// FetchMessages): the addresses of flowkit meter -export and flowkit
+// collect -listen.
+//
 // # Flow control
 //
 // The Publisher publishes asynchronously with at most MaxInFlight messages
