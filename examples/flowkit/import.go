@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -29,8 +30,8 @@ const defaultInternal = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("import", stderr)
 	repoDir := fs.String("repo", "", "repository directory (created if missing)")
-	format := fs.String("format", "text", "input format: text (SiLK pipe columns), csv (header line) or ipfix (RFC 5655 file)")
-	fs.StringVar(format, "in-format", "text", "the same as -format (the name the other verbs use for their input format)")
+	format := fs.String("format", "", "input format: text (SiLK pipe columns), csv (header line) or ipfix (RFC 5655 file); default: told from the first bytes, as -r does")
+	fs.StringVar(format, "in-format", "", "the same as -format (the name the other verbs use for their input format)")
 	fieldList := fs.String("fields", "", "text columns in order (default "+flowtext.FormatFields(flowtext.DefaultFields, ",")+"); csv reads its header")
 	internalList := fs.String("internal", defaultInternal, "internal networks that set the flow type (in/out/int/ext); \"none\" keeps the records' type")
 	sensor := fs.Int("sensor", -1, "set every record's sensor id (default: keep the input's)")
@@ -71,11 +72,24 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		in = f
 	}
 	counted := &countingReader{r: in}
+	br := bufio.NewReaderSize(counted, 1<<16)
+	if *format == "" {
+		switch qSniff(qPeekHead(br)) {
+		case qInIPFIX:
+			*format = "ipfix"
+		case qInCSV:
+			*format = "csv"
+		case qInFKB:
+			return fmt.Errorf("%w: %s is a store file: copy it into the repository's tree, or read it with -r in the other verbs", errUsage, inputName(fs.Arg(0)))
+		default:
+			*format = "text"
+		}
+	}
 
 	var src flow.Source
 	switch strings.ToLower(*format) {
 	case "ipfix":
-		src = ipfix.NewFileReader(counted)
+		src = ipfix.NewFileReader(br)
 	default:
 		tf, err := flowtext.ParseFormat(*format)
 		if err != nil {
@@ -87,7 +101,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%w: -fields: %v", errUsage, err)
 			}
 		}
-		src = flowtext.NewReader(counted, fields, tf)
+		src = flowtext.NewReader(br, fields, tf)
 	}
 
 	repo, err := store.OpenRepo(*repoDir)
