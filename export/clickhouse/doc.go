@@ -47,7 +47,7 @@
 // # Writing
 //
 // [Sink] implements flow.Sink: it copies records into a buffer of
-// Config.BatchSize (default 65536) flows, so its memory is bounded, and
+// Config.BatchSize (default 262144) flows, so its memory is bounded, and
 // sends one INSERT per full buffer (and on Flush and Close), as typed
 // columns. A failed INSERT is tried again with exponential backoff up to
 // Config.MaxRetries times; the sink's context stops it. Errors name the

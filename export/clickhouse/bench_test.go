@@ -1,0 +1,49 @@
+package clickhouse
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkInsert writes flows through a Sink (default batch size) into
+// one server's MergeTree table and reports flows/s (one op is one flow).
+// The server runs on the same machine and shares its cores; use
+// -benchtime 3000000x or more, so that the server's parts and merges
+// weigh in.
+func BenchmarkInsert(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		compress bool
+	}{{"lz4", true}, {"plain", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := startServers(b, 1)[0]
+			ctx := context.Background()
+			if err := CreateTable(ctx, srv.conn(), "flows"); err != nil {
+				b.Fatal(err)
+			}
+			recs := benchRecords(1 << 18)
+			sink, err := NewSink(ctx, Config{Addr: []string{srv.addr()}, NoCompression: !bc.compress})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu0 := srv.cpuTime(b)
+			b.ResetTimer()
+			for i := 0; i < b.N; i += len(recs) {
+				if err := sink.WriteBatch(recs[:min(len(recs), b.N-i)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := sink.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+			// The machine is shared: flows per second of the server's own
+			// CPU time (merges included) is the figure that load does not
+			// change much.
+			b.ReportMetric(float64(b.N)/(srv.cpuTime(b)-cpu0).Seconds(), "flows/server-cpu-s")
+			sink.Close()
+		})
+	}
+}
