@@ -10,6 +10,7 @@ var sections = []section{
 	{name: "top N", needs: []string{"stats"}, run: topN},
 	{name: "group-by and time bins", needs: []string{"uniq", "count"}, run: groupBy},
 	{name: "pcap -> flows", needs: []string{"meter"}, run: meterVsSoftflowd},
+	{name: "pcap -> flows, real captures", needs: []string{"meter", "collect"}, run: meterRealCaptures},
 	{name: "IPFIX decode", run: ipfixDecode},
 	{name: "collector ingest", needs: []string{"collect"}, run: collectorIngest},
 }
