@@ -310,6 +310,9 @@ func (f *File) stored(d *blockDecoder, b int, c Column) ([]byte, error) {
 	var st []byte
 	if f.data != nil {
 		// parseFooter checked that every chunk lies before the footer
+		if mf, ok := f.r.(*mappedFile); ok {
+			mf.populate(off, int64(m.stored))
+		}
 		st = f.data[off : off+int64(m.stored) : off+int64(m.stored)]
 	} else {
 		d.stored = grow(d.stored, int(m.stored))

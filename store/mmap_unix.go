@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -13,8 +14,9 @@ import (
 // hands out its bytes, so checksums and decoders read chunks in place
 // instead of copying them first.
 type mappedFile struct {
-	data []byte
-	once sync.Once
+	data       []byte
+	once       sync.Once
+	noPopulate atomic.Bool
 }
 
 // openMapped maps the file at path.
