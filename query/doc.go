@@ -38,10 +38,11 @@
 //
 // [ScanStore] is the planner: for each block of the repository files a
 // selection (narrowed by the predicate's start-time bounds) leaves, zone
-// maps decide whether no row or every row can match a leaf, roaring index
-// lookups give the rows of leaves on indexed columns (protocol, ports,
-// addresses, flags, sensor, application) and are combined through And,
-// Or and Not; a block without candidates is never decoded, a count the
+// maps decide whether no row or every row can match a leaf, index
+// lookups ([store.Index.MarkRange], [store.Index.MarkPrefix], read in
+// place from the roaring bitmaps) mark the rows of leaves on indexed
+// columns (protocol, ports, addresses, flags, sensor, application) in row
+// bitsets that are combined through And, Or and Not; a block without candidates is never decoded, a count the
 // indexes answer exactly decodes nothing, and otherwise only the columns
 // the caller and the remaining leaves need are decoded and the rest of the
 // predicate runs column-wise on the candidate rows, in parallel over

@@ -57,6 +57,10 @@
 //	        rows := idx.Lookup(22)          // *roaring.Bitmap of rows, exact
 //	        // also idx.LookupRange(lo, hi); addresses: idx.LookupAddr(a),
 //	        // idx.LookupPrefix(netip.Prefix), idx.ContainsPrefix(p)
+//	        // a scan reuses one Index and a row bitset per worker instead:
+//	        //   f.ReadIndex(b, store.ColSrc, &ix)   // dictionary and layout only
+//	        //   ix.MarkPrefix(rowBits, prefix)      // no allocation; exceptions
+//	        //                                      // scanned only when needed
 //	        var cols store.Columns          // caller-owned, reused across blocks
 //	        f.ReadColumns(b, store.MaskOf(store.ColStart, store.ColBytes), &cols)
 //	        // cols.Start[i], cols.Bytes[i] for i < cols.Len; only the chunks of

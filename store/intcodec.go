@@ -267,22 +267,35 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 		}
 	case !wide:
 		// two codes per 8-byte load when they fit in the 57 bits a load
-		// guarantees: the second decode does not wait for a reload
-		i := 0
+		// guarantees: the second decode does not wait for a reload. The
+		// table lives in two registers (8 bits per entry), so the
+		// dependency from one code to the next is a load and a few ALU
+		// operations, no table load.
+		var usedTab, shiftTab uint64
+		for x := 0; x < 8; x++ {
+			usedTab |= uint64(tab[x].used) << (8 * x)
+			shiftTab |= uint64(tab[x].shift) << (8 * x)
+		}
+		i, pos := decodePairs(body, dst, base, g, usedTab, shiftTab)
+		r.pos = pos
 		for ; i+1 < len(dst); i += 2 {
 			x := r.peek()
-			e := tab[x&7]
-			dst[i] = base + ((x>>e.shift)&e.mask)*g
-			y := x >> e.used
-			f := tab[y&7]
-			if uint(e.used)+uint(f.used) <= 57 {
-				dst[i+1] = base + ((y>>f.shift)&f.mask)*g
-				r.pos += uint(e.used) + uint(f.used)
+			k0 := (x & 7) * 8
+			u0 := (usedTab >> k0) & 0xff
+			s0 := (shiftTab >> k0) & 0xff
+			y := x >> u0
+			k1 := (y & 7) * 8
+			u1 := (usedTab >> k1) & 0xff
+			dst[i] = base + ((x>>s0)&(1<<(u0-s0)-1))*g
+			if u0+u1 <= 57 {
+				s1 := (shiftTab >> k1) & 0xff
+				dst[i+1] = base + ((y>>s1)&(1<<(u1-s1)-1))*g
+				r.pos += uint(u0 + u1)
 				continue
 			}
-			r.pos += uint(e.used)
+			r.pos += uint(u0)
 			x = r.peek()
-			f = tab[x&7]
+			f := tab[x&7]
 			dst[i+1] = base + ((x>>f.shift)&f.mask)*g
 			r.pos += uint(f.used)
 		}
@@ -353,4 +366,34 @@ func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
 		}
 	}
 	return src[n+int(blen):], base, hi, nil
+}
+
+// decodePairs is the inner loop of readUints for streams whose two codes
+// fit in one 57-bit window: it decodes pairs while a whole 8-byte load
+// stays inside body, with the bit position in a register, and returns
+// how many values it wrote and the bit position reached.
+func decodePairs(body []byte, dst []uint64, base, g, usedTab, shiftTab uint64) (int, uint) {
+	pos := uint(0)
+	i := 0
+	if len(body) < 8 {
+		return 0, 0
+	}
+	limit := uint(len(body)-8) * 8 // a load at pos>>3 stays inside body
+	for ; i+1 < len(dst) && pos <= limit; i += 2 {
+		x := binary.LittleEndian.Uint64(body[pos>>3:]) >> (pos & 7)
+		k0 := (x & 7) * 8
+		u0 := (usedTab >> k0) & 0xff
+		s0 := (shiftTab >> k0) & 0xff
+		y := x >> u0
+		k1 := (y & 7) * 8
+		u1 := (usedTab >> k1) & 0xff
+		if u0+u1 > 57 {
+			break // the caller's loop handles the reload
+		}
+		s1 := (shiftTab >> k1) & 0xff
+		dst[i] = base + ((x>>s0)&(1<<(u0-s0)-1))*g
+		dst[i+1] = base + ((y>>s1)&(1<<(u1-s1)-1))*g
+		pos += uint(u0 + u1)
+	}
+	return i, pos
 }
