@@ -590,3 +590,51 @@ func TestBag(t *testing.T) {
 		t.Fatal("truncated bag accepted")
 	}
 }
+
+// TestSortInMemoryAgainstStableSort checks SortRecords and a Sorter that
+// never spills against sort.SliceStable, for radix-sorted single keys
+// (times sharing their high bytes, negative times, many equal keys) and
+// compared keys, at sizes around the radix cut-over.
+func TestSortInMemoryAgainstStableSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(28, 1))
+	for _, n := range []int{0, 1, 2, 63, 64, 65, 1000, 20000} {
+		recs := randomRecords(uint64(29+n), n)
+		for i := range recs {
+			if i%3 == 0 {
+				recs[i].Start = -recs[i].Start // before 1970
+			}
+			if i%5 == 0 && i > 0 {
+				recs[i].Start = recs[i-1].Start // ties
+			}
+			recs[i].Bytes = uint64(rng.IntN(50)) // many equal keys
+		}
+		for _, keys := range [][]Field{{Start}, {Bytes}, {Protocol}, {End}, {SrcAddr}, {Start, Bytes}} {
+			for _, reverse := range []bool{false, true} {
+				want := slices.Clone(recs)
+				sort.SliceStable(want, func(i, j int) bool {
+					c := CompareRecords(&want[i], &want[j], keys)
+					if reverse {
+						return c > 0
+					}
+					return c < 0
+				})
+				got := slices.Clone(recs)
+				SortRecords(got, keys, reverse)
+				if !slices.Equal(got, want) {
+					t.Fatalf("SortRecords n=%d %v reverse=%v differs from a stable sort", n, keys, reverse)
+				}
+				s := NewSorter(keys, reverse, int64(n+flow.DefaultBatchSize)*int64(recordSize), t.TempDir())
+				if err := s.WriteBatch(recs); err != nil {
+					t.Fatal(err)
+				}
+				var out flow.SliceSink
+				if err := s.Output(&out); err != nil {
+					t.Fatal(err)
+				}
+				if s.Runs() != 0 || len(out.Recs) != n || (n > 0 && !slices.Equal(out.Recs, want)) {
+					t.Fatalf("Sorter n=%d %v reverse=%v: %d runs, output differs from a stable sort", n, keys, reverse, s.Runs())
+				}
+			}
+		}
+	}
+}

@@ -44,15 +44,16 @@ func SortRecords(recs []flow.Record, keys []Field, reverse bool) {
 	if len(recs) < 2 {
 		return
 	}
+	applyPermutation(recs, sortPerm(recs, keys, reverse))
+}
+
+// sortPerm returns the stable sorted order of recs as indexes.
+func sortPerm(recs []flow.Record, keys []Field, reverse bool) []int32 {
 	perm := make([]int32, len(recs))
 	if len(keys) == 1 && !keys[0].IsAddr() && !keys[0].IsLabel() {
-		// One numeric key: sort (key, index) pairs.
+		// One numeric key: radix-sort (key, index) pairs.
 		f := keys[0]
-		type ki struct {
-			k uint64
-			i int32
-		}
-		pairs := make([]ki, len(recs))
+		pairs := make([]keyIndex, len(recs))
 		for i := range recs {
 			k := f.Uint(&recs[i])
 			if f.IsTime() {
@@ -61,33 +62,74 @@ func SortRecords(recs []flow.Record, keys []Field, reverse bool) {
 			if reverse {
 				k = ^k
 			}
-			pairs[i] = ki{k, int32(i)}
+			pairs[i] = keyIndex{k, int32(i)}
 		}
-		slices.SortFunc(pairs, func(a, b ki) int {
-			if c := cmp.Compare(a.k, b.k); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.i, b.i)
-		})
+		pairs = radixSortPairs(pairs, make([]keyIndex, len(pairs)))
 		for i, p := range pairs {
 			perm[i] = p.i
 		}
-	} else {
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		slices.SortFunc(perm, func(a, b int32) int {
-			c := CompareRecords(&recs[a], &recs[b], keys)
-			if reverse {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
-			return cmp.Compare(a, b)
-		})
+		return perm
 	}
-	applyPermutation(recs, perm)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		c := CompareRecords(&recs[a], &recs[b], keys)
+		if reverse {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return perm
+}
+
+// keyIndex is a record's sort key and its index.
+type keyIndex struct {
+	k uint64
+	i int32
+}
+
+// radixSortPairs sorts pairs by k, stably (equal keys keep their order,
+// so they stay in index order), with one counting pass per key byte that
+// is not the same in every pair: times within a block or an hour share
+// their high bytes, so most of the eight passes are skipped. tmp must be
+// as long as pairs; the result is one of the two.
+func radixSortPairs(pairs, tmp []keyIndex) []keyIndex {
+	if len(pairs) < 64 {
+		slices.SortStableFunc(pairs, func(a, b keyIndex) int { return cmp.Compare(a.k, b.k) })
+		return pairs
+	}
+	var counts [8][256]int
+	for _, p := range pairs {
+		k := p.k
+		for b := range 8 {
+			counts[b][byte(k>>(8*b))]++
+		}
+	}
+	src, dst := pairs, tmp
+	for b := range 8 {
+		c := &counts[b]
+		if c[byte(src[0].k>>(8*b))] == len(src) {
+			continue // every key has this byte: nothing moves
+		}
+		var offs [256]int
+		sum := 0
+		for v := range 256 {
+			offs[v] = sum
+			sum += c[v]
+		}
+		shift := 8 * b
+		for _, p := range src {
+			v := byte(p.k >> shift)
+			dst[offs[v]] = p
+			offs[v]++
+		}
+		src, dst = dst, src
+	}
+	return src
 }
 
 // applyPermutation sets recs[i] = old recs[perm[i]] by following cycles,
@@ -193,16 +235,27 @@ func recordBytes(recs []flow.Record) []byte {
 // spilled runs. The Sorter is then empty (runs are closed).
 func (s *Sorter) Output(dst flow.Sink) error {
 	defer s.Close()
-	SortRecords(s.buf, s.keys, s.reverse)
 	if len(s.runs) == 0 {
-		for off := 0; off < len(s.buf); off += flow.DefaultBatchSize {
-			if err := dst.WriteBatch(s.buf[off:min(off+flow.DefaultBatchSize, len(s.buf))]); err != nil {
+		// Everything is in memory: gather the records in sorted order
+		// into batches instead of moving them into place first.
+		if len(s.buf) == 0 {
+			return nil
+		}
+		perm := sortPerm(s.buf, s.keys, s.reverse)
+		out := make([]flow.Record, min(flow.DefaultBatchSize, len(perm)))
+		for off := 0; off < len(perm); off += len(out) {
+			batch := out[:min(len(out), len(perm)-off)]
+			for i, j := range perm[off : off+len(batch)] {
+				batch[i] = s.buf[j]
+			}
+			if err := dst.WriteBatch(batch); err != nil {
 				return err
 			}
 		}
 		s.buf = s.buf[:0]
 		return nil
 	}
+	SortRecords(s.buf, s.keys, s.reverse)
 	// Each run, and the in-memory rest as the last, feeds the merge.
 	h := &mergeHeap{keys: s.keys, reverse: s.reverse}
 	// The read buffers of the runs share a quarter of the budget: the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"runtime/debug"
 
 	"github.com/flowkit/flowkit/flow"
@@ -35,16 +36,32 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return qUsageErr(err)
 	}
-	src, done, err := in.source()
-	if err != nil {
-		return err
-	}
-	defer done()
 	// Keep the garbage collector close to the budget: records are big
 	// and the default lets the heap grow to twice what is live.
 	debug.SetMemoryLimit(*budget*3/2 + 256<<20)
 	s := query.NewSorter(keys, *reverse, *budget, *tmp)
 	defer s.Close()
+	if in.repo != "" && keys[0] == query.Start {
+		// rwsort --fields=stime over a repository: an hour at a time.
+		o, err := qOpenRecordOut(*out, *format, stdout)
+		if err != nil {
+			return err
+		}
+		newSorter := func() *query.Sorter { return query.NewSorter(keys, *reverse, *budget/2, *tmp) }
+		if err := sortRepoByHour(in, newSorter, *reverse, o.sink()); err != nil {
+			o.close()
+			if *out != "-" {
+				os.Remove(*out) // no half-sorted file left behind
+			}
+			return err
+		}
+		return o.close()
+	}
+	src, done, err := in.source()
+	if err != nil {
+		return err
+	}
+	defer done()
 	if _, err := flow.Copy(s, src); err != nil {
 		return err
 	}
