@@ -210,11 +210,8 @@ func TestLostAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches := 0
-	sink.loseAnswer = func(attempt int) bool {
-		batches++
-		return batches%3 == 1
-	}
+	var batches atomic.Int64
+	sink.loseAnswer = func(attempt int) bool { return batches.Add(1)%3 == 1 }
 	if err := sink.WriteBatch(recs); err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +219,9 @@ func TestLostAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := sink.Stats()
-	if st.Verified != 3 || st.Skipped != 3*4000 || st.Flows != uint64(len(recs)) {
-		t.Errorf("stats %+v, want 3 lost answers resolved with 12000 flows not sent again", st)
+	// Three batches lose their answer; the last batch has 2000 flows.
+	if st.Verified != 3 || st.Skipped < 2000+2*4000 || st.Flows != uint64(len(recs)) {
+		t.Errorf("stats %+v, want 3 lost answers resolved and their flows not sent again", st)
 	}
 	if got := tableSums(t, srv, "flows"); got != sumOf(recs) {
 		t.Errorf("table totals %+v, want %+v", got, sumOf(recs))
@@ -240,10 +238,10 @@ func TestLostAnswer(t *testing.T) {
 		}
 	}
 	const id = 0xfeed
-	if _, err := sink.insertOnce(day1, id, 0); err != nil {
+	if _, err := sink.insertOnce(day1, id, 0, &columnBuf{}); err != nil {
 		t.Fatal(err)
 	}
-	missing, err := sink.missing(part, id)
+	missing, err := missingSoon(sink, part, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,13 +254,25 @@ func TestLostAnswer(t *testing.T) {
 		}
 	}
 	// A day stored in part cannot come from one INSERT: it is an error.
-	if _, err := sink.insertOnce(day1[:1], id+1, 0); err != nil {
+	if _, err := sink.insertOnce(day1[:1], id+1, 0, &columnBuf{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sink.missing(day1, id+1); !errors.Is(err, ErrPartialInsert) {
+	if _, err := missingSoon(sink, day1, id+1); !errors.Is(err, ErrPartialInsert) {
 		t.Errorf("partly stored day: err %v, want ErrPartialInsert", err)
 	}
 	if err := sink.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// missingSoon calls s.missing until the INSERTs it checks have left
+// system.processes: the server may list one for a moment after answering.
+func missingSoon(s *Sink, all []flow.Record, id uint64) ([]flow.Record, error) {
+	for i := 0; ; i++ {
+		m, err := s.missing(all, id)
+		if err == nil || errors.Is(err, ErrPartialInsert) || i == 50 {
+			return m, err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -23,11 +23,17 @@ type Config struct {
 	// Distributed table of DistributedSQL; default "flows".
 	Table string
 	// BatchSize is the number of flows per INSERT (default 262144). The
-	// sink holds at most this many flows, copied, plus their columns and
-	// clickhouse-go's block: about 110 MB at the default. Large INSERTs
+	// sink holds at most Senders+1 batches of flows, copied, and per
+	// sender their columns and clickhouse-go's block: about 150 MB at the
+	// defaults. Large INSERTs
 	// make fewer parts for the server to write and merge: 262144 flows per
 	// INSERT cost the server about 40% less CPU per flow than 65536.
 	BatchSize int
+	// Senders is how many INSERTs may run at once, each on its own
+	// connection and goroutine (default 1): the sink encodes the next
+	// batch while the server writes one. The sink holds up to Senders+1
+	// batches. On the 2-core test machine a second sender did not help.
+	Senders int
 	// MaxRetries is how many times a failed INSERT is tried again
 	// (default 8); the waits between tries double from MinBackoff
 	// (default 100ms) up to MaxBackoff (default 5s).
@@ -53,6 +59,9 @@ func (c *Config) defaults() {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 262144
+	}
+	if c.Senders <= 0 {
+		c.Senders = 1
 	}
 	if c.MaxRetries == 0 {
 		c.MaxRetries = 8

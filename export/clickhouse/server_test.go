@@ -38,7 +38,11 @@ const clusterName = "flows"
 // shards and waits until each answers a ping.
 func startServers(t testing.TB, n int) []*server {
 	t.Helper()
-	bin := testenv.NeedPeer(t, "clickhouse-server")
+	// Debian installs it in /usr/sbin, which a user's PATH may lack.
+	bin := "/usr/sbin/clickhouse-server"
+	if _, err := os.Stat(bin); err != nil {
+		bin = testenv.NeedPeer(t, "clickhouse-server")
+	}
 	servers := make([]*server, n)
 	for i := range servers {
 		servers[i] = &server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}

@@ -57,12 +57,8 @@ func (s *ShardedSink) WriteBatch(batch []flow.Record) error {
 	}
 	n := len(s.shards)
 	for i := range batch {
-		sk := s.shards[ShardOf(batch[i].Src, n)]
-		sk.buf = append(sk.buf, batch[i])
-		if len(sk.buf) == sk.cfg.BatchSize {
-			if err := sk.Flush(); err != nil {
-				return err
-			}
+		if err := s.shards[ShardOf(batch[i].Src, n)].add(&batch[i]); err != nil {
+			return err
 		}
 	}
 	return nil

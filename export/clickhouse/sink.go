@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -17,6 +19,13 @@ import (
 
 // Sink writes flows to one ClickHouse table, one INSERT per BatchSize
 // flows. It implements flow.Sink; it is not safe for concurrent use.
+//
+// INSERTs run in Config.Senders goroutines (default 1), each on its own
+// connection, so that the server writes one batch while the sink copies
+// the next. WriteBatch returns once the flows are
+// copied; an INSERT that fails for good makes the next WriteBatch, Flush
+// or Close return its error, and Flush returns only when every flow given
+// so far is stored.
 //
 // A failed INSERT is tried again with backoff. Before a retry of an INSERT
 // whose data may have reached the server (the connection broke after the
@@ -34,12 +43,17 @@ type Sink struct {
 	conn   driver.Conn
 	insert string // the INSERT statement
 
-	buf  []flow.Record // flows not yet sent, at most BatchSize
-	cols columnBuf
-	seq  uint64 // insert ids are seed+seq
+	cur  []flow.Record      // flows not yet handed to a sender
+	free chan []flow.Record // empty buffers: Senders+1 in all
+	work chan []flow.Record // full buffers for the senders
+	wg   sync.WaitGroup     // buffers handed over and not yet sent
+	done sync.WaitGroup     // sender goroutines
+	seq  atomic.Uint64      // insert ids are seed+seq
 	seed uint64
 
+	mu     sync.Mutex
 	stats  Stats
+	err    error // the first INSERT that failed for good
 	closed bool
 
 	// loseAnswer, set by tests, makes a stored INSERT report a lost
@@ -69,31 +83,73 @@ func NewSink(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	var seed [8]byte
 	crand.Read(seed[:])
-	return &Sink{
+	s := &Sink{
 		ctx:    ctx,
 		cfg:    cfg,
 		conn:   conn,
 		insert: "INSERT INTO " + cfg.Table + " (" + columnList() + ")",
-		buf:    make([]flow.Record, 0, cfg.BatchSize),
+		free:   make(chan []flow.Record, cfg.Senders+1),
+		work:   make(chan []flow.Record),
 		seed:   binary.LittleEndian.Uint64(seed[:]),
-	}, nil
+	}
+	s.cur = make([]flow.Record, 0, cfg.BatchSize)
+	for range cfg.Senders {
+		s.free <- nil // allocated when first needed
+	}
+	s.done.Add(cfg.Senders)
+	for range cfg.Senders {
+		go s.sender()
+	}
+	return s, nil
+}
+
+// sender sends the buffers of s.work, each with one INSERT.
+func (s *Sink) sender() {
+	defer s.done.Done()
+	var cols columnBuf
+	for buf := range s.work {
+		if s.failed() == nil {
+			if err := s.send(buf, &cols); err != nil {
+				s.mu.Lock()
+				if s.err == nil {
+					s.err = err
+				}
+				s.mu.Unlock()
+			}
+		}
+		s.free <- buf[:0]
+		s.wg.Done()
+	}
+}
+
+func (s *Sink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // Stats returns the sink's counters.
-func (s *Sink) Stats() Stats { return s.stats }
+func (s *Sink) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
 
-// WriteBatch implements flow.Sink: it copies batch and sends an INSERT
-// each time BatchSize flows have gathered.
+// WriteBatch implements flow.Sink: it copies batch and hands BatchSize
+// flows at a time to a sender.
 func (s *Sink) WriteBatch(batch []flow.Record) error {
 	if s.closed {
 		return ErrClosed
 	}
+	if err := s.failed(); err != nil {
+		return err
+	}
 	for len(batch) > 0 {
-		n := min(len(batch), s.cfg.BatchSize-len(s.buf))
-		s.buf = append(s.buf, batch[:n]...)
+		n := min(len(batch), s.cfg.BatchSize-len(s.cur))
+		s.cur = append(s.cur, batch[:n]...)
 		batch = batch[n:]
-		if len(s.buf) == s.cfg.BatchSize {
-			if err := s.Flush(); err != nil {
+		if len(s.cur) == s.cfg.BatchSize {
+			if err := s.handOver(); err != nil {
 				return err
 			}
 		}
@@ -101,35 +157,79 @@ func (s *Sink) WriteBatch(batch []flow.Record) error {
 	return nil
 }
 
-// Flush sends the flows gathered so far.
-func (s *Sink) Flush() error {
-	if len(s.buf) == 0 {
-		return nil
+// add appends one flow, for ShardedSink.
+func (s *Sink) add(r *flow.Record) error {
+	s.cur = append(s.cur, *r)
+	if len(s.cur) == s.cfg.BatchSize {
+		return s.handOver()
 	}
-	if err := s.send(s.buf); err != nil {
-		return err
-	}
-	s.buf = s.buf[:0]
 	return nil
 }
 
-// Close flushes and closes the connection.
+// handOver gives s.cur to a sender and takes an empty buffer, waiting
+// while all senders are busy (which bounds the memory).
+func (s *Sink) handOver() error {
+	if len(s.cur) == 0 {
+		return nil
+	}
+	s.wg.Add(1)
+	select {
+	case s.work <- s.cur:
+	case <-s.ctx.Done():
+		s.wg.Done()
+		return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), s.ctx.Err())
+	}
+	select {
+	case b := <-s.free:
+		if b == nil {
+			b = make([]flow.Record, 0, s.cfg.BatchSize)
+		}
+		s.cur = b
+	case <-s.ctx.Done():
+		s.cur = nil
+		return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), s.ctx.Err())
+	}
+	return s.failed()
+}
+
+// Flush sends the flows gathered so far and waits until every flow given
+// to the sink is stored.
+func (s *Sink) Flush() error {
+	if s.closed {
+		return ErrClosed
+	}
+	err := s.handOver()
+	s.wg.Wait()
+	if ferr := s.failed(); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// Close flushes, stops the senders and closes the connection.
 func (s *Sink) Close() error {
 	if s.closed {
 		return nil
 	}
 	err := s.Flush()
 	s.closed = true
+	close(s.work)
+	s.done.Wait()
 	if cerr := s.conn.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("clickhouse: close %s: %w", s.cfg.server(), cerr)
 	}
 	return err
 }
 
+func (s *Sink) count(f func(st *Stats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
 // send stores recs with one INSERT, retrying as the type comment says.
-func (s *Sink) send(recs []flow.Record) error {
-	s.seq++
-	id := s.seed + s.seq
+func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
+	id := s.seed + s.seq.Add(1)
 	all := recs
 	var lastErr error
 	uncertain := false
@@ -140,7 +240,7 @@ func (s *Sink) send(recs []flow.Record) error {
 				return fmt.Errorf("clickhouse: insert of %d flows into %s at %s failed %d times: %w",
 					len(recs), s.cfg.Table, s.cfg.server(), attempt, lastErr)
 			}
-			s.stats.Retries++
+			s.count(func(st *Stats) { st.Retries++ })
 			t := time.NewTimer(backoff)
 			select {
 			case <-s.ctx.Done():
@@ -159,24 +259,26 @@ func (s *Sink) send(recs []flow.Record) error {
 				lastErr = err
 				continue
 			}
-			s.stats.Verified++
-			s.stats.Skipped += uint64(len(recs) - len(missing))
+			s.count(func(st *Stats) {
+				st.Verified++
+				st.Skipped += uint64(len(recs) - len(missing))
+				st.Flows += uint64(len(recs) - len(missing))
+				if len(missing) == 0 {
+					st.Inserts++
+				}
+			})
 			if len(missing) == 0 {
-				s.stats.Flows += uint64(len(recs))
-				s.stats.Inserts++
 				return nil
 			}
-			s.stats.Flows += uint64(len(recs) - len(missing))
 			recs = missing
 			uncertain = false
 		}
-		sent, err := s.insertOnce(recs, id, attempt)
+		sent, err := s.insertOnce(recs, id, attempt, cols)
 		if errors.Is(err, errPermanent) {
 			return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
 		}
 		if err == nil {
-			s.stats.Flows += uint64(len(recs))
-			s.stats.Inserts++
+			s.count(func(st *Stats) { st.Flows += uint64(len(recs)); st.Inserts++ })
 			return nil
 		}
 		if s.ctx.Err() != nil {
@@ -199,14 +301,14 @@ func queryID(id uint64, attempt int) string {
 
 // insertOnce runs one INSERT of recs. sent reports whether the block may
 // have reached the server (the failure came after PrepareBatch).
-func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int) (sent bool, err error) {
+func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int, cols *columnBuf) (sent bool, err error) {
 	ctx := ch.Context(s.ctx, ch.WithQueryID(queryID(id, attempt)))
 	b, err := s.conn.PrepareBatch(ctx, s.insert)
 	if err != nil {
 		return false, err
 	}
-	s.cols.fill(recs, id)
-	if err := s.cols.appendTo(b); err != nil {
+	cols.fill(recs, id)
+	if err := cols.appendTo(b); err != nil {
 		b.Abort()
 		return false, fmt.Errorf("%w: %w", errPermanent, err)
 	}
