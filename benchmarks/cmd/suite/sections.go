@@ -9,6 +9,7 @@ var sections = []section{
 	{name: "filters", needs: []string{"filter"}, run: filters},
 	{name: "top N", needs: []string{"stats"}, run: topN},
 	{name: "group-by and time bins", needs: []string{"uniq", "count"}, run: groupBy},
+	{name: "sort", needs: []string{"sort"}, run: sortByStart},
 	{name: "pcap -> flows", needs: []string{"meter"}, run: meterVsSoftflowd},
 	{name: "pcap -> flows, real captures", needs: []string{"meter", "collect"}, run: meterRealCaptures},
 	{name: "IPFIX decode", run: ipfixDecode},
