@@ -273,6 +273,8 @@ type blockDecoder struct {
 	raw    []byte
 	u      []uint64
 	u2     []uint64
+	p16    []uint16 // posted values of a 16-bit indexed column
+	e16    []uint16 // its exceptions
 }
 
 func (f *File) decoder() *blockDecoder {
@@ -565,6 +567,21 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		ix := &d.ix
 		if err := ix.parse(raw, c, n); err != nil {
 			return err
+		}
+		var out *[]uint16
+		switch c {
+		case ColSrcPort:
+			out = &dst.SrcPort
+		case ColDstPort:
+			out = &dst.DstPort
+		case ColSensor:
+			out = &dst.Sensor
+		case ColApplication:
+			out = &dst.Application
+		}
+		if out != nil {
+			// 16-bit columns: filled in their own width, no 64-bit pass
+			return fillIndexed16(ix, out, n, &d.p16, &d.e16)
 		}
 		if err := ix.fillUints(u); err != nil {
 			return err

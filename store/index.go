@@ -275,6 +275,35 @@ func (ix *Index) fillUints(dst []uint64) error {
 	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals, true)
 }
 
+// fillIndexed16 decodes a numeric indexed column whose values fit 16
+// bits into *out (n rows), through the scratch vectors ps and es; a value
+// that does not fit is errRange.
+func fillIndexed16(ix *Index, out *[]uint16, n int, ps, es *[]uint16) error {
+	if err := ix.exceptions(); err != nil {
+		return err
+	}
+	if ix.def > 0xffff || (len(ix.vals) > 0 && ix.vals[len(ix.vals)-1] > 0xffff) {
+		return errRange
+	}
+	p := grow(*ps, len(ix.vals))
+	*ps = p
+	for i, v := range ix.vals {
+		p[i] = uint16(v)
+	}
+	e := grow(*es, len(ix.excVals))
+	*es = e
+	var all uint64
+	for i, v := range ix.excVals {
+		all |= v
+		e[i] = uint16(v)
+	}
+	if all > 0xffff {
+		return errRange
+	}
+	*out = grow(*out, n)
+	return fillIndexed(ix, *out, p, uint16(ix.def), e, true)
+}
+
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
 	if err := ix.exceptions(); err != nil {
@@ -285,7 +314,7 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 		if err := fillIndexed(ix, dst, ix.addrs, ix.defAddr, nil, false); err != nil {
 			return err
 		}
-		return placeFree(ix, dst, len(ix.excVals), func(e int) flow.Addr { return addr4(uint32(ix.excVals[e])) })
+		return placeFree4(ix, dst, ix.excVals)
 	}
 	if ix.kind == kindAddr4 {
 		exc := grow(ix.excAddr, len(ix.excVals))
@@ -297,9 +326,10 @@ func (ix *Index) fillAddrs(dst []flow.Addr) error {
 	return fillIndexed(ix, dst, ix.addrs, ix.defAddr, ix.excAddr, true)
 }
 
-// placeFree writes the exceptions, in row order, into the rows no bitmap
-// covers (implicit mode, after fillIndexed marked the covered rows).
-func placeFree[T any](ix *Index, dst []T, nexc int, at func(e int) T) error {
+// placeFree4 writes the IPv4 exceptions, given as numbers, in row order
+// into the rows no bitmap covers (implicit mode, after fillIndexed marked
+// the covered rows).
+func placeFree4(ix *Index, dst []flow.Addr, exc []uint64) error {
 	rows := len(dst)
 	covered := ix.covered[:(rows+63)/64]
 	e := 0
@@ -309,16 +339,16 @@ func placeFree[T any](ix *Index, dst []T, nexc int, at func(e int) T) error {
 		if w == last && rows%64 != 0 {
 			free &= 1<<(rows%64) - 1
 		}
+		if bits.OnesCount64(free) > len(exc)-e {
+			return errIndex
+		}
 		for free != 0 {
-			if e >= nexc {
-				return errIndex
-			}
-			dst[w*64+bits.TrailingZeros64(free)] = at(e)
+			dst[w*64+bits.TrailingZeros64(free)] = addr4(uint32(exc[e]))
 			e++
 			free &= free - 1
 		}
 	}
-	if e != nexc {
+	if e != len(exc) {
 		return errIndex
 	}
 	return nil
