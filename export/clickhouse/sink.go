@@ -289,9 +289,29 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 	}
 }
 
-// errPermanent marks failures that a retry cannot mend: the columns do not
-// fit the table.
-var errPermanent = errors.New("the table does not take flowkit's columns")
+// errPermanent marks failures that a retry cannot mend: the table or
+// database does not exist, a column is missing or of the wrong type, the
+// login is refused.
+var errPermanent = errors.New("not retried")
+
+// permanentCodes are the ClickHouse error codes that a retry cannot mend.
+var permanentCodes = map[int32]bool{
+	16:  true, // NO_SUCH_COLUMN_IN_TABLE
+	47:  true, // UNKNOWN_IDENTIFIER
+	53:  true, // TYPE_MISMATCH
+	60:  true, // UNKNOWN_TABLE
+	62:  true, // SYNTAX_ERROR
+	81:  true, // UNKNOWN_DATABASE
+	192: true, // UNKNOWN_USER
+	193: true, // WRONG_PASSWORD
+	497: true, // ACCESS_DENIED
+	516: true, // AUTHENTICATION_FAILED
+}
+
+func permanent(err error) bool {
+	var e *ch.Exception
+	return errors.As(err, &e) && permanentCodes[e.Code]
+}
 
 // queryID names one try of one INSERT, so that a retry can see whether
 // the lost one still runs.
@@ -305,6 +325,9 @@ func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int, cols *colu
 	ctx := ch.Context(s.ctx, ch.WithQueryID(queryID(id, attempt)))
 	b, err := s.conn.PrepareBatch(ctx, s.insert)
 	if err != nil {
+		if permanent(err) {
+			err = fmt.Errorf("%w: %w", errPermanent, err)
+		}
 		return false, err
 	}
 	cols.fill(recs, id)
