@@ -13,8 +13,9 @@
 //   - times (Start, End, RevStartOffset) are Int64 nanoseconds: 18.16 has
 //     no DateTime64. A column stime DateTime('UTC'), computed by the server
 //     from start_ns (whole seconds), is what the table is partitioned and
-//     sorted by; it is right for start times from 1970 to 2106, and start_ns
-//     keeps the exact value in any case;
+//     sorted by; it is right for start times from 1970 to 2106 (start_ns
+//     keeps the exact value in any case, but start-time filters, which
+//     also bound stime, miss flows outside that range);
 //   - addresses (src, dst, nexthop) are FixedString(16) holding
 //     flow.Addr's bytes, IPv4 in the IPv4-mapped form ::ffff:a.b.c.d. 18.16
 //     has neither the IPv4 nor the IPv6 type; a UInt32 column would need a
@@ -112,7 +113,10 @@
 // dst port 22", "host 10.0.5.7", "net 10.0.0.0/24", "bytes > 1M", flags,
 // times, durations) into a WHERE expression that selects the same flows as
 // Pred.Match; prefix-map labels and IP sets of more than 1000 CIDR blocks
-// give ErrNotTranslated. [GroupQuery] is a group-by with sums and distinct
+// give ErrNotTranslated. A start-time filter also bounds stime, so that the
+// server skips whole days and, through the primary key, hours (the test
+// runs it with force_index_by_date and force_primary_key).
+// [GroupQuery] is a group-by with sums and distinct
 // counts and, with Limit, a top-N (top source addresses by bytes), ranked
 // and tie-broken as query.Top; [Group] runs it. The tests run each
 // filter and top-N over the same flows in Go and in ClickHouse and require

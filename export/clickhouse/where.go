@@ -48,7 +48,23 @@ func where(b *strings.Builder, p query.Pred) error {
 		if err != nil || !p.Field.IsTime() {
 			return fmt.Errorf("%w: time range on field %s", ErrNotTranslated, p.Field)
 		}
+		if p.Field != query.Start {
+			between(b, col, p.Min, p.Max)
+			return nil
+		}
+		// The same bounds on stime, which the partition key and the
+		// primary key are made of, let the server skip days and hours:
+		// it cannot see that stime comes from start_ns.
+		b.WriteString("(")
 		between(b, col, p.Min, p.Max)
+		// Only for times that stime holds (1970 to 2106).
+		if p.Min > 0 && p.Min/1e9 <= math.MaxUint32 {
+			fmt.Fprintf(b, " AND stime >= toDateTime(%d, 'UTC')", p.Min/1e9)
+		}
+		if p.Max >= 0 && p.Max/1e9 <= math.MaxUint32 {
+			fmt.Fprintf(b, " AND stime <= toDateTime(%d, 'UTC')", p.Max/1e9)
+		}
+		b.WriteString(")")
 		return nil
 	case query.Prefix:
 		col, err := fieldSQL(p.Field)
