@@ -31,20 +31,7 @@ func TestAddMatchEqualsAddBatch(t *testing.T) {
 			byMatch, _ := NewGrouper(spec)
 			byBatch, _ := NewGrouper(spec)
 			need := ColumnsOf(append(append(spec.Keys, spec.Distinct...), Start, End, Bytes, Packets)...)
-			var mu sync.Mutex
-			buf := make([]flow.Record, 100)
-			_, err := ScanStore(context.Background(), repo, store.Selection{}, p, need, 2, func(_ int, m *BlockMatch) error {
-				mu.Lock()
-				defer mu.Unlock()
-				byMatch.AddMatch(m)
-				for b := range m.Batches(buf) {
-					byBatch.AddBatch(b)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			scanBothWays(t, repo, p, need, byMatch, byBatch)
 			got, want := byMatch.Groups(), byBatch.Groups()
 			if len(got) != len(want) || len(want) == 0 {
 				t.Fatalf("%q %v: %d groups by match, %d by batch", expr, spec.Keys, len(got), len(want))
@@ -70,20 +57,7 @@ func TestCounterAddMatchEqualsAddBatch(t *testing.T) {
 			need = ColumnsOf(Start, Bytes, Packets)
 		}
 		byMatch, byBatch := NewCounter(5*time.Minute, scheme), NewCounter(5*time.Minute, scheme)
-		var mu sync.Mutex
-		buf := make([]flow.Record, 100)
-		_, err := ScanStore(context.Background(), repo, store.Selection{}, MustParse("proto tcp or proto udp"), need, 2, func(_ int, m *BlockMatch) error {
-			mu.Lock()
-			defer mu.Unlock()
-			byMatch.AddMatch(m)
-			for b := range m.Batches(buf) {
-				byBatch.AddBatch(b)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		scanBothWays(t, repo, MustParse("proto tcp or proto udp"), need, byMatch, byBatch)
 		got, want := byMatch.Bins(), byBatch.Bins()
 		if len(got) != len(want) || len(want) < 10 {
 			t.Fatalf("scheme %d: %d bins by match, %d by batch", scheme, len(got), len(want))
@@ -138,4 +112,31 @@ func mustGrouper(t *testing.T, spec GroupSpec) *Grouper {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// blockAdder is what Grouper and Counter share: a store block column by
+// column, or its rows as records.
+type blockAdder interface {
+	AddMatch(*BlockMatch)
+	AddBatch([]flow.Record)
+}
+
+// scanBothWays scans repo with p and adds every matching block to byMatch
+// column by column and to byBatch as records, one block at a time.
+func scanBothWays(t *testing.T, repo *store.Repo, p Pred, need store.ColumnMask, byMatch, byBatch blockAdder) {
+	t.Helper()
+	var mu sync.Mutex
+	buf := make([]flow.Record, 100)
+	_, err := ScanStore(context.Background(), repo, store.Selection{}, p, need, 2, func(_ int, m *BlockMatch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		byMatch.AddMatch(m)
+		for b := range m.Batches(buf) {
+			byBatch.AddBatch(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
