@@ -85,24 +85,33 @@ func TestCollectPcapOfExports(t *testing.T) {
 	}
 }
 
-func TestCollectListenUDP(t *testing.T) {
+// startUDPCollect runs flowkit collect -listen on a free loopback UDP
+// port with the extra args, and returns an exporter to it and the channel
+// that gets collect's exit status.
+func startUDPCollect(t *testing.T, stdout, stderr io.Writer, args ...string) (*ipfix.Exporter, <-chan int) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := pc.LocalAddr().String()
 	pc.Close()
-	recs := collectRecords()
-	var out, errb bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"collect", "-listen", "udp://" + addr, "-num", fmt.Sprint(len(recs))}, &out, &errb)
+		done <- run(append([]string{"collect", "-listen", "udp://" + addr}, args...), stdout, stderr)
 	}()
 	exp, err := ipfix.Dial(context.Background(), "udp://"+addr, ipfix.ExporterOptions{TemplateInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer exp.Close()
+	t.Cleanup(func() { exp.Close() })
+	return exp, done
+}
+
+func TestCollectListenUDP(t *testing.T) {
+	recs := collectRecords()
+	var out, errb bytes.Buffer
+	exp, done := startUDPCollect(t, &out, &errb, "-num", fmt.Sprint(len(recs)))
 	// Resend until the collector has bound its socket and read them all.
 	for i := 0; ; i++ {
 		exp.WriteBatch(recs[:10])
@@ -126,24 +135,10 @@ func TestCollectListenUDP(t *testing.T) {
 // TestCollectStopsOnSIGTERM: service managers stop a collector with
 // SIGTERM; collect must flush what it received and exit 0, as on SIGINT.
 func TestCollectStopsOnSIGTERM(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := pc.LocalAddr().String()
-	pc.Close()
 	outFile := filepath.Join(t.TempDir(), "flows.txt")
 	recs := collectRecords()
 	var errb bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run([]string{"collect", "-listen", "udp://" + addr, "-o", outFile}, io.Discard, &errb)
-	}()
-	exp, err := ipfix.Dial(context.Background(), "udp://"+addr, ipfix.ExporterOptions{TemplateInterval: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer exp.Close()
+	exp, done := startUDPCollect(t, io.Discard, &errb, "-o", outFile)
 	// The signal handler is installed before the socket is bound, so once
 	// flows reach the file, SIGTERM goes to the collector, not the test.
 	for i := 0; ; i++ {
