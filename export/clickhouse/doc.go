@@ -43,7 +43,11 @@
 // start_ns last keeps each conversation in time order. A key led by the
 // exact start time would serve time windows to the second but leave the
 // address columns unsorted, and address filters would read the whole
-// window.
+// window. Measured on 4.2 million flows of one hour (one part): a source
+// address lookup read 32,768 rows in 4 ms with this key and all 4,194,304
+// in 65 ms with ORDER BY (toStartOfHour(stime), start_ns). The price is at
+// insert time: sorting by address costs the server about 40% more CPU per
+// flow (0.48 to 0.55 against 0.75 million flows per server CPU second).
 //
 // # Writing
 //
