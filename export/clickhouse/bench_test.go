@@ -29,6 +29,7 @@ func BenchmarkInsert(b *testing.B) {
 		{"default", true, 0, 0}, // LZ4, one sender, 262144 flows per INSERT
 		{"plain", false, 0, 0},
 		{"senders=2", true, 2, 0},
+		{"batch=65536", true, 0, 65536},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := startServers(b, 1)[0]

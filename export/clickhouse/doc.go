@@ -55,7 +55,7 @@
 // Config.BatchSize (default 262144) flows and sends one INSERT per full
 // buffer (and on Flush and Close), as typed columns, from Config.Senders
 // goroutines (default 1); it holds at most Senders+1 buffers, so its
-// memory is bounded (about 150 MB at the defaults). A failed INSERT is
+// memory is bounded (see Config.BatchSize). A failed INSERT is
 // tried again with exponential backoff up to Config.MaxRetries times,
 // except for errors a retry cannot mend (missing table or column, refused
 // login); the sink's context stops it. Errors name the server and the
