@@ -64,9 +64,10 @@
 // Speed (BenchmarkInsert: go test -run X -bench Insert -benchtime
 // 3000000x ./export/clickhouse, one server on the same 2-core machine,
 // shared with other work): 0.26 to 0.56 million flows/s, depending on the
-// machine's load; per CPU second, the server stores 0.52 to 0.69 million
-// flows (merges included) and the sink encodes 1.0 to 1.2 million (1.6
-// million without LZ4). 262144 flows per INSERT cost the server about 40%
+// machine's load (0.35 million at a load average of 3); per CPU second,
+// the server stores 0.46 to 0.69 million flows (merges included) and the
+// sink encodes 0.9 to 1.2 million (1.6 million without LZ4). A second
+// sender (Config.Senders) gave nothing measurable on that machine. 262144 flows per INSERT cost the server about 40%
 // less CPU per flow than 65536: fewer, larger parts to write and merge.
 //
 // Nothing is stored twice: an INSERT that fails before its block was sent
@@ -105,6 +106,18 @@
 //     no server queues data for another. While a shard is down, its Sink
 //     retries and WriteBatch blocks. This is what the fault test checks:
 //     a shard killed during inserts and restarted, and the totals exact.
+//
+// The tests start each server as "clickhouse-server
+// --config-file=DIR/config.xml" (server_test.go writes the files): the
+// config sets listen_host 127.0.0.1, tcp_port, path, tmp_path,
+// user_files_path and format_schema_path under DIR, users_config (a
+// users.xml with the default user, no password, from loopback), timezone
+// UTC, console logging, and remote_servers with the cluster "flows": one
+// <shard><replica><host>127.0.0.1</host><port>N</port></replica></shard>
+// per server. 18.16 runs as root with no extra flag, needs no HTTP or
+// interserver port, and answers within about a second. On each server the
+// tests create the local table (TableSQL) and the Distributed table
+// (DistributedSQL with cluster "flows", database "default").
 //
 // Either way, queries go to the Distributed table, which reads all shards
 // and merges. Both put a source address's flows on one shard (with
