@@ -26,10 +26,10 @@ func BenchmarkInsert(b *testing.B) {
 		senders  int
 		batch    int
 	}{
-		{"default", true, 0, 0}, // LZ4, one sender, 262144 flows per INSERT
-		{"plain", false, 0, 0},
-		{"senders=2", true, 2, 0},
-		{"batch=65536", true, 0, 65536},
+		{"default", false, 0, 0}, // no compression, one sender, 262144 flows per INSERT
+		{"lz4", true, 0, 0},
+		{"senders=2", false, 2, 0},
+		{"batch=65536", false, 0, 65536},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := startServers(b, 1)[0]
@@ -38,7 +38,7 @@ func BenchmarkInsert(b *testing.B) {
 				b.Fatal(err)
 			}
 			recs := benchRecords(1 << 18)
-			sink, err := NewSink(ctx, Config{Addr: []string{srv.addr()}, NoCompression: !bc.compress,
+			sink, err := NewSink(ctx, Config{Addr: []string{srv.addr()}, Compress: bc.compress,
 				Senders: bc.senders, BatchSize: bc.batch})
 			if err != nil {
 				b.Fatal(err)

@@ -43,9 +43,12 @@ type Config struct {
 	// DialTimeout bounds connecting (default 5s); ReadTimeout bounds the
 	// wait for an answer (default 60s).
 	DialTimeout, ReadTimeout time.Duration
-	// NoCompression turns off LZ4 compression of the inserted blocks;
-	// it saves CPU on loopback and costs bandwidth on a network.
-	NoCompression bool
+	// Compress compresses the inserted blocks with LZ4. It costs the
+	// sink about a third of its CPU time per flow (1.6 against 1.1
+	// million flows per CPU second) and the server some more, and saves
+	// bandwidth: uncompressed, 500,000 flows/s take about 600 Mbit/s.
+	// Turn it on for servers across a network link.
+	Compress bool
 }
 
 func (c *Config) defaults() {
@@ -98,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (driver.Conn, error) {
 		DialTimeout: cfg.DialTimeout,
 		ReadTimeout: cfg.ReadTimeout,
 	}
-	if !cfg.NoCompression {
+	if cfg.Compress {
 		opts.Compression = &ch.Compression{Method: ch.CompressionLZ4}
 	}
 	conn, err := ch.Open(opts)

@@ -63,12 +63,14 @@
 //
 // Speed (BenchmarkInsert: go test -run X -bench Insert -benchtime
 // 3000000x ./export/clickhouse, one server on the same 2-core machine,
-// shared with other work): 0.26 to 0.56 million flows/s, depending on the
-// machine's load (0.35 million at a load average of 3); per CPU second,
-// the server stores 0.46 to 0.69 million flows (merges included) and the
-// sink encodes 0.9 to 1.2 million (1.6 million without LZ4). A second
-// sender (Config.Senders) gave nothing measurable on that machine. 262144 flows per INSERT cost the server about 40%
-// less CPU per flow than 65536: fewer, larger parts to write and merge.
+// shared with other work at a load average of about 3): 0.39 to 0.58
+// million flows/s at the defaults, 0.37 to 0.46 million with LZ4
+// (Config.Compress); per CPU second, the server stores 0.5 to 0.7 million
+// flows (merges included) and the sink encodes 1.6 to 2.1 million (1.0 to
+// 1.2 million with LZ4). A second sender (Config.Senders) gave nothing
+// measurable on that machine. 262144 flows per INSERT cost the server
+// about 40% less CPU per flow than 65536: fewer, larger parts to write and
+// merge.
 //
 // Nothing is stored twice: an INSERT that fails before its block was sent
 // is simply sent again. One whose block was sent but whose answer was lost
