@@ -186,6 +186,9 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 			w.last, w.lastKey = p, k
 		}
 		fw := p.fw
+		if len(fw.buf) == cap(fw.buf) {
+			fw.buf = growBlockBuffer(fw.buf, fw.blockRows)
+		}
 		fw.buf = append(fw.buf, *rec)
 		fw.buf[len(fw.buf)-1].Type = typ
 		w.buffered++
@@ -205,6 +208,19 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 		}
 	}
 	return nil
+}
+
+// growBlockBuffer doubles a partition's record buffer, up to a block. The
+// built-in append grows large slices by a quarter at a time, which copied
+// each record four to five times on its way to a full block.
+func growBlockBuffer(buf []flow.Record, blockRows int) []flow.Record {
+	n := min(max(2*cap(buf), 256), blockRows)
+	if n <= cap(buf) {
+		n = cap(buf) + 1 // a full block is written before it grows; stay safe
+	}
+	grown := make([]flow.Record, len(buf), n)
+	copy(grown, buf)
+	return grown
 }
 
 // spill encodes the fullest partition's buffer as a block.
