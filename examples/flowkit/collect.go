@@ -23,7 +23,8 @@ func init() {
 		example: "flowkit collect -listen udp://127.0.0.1:4739 -repo /data/flows\n" +
 			"  flowkit collect -r export.pcap -format csv -o flows.csv\n" +
 			"  flowkit collect -r flows.ipfix -w - | flowkit uniq -fields dport -values bytes\n" +
-			"  flowkit collect -listen 'nats://127.0.0.1:4222/flows?durable=store' -repo /data/flows    # run several: they share the stream",
+			"  flowkit collect -listen 'nats://127.0.0.1:4222/flows?durable=store' -repo /data/flows    # run several: they share the stream\n" +
+			"  flowkit collect -listen udp://127.0.0.1:4739 -clickhouse 'clickhouse://127.0.0.1:9000/default?table=flows'",
 		run: runCollect,
 	})
 }
@@ -62,6 +63,7 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	res := qAddResultFlags(fs, "text (flowkit/SiLK pipe text), csv or json")
 	recOut := fs.String("w", "", "write the flows as binary records here instead of printing them (IPFIX, or a store file for a name ending in .fkb; - is stdout)")
 	repoDir := fs.String("repo", "", "store the flows in this repository (created if missing) instead of printing them")
+	chURL := fs.String("clickhouse", "", "insert the flows into ClickHouse instead of printing them: clickhouse://HOST:PORT/DATABASE?table=NAME (a MergeTree table, created if missing, or a Distributed table), or several HOST:PORT, one per shard, each flow to the shard of its source address")
 	limit := fs.Int("num", 0, "stop after this many flows (0: no limit)")
 	stats := fs.Bool("stats", false, "print decoder counters (templates, missing templates, sequence gaps...) to stderr at the end")
 	if err := parseFlags(fs, args); err != nil {
@@ -79,13 +81,13 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: -num cannot be used with -listen nats://", errUsage)
 	}
 	outs := 0
-	for _, o := range []string{res.out, *recOut, *repoDir} {
+	for _, o := range []string{res.out, *recOut, *repoDir, *chURL} {
 		if o != "" {
 			outs++
 		}
 	}
 	if outs > 1 {
-		return fmt.Errorf("%w: give at most one of -o, -w and -repo", errUsage)
+		return fmt.Errorf("%w: give at most one of -o, -w, -repo and -clickhouse", errUsage)
 	}
 	fields := flowtext.DefaultFields
 	if strings.EqualFold(*fieldList, "all") {
@@ -96,7 +98,13 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	out, err := openCollectOut(res, *recOut, *repoDir, fields, stdout)
+	var out collectOut
+	var err error
+	if *chURL != "" {
+		out, err = openClickHouseOut(context.Background(), *chURL)
+	} else {
+		out, err = openCollectOut(res, *recOut, *repoDir, fields, stdout)
+	}
 	if err != nil {
 		return err
 	}
