@@ -282,7 +282,7 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 			return nil
 		}
 		if s.ctx.Err() != nil {
-			return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+			return fmt.Errorf("clickhouse: insert into %s at %s: %w (last error: %v)", s.cfg.Table, s.cfg.server(), s.ctx.Err(), err)
 		}
 		lastErr = err
 		uncertain = sent
