@@ -186,8 +186,15 @@ type collector struct {
 // test's cleanup kills it if it still runs.
 func startCollector(t *testing.T, bin, src, repo string) *collector {
 	t.Helper()
+	return startCollectorTo(t, bin, src, "-repo", repo)
+}
+
+// startCollectorTo runs flowkit collect -listen src -stats with the output
+// flags out.
+func startCollectorTo(t *testing.T, bin, src string, out ...string) *collector {
+	t.Helper()
 	c := &collector{done: make(chan struct{})}
-	c.cmd = exec.Command(bin, "collect", "-listen", src, "-repo", repo, "-stats")
+	c.cmd = exec.Command(bin, append([]string{"collect", "-listen", src, "-stats"}, out...)...)
 	c.cmd.Stderr = &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

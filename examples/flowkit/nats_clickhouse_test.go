@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flowkit/flowkit/export/clickhouse"
+	"github.com/flowkit/flowkit/internal/testenv"
+	"github.com/flowkit/flowkit/query"
+	"github.com/flowkit/flowkit/store"
+)
+
+// TestNATSToClickHouse runs the scale-out chain with real processes: flowkit
+// meter publishes a synthesized day to NATS JetStream, two flowkit collect
+// processes share its durable consumer and insert into two ClickHouse
+// servers, one shard each, read back through a Distributed table. The
+// count, packet and byte sums and the top talkers there must equal those of
+// a local repository of the same capture. Then the faults, for real: one
+// ClickHouse server is stopped for a while and started again while a
+// collector is inserting; nothing is lost and nothing counted twice.
+func TestNATSToClickHouse(t *testing.T) {
+	url := testenv.NATSServer(t)
+	chs := testenv.ClickHouseCluster(t, 2)
+	bin := buildFlowkit(t)
+	pcap, _ := synthPcap(t, true)
+	ctx := context.Background()
+
+	// The local answer: the same capture in a repository.
+	repoDir := filepath.Join(t.TempDir(), "repo")
+	ipfixFile := filepath.Join(t.TempDir(), "day.ipfix")
+	if _, errs, code := qRun(t, "meter", "-r", pcap, "-sensor", "1", "-w", ipfixFile); code != 0 {
+		t.Fatalf("meter -w: %s", errs)
+	}
+	if _, errs, code := qRun(t, "import", "-q", "-internal", "none", "-repo", repoDir, ipfixFile); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+
+	dst := "clickhouse://" + chs[0].Addr() + "," + chs[1].Addr() + "/default?table=flows"
+	src := url + "/ch?durable=ch&fetch=2"
+	a := startCollectorTo(t, bin, src, "-clickhouse", dst)
+	b := startCollectorTo(t, bin, src, "-clickhouse", dst)
+	js := jsContext(t, url)
+	waitPulling(t, js, "ch", "ch", 2)
+
+	// Stop shard 1 while the day is published; start it again a moment
+	// later: the collectors' inserts wait in their retries.
+	chs[1].Stop(syscall.SIGTERM)
+	go func() {
+		time.Sleep(2 * time.Second)
+		chs[1].Start()
+	}()
+	want := publishDay(t, url+"/ch", pcap, 1)
+	drainedDurable(t, js, "ch", "ch", 120*time.Second)
+	a.stop(t)
+	b.stop(t)
+	if chs[1].Exited() {
+		t.Fatal("shard 1 did not come back")
+	}
+
+	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: []string{chs[0].Addr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := clickhouse.CreateDistributed(ctx, conn, "flows_all", testenv.ClickHouseClusterName, "default", "flows"); err != nil {
+		t.Fatal(err)
+	}
+	var n, packets, octets uint64
+	if err := conn.QueryRow(ctx, "SELECT count(), sum(packets), sum(bytes) FROM flows_all").Scan(&n, &packets, &octets); err != nil {
+		t.Fatal(err)
+	}
+	var wp, wb uint64
+	for i := range want {
+		wp += want[i].Packets
+		wb += want[i].Bytes
+	}
+	repo, err := store.OpenRepo(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := query.NewGrouper(query.GroupSpec{Keys: []query.Field{query.SrcAddr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rerr error
+	var local int
+	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
+		g.Add(&r)
+		local++
+	}
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	t.Logf("ClickHouse: %d flows, %d packets, %d bytes; repository: %d flows; metered: %d flows, %d packets, %d bytes",
+		n, packets, octets, local, len(want), wp, wb)
+	if n != uint64(len(want)) || packets != wp || octets != wb || local != len(want) {
+		t.Fatalf("ClickHouse %d flows, %d packets, %d bytes; repository %d flows; metered %d, %d, %d",
+			n, packets, octets, local, len(want), wp, wb)
+	}
+
+	// Top talkers by bytes, on both sides.
+	rows, err := clickhouse.Group(ctx, conn, clickhouse.GroupQuery{Table: "flows_all", Keys: []query.Field{query.SrcAddr}, By: query.ValBytes, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := g.Top(query.ValBytes, 10, false)
+	if len(rows) != len(top) || len(top) == 0 {
+		t.Fatalf("top talkers: ClickHouse %d rows, repository %d", len(rows), len(top))
+	}
+	for i := range top {
+		if rows[i].Key[0].Addr != g.KeyAddr(top[i].Group, 0) || rows[i].Bytes != top[i].Bytes || rows[i].Flows != top[i].Flows {
+			t.Fatalf("top talker %d: ClickHouse %v %d bytes %d flows, repository %v %d bytes %d flows", i,
+				rows[i].Key[0].Addr, rows[i].Bytes, rows[i].Flows, g.KeyAddr(top[i].Group, 0), top[i].Bytes, top[i].Flows)
+		}
+	}
+}
