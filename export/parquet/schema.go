@@ -18,9 +18,9 @@ type row struct {
 	DstIPv4 *uint32 `parquet:"dst_ipv4,uint(32)"`
 	NextHop []byte  `parquet:"next_hop,string,dict"`
 
-	SrcPort  uint16 `parquet:"src_port,uint(16)"`
-	DstPort  uint16 `parquet:"dst_port,uint(16)"`
-	Protocol uint8  `parquet:"protocol,uint(8)"`
+	SrcPort  uint16 `parquet:"src_port,uint(16),dict"`
+	DstPort  uint16 `parquet:"dst_port,uint(16),dict"`
+	Protocol uint8  `parquet:"protocol,uint(8),dict"`
 
 	Packets        uint64 `parquet:"packets,uint(64)"`
 	Bytes          uint64 `parquet:"bytes,uint(64)"`
@@ -28,21 +28,21 @@ type row struct {
 	RevBytes       uint64 `parquet:"rev_bytes,uint(64)"`
 	RevStartOffset int64  `parquet:"rev_start_offset_ns"`
 
-	Input  uint32 `parquet:"input,uint(32)"`
-	Output uint32 `parquet:"output,uint(32)"`
-	SrcAS  uint32 `parquet:"src_as,uint(32)"`
-	DstAS  uint32 `parquet:"dst_as,uint(32)"`
+	Input  uint32 `parquet:"input,uint(32),dict"`
+	Output uint32 `parquet:"output,uint(32),dict"`
+	SrcAS  uint32 `parquet:"src_as,uint(32),dict"`
+	DstAS  uint32 `parquet:"dst_as,uint(32),dict"`
 
-	Sensor      uint16 `parquet:"sensor,uint(16)"`
-	VLAN        uint16 `parquet:"vlan,uint(16)"`
-	Application uint16 `parquet:"application,uint(16)"`
+	Sensor      uint16 `parquet:"sensor,uint(16),dict"`
+	VLAN        uint16 `parquet:"vlan,uint(16),dict"`
+	Application uint16 `parquet:"application,uint(16),dict"`
 
-	Flags           uint8 `parquet:"flags,uint(8)"`
-	InitialFlags    uint8 `parquet:"initial_flags,uint(8)"`
-	SessionFlags    uint8 `parquet:"session_flags,uint(8)"`
-	RevFlags        uint8 `parquet:"rev_flags,uint(8)"`
-	RevInitialFlags uint8 `parquet:"rev_initial_flags,uint(8)"`
-	RevSessionFlags uint8 `parquet:"rev_session_flags,uint(8)"`
+	Flags           uint8 `parquet:"flags,uint(8),dict"`
+	InitialFlags    uint8 `parquet:"initial_flags,uint(8),dict"`
+	SessionFlags    uint8 `parquet:"session_flags,uint(8),dict"`
+	RevFlags        uint8 `parquet:"rev_flags,uint(8),dict"`
+	RevInitialFlags uint8 `parquet:"rev_initial_flags,uint(8),dict"`
+	RevSessionFlags uint8 `parquet:"rev_session_flags,uint(8),dict"`
 
 	EndReason string `parquet:"end_reason,enum,dict"`
 	Type      string `parquet:"flow_type,enum,dict"`
