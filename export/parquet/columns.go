@@ -69,13 +69,17 @@ var colIndex = func() (idx [numCols]int) {
 	return idx
 }()
 
-// Which goroutine encodes which columns. The address text columns (their
-// dictionaries) and the timestamps cost the most; the two halves were
-// balanced by measuring each column's share of a CPU profile.
-var (
-	colsMain   = []colID{colSrcAddr, colSrcIPv4, colStart, colPackets, colSrcPort, colProtocol, colInput, colSrcAS, colSensor, colApplication, colFlags, colSessionFlags, colRevInitialFlags, colEndReason, colRevPackets}
-	colsWorker = []colID{colDstAddr, colDstIPv4, colEnd, colBytes, colDstPort, colNextHop, colOutput, colDstAS, colVLAN, colInitialFlags, colRevFlags, colRevSessionFlags, colType, colRevBytes, colRevStartOffset}
-)
+// colOrder is the order in which the writer's two goroutines take columns
+// from a chunk: the costliest first (address text and its dictionary,
+// timestamps, wide counters), so that the last ones taken, which decide
+// who waits for whom, are cheap.
+var colOrder = [numCols]colID{
+	colSrcAddr, colDstAddr, colStart, colEnd, colBytes, colPackets, colSrcIPv4, colDstIPv4,
+	colNextHop, colRevBytes, colRevPackets, colRevStartOffset, colSrcPort, colDstPort,
+	colSrcAS, colDstAS, colInput, colOutput, colProtocol, colSensor, colVLAN, colApplication,
+	colFlags, colInitialFlags, colSessionFlags, colRevFlags, colRevInitialFlags, colRevSessionFlags,
+	colEndReason, colType,
+}
 
 // fillColumn sets vals[i] to column id's value of recs[i], writing
 // address text into arena (which must have room for len(recs) full IPv6

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/parquet-go/parquet-go"
@@ -65,14 +66,17 @@ type Options struct {
 // helper goroutine). It is not safe for concurrent use.
 //
 // The writer fills parquet-go's column writers directly, column by
-// column, rather than through row structs: half of the columns in the
-// caller's goroutine and the other half in a helper goroutine, since
-// each column's buffer, dictionary and page compression are independent.
+// column, rather than through row structs, in the caller's goroutine and
+// a helper goroutine at once: each column's buffer, dictionary and page
+// compression are independent. The two take a chunk's columns from a
+// shared counter, so that neither waits long for the other whatever the
+// columns cost and however busy the cores are.
 type Writer struct {
 	pw      *parquet.GenericWriter[row]
 	cols    []*parquet.ColumnWriter
-	main    colHalf
-	worker  colHalf
+	main    colScratch
+	worker  colScratch
+	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
 	jobs    chan []flow.Record // chunks for the helper goroutine
 	done    chan error         // its answers, one per chunk
 	rg      int64              // rows per row group
@@ -81,9 +85,8 @@ type Writer struct {
 	closed  bool
 }
 
-// colHalf is the columns one goroutine encodes and its scratch space.
-type colHalf struct {
-	ids   []colID
+// colScratch is one goroutine's scratch space.
+type colScratch struct {
 	vals  []parquet.Value
 	arena []byte // address text of one column of a chunk
 }
@@ -118,8 +121,8 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	x := &Writer{
 		pw:     pw,
 		cols:   pw.ColumnWriters(),
-		main:   newColHalf(colsMain),
-		worker: newColHalf(colsWorker),
+		main:   newColScratch(),
+		worker: newColScratch(),
 		jobs:   make(chan []flow.Record),
 		done:   make(chan error),
 		rg:     int64(rg),
@@ -128,9 +131,8 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return x
 }
 
-func newColHalf(ids []colID) colHalf {
-	return colHalf{
-		ids:   ids,
+func newColScratch() colScratch {
+	return colScratch{
 		vals:  make([]parquet.Value, chunkRows),
 		arena: make([]byte, 0, maxAddrText*chunkRows),
 	}
@@ -151,6 +153,7 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	for len(batch) > 0 {
 		n := int(min(int64(len(batch)), chunkRows, w.rg-w.inGroup))
 		chunk := batch[:n]
+		w.next.Store(0)
 		w.jobs <- chunk
 		err := w.writeColumns(&w.main, chunk)
 		if werr := <-w.done; err == nil {
@@ -171,15 +174,20 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	return nil
 }
 
-// writeColumns writes h's columns of recs (at most chunkRows records).
-func (w *Writer) writeColumns(h *colHalf, recs []flow.Record) error {
-	for _, id := range h.ids {
+// writeColumns writes the columns of recs (at most chunkRows records) that
+// it takes from w.next until none is left.
+func (w *Writer) writeColumns(h *colScratch, recs []flow.Record) error {
+	for {
+		i := int(w.next.Add(1)) - 1
+		if i >= len(colOrder) {
+			return nil
+		}
+		id := colOrder[i]
 		vals := fillColumn(id, h.vals, recs, h.arena)
 		if _, err := w.cols[colIndex[id]].WriteRowValues(vals); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[id], err)
 		}
 	}
-	return nil
 }
 
 // Rows returns the number of records written so far.
