@@ -28,8 +28,10 @@
 //   - counters UInt64, interfaces and AS numbers UInt32, ports, sensor,
 //     VLAN and application UInt16, protocol, flags, end reason and type
 //     UInt8, as wide as the Record fields;
-//   - insert_id UInt64, the same for all rows of one INSERT, lets a sink
-//     find out after a lost answer whether its INSERT was stored.
+//   - insert_id UInt64, the same for all rows of one INSERT (or of one
+//     message given to [Sink.WriteKeyed]), lets a sink find out after a
+//     lost answer whether its INSERT was stored, and after a redelivery
+//     whether the message was.
 //
 // The engine is MergeTree, PARTITION BY toDate(stime): a day per partition
 // keeps the partition count low (18.16 handles hundreds, not tens of

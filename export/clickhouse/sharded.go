@@ -18,6 +18,7 @@ import (
 // While a shard is down, WriteBatch blocks in that shard's retries.
 type ShardedSink struct {
 	shards []*Sink
+	parts  [][]flow.Record // WriteKeyed's flows per shard, reused
 	closed bool
 }
 

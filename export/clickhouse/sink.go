@@ -43,12 +43,12 @@ type Sink struct {
 	conn   driver.Conn
 	insert string // the INSERT statement
 
-	cur  []flow.Record      // flows not yet handed to a sender
-	free chan []flow.Record // empty buffers: Senders+1 in all
-	work chan []flow.Record // full buffers for the senders
-	wg   sync.WaitGroup     // buffers handed over and not yet sent
-	done sync.WaitGroup     // sender goroutines
-	seq  atomic.Uint64      // insert ids are seed+seq
+	cur  *batchBuf      // flows not yet handed to a sender
+	free chan *batchBuf // empty buffers: Senders+1 in all
+	work chan *batchBuf // full buffers for the senders
+	wg   sync.WaitGroup // buffers handed over and not yet sent
+	done sync.WaitGroup // sender goroutines
+	seq  atomic.Uint64  // insert ids are seed+seq
 	seed uint64
 
 	mu     sync.Mutex
@@ -68,6 +68,22 @@ type Stats struct {
 	Retries  uint64 // INSERTs tried again
 	Verified uint64 // lost answers resolved by asking the table
 	Skipped  uint64 // flows not sent again because the table had them
+	// Rechecked counts INSERTs that held redelivered keyed flows
+	// (WriteKeyed) and asked the table for them before sending.
+	Rechecked uint64
+}
+
+// batchBuf is the flows of one INSERT and the insert_id of each: 0 stands
+// for the INSERT's own fresh id, others are keyed ids (WriteKeyed).
+type batchBuf struct {
+	recs []flow.Record
+	ids  []uint64
+	// check: some flows were redelivered; ask the table before sending.
+	check bool
+}
+
+func (b *batchBuf) reset() {
+	b.recs, b.ids, b.check = b.recs[:0], b.ids[:0], false
 }
 
 // NewSink connects to cfg's server. The context bounds the sink's life:
@@ -88,11 +104,11 @@ func NewSink(ctx context.Context, cfg Config) (*Sink, error) {
 		cfg:    cfg,
 		conn:   conn,
 		insert: "INSERT INTO " + cfg.Table + " (" + columnList() + ")",
-		free:   make(chan []flow.Record, cfg.Senders+1),
-		work:   make(chan []flow.Record),
+		free:   make(chan *batchBuf, cfg.Senders+1),
+		work:   make(chan *batchBuf),
 		seed:   binary.LittleEndian.Uint64(seed[:]),
 	}
-	s.cur = make([]flow.Record, 0, cfg.BatchSize)
+	s.cur = newBatchBuf(cfg.BatchSize)
 	for range cfg.Senders {
 		s.free <- nil // allocated when first needed
 	}
@@ -117,7 +133,8 @@ func (s *Sink) sender() {
 				s.mu.Unlock()
 			}
 		}
-		s.free <- buf[:0]
+		buf.reset()
+		s.free <- buf
 		s.wg.Done()
 	}
 }
@@ -145,10 +162,13 @@ func (s *Sink) WriteBatch(batch []flow.Record) error {
 		return err
 	}
 	for len(batch) > 0 {
-		n := min(len(batch), s.cfg.BatchSize-len(s.cur))
-		s.cur = append(s.cur, batch[:n]...)
+		n := min(len(batch), s.cfg.BatchSize-len(s.cur.recs))
+		s.cur.recs = append(s.cur.recs, batch[:n]...)
+		for range n {
+			s.cur.ids = append(s.cur.ids, 0)
+		}
 		batch = batch[n:]
-		if len(s.cur) == s.cfg.BatchSize {
+		if len(s.cur.recs) == s.cfg.BatchSize {
 			if err := s.handOver(); err != nil {
 				return err
 			}
@@ -159,8 +179,9 @@ func (s *Sink) WriteBatch(batch []flow.Record) error {
 
 // add appends one flow, for ShardedSink.
 func (s *Sink) add(r *flow.Record) error {
-	s.cur = append(s.cur, *r)
-	if len(s.cur) == s.cfg.BatchSize {
+	s.cur.recs = append(s.cur.recs, *r)
+	s.cur.ids = append(s.cur.ids, 0)
+	if len(s.cur.recs) == s.cfg.BatchSize {
 		return s.handOver()
 	}
 	return nil
@@ -169,7 +190,7 @@ func (s *Sink) add(r *flow.Record) error {
 // handOver gives s.cur to a sender and takes an empty buffer, waiting
 // while all senders are busy (which bounds the memory).
 func (s *Sink) handOver() error {
-	if len(s.cur) == 0 {
+	if len(s.cur.recs) == 0 {
 		return nil
 	}
 	s.wg.Add(1)
@@ -182,11 +203,11 @@ func (s *Sink) handOver() error {
 	select {
 	case b := <-s.free:
 		if b == nil {
-			b = make([]flow.Record, 0, s.cfg.BatchSize)
+			b = newBatchBuf(s.cfg.BatchSize)
 		}
 		s.cur = b
 	case <-s.ctx.Done():
-		s.cur = nil
+		s.cur = &batchBuf{} // the sink is done; its buffer grows if still used
 		return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), s.ctx.Err())
 	}
 	return s.failed()
@@ -227,12 +248,21 @@ func (s *Sink) count(f func(st *Stats)) {
 	s.mu.Unlock()
 }
 
-// send stores recs with one INSERT, retrying as the type comment says.
-func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
+// send stores b with one INSERT, retrying as the type comment says.
+// b's redelivered keyed flows that the table holds already are not sent.
+func (s *Sink) send(b *batchBuf, cols *columnBuf) error {
 	id := s.seed + s.seq.Add(1)
-	all := recs
+	for i := range b.ids {
+		if b.ids[i] == 0 {
+			b.ids[i] = id
+		}
+	}
+	all, allIDs := b.recs, b.ids
+	recs, ids := all, allIDs
 	var lastErr error
-	uncertain := false
+	// Before the first try, a batch with redelivered flows is as
+	// uncertain as one whose answer was lost.
+	uncertain, lost := b.check, false
 	backoff := s.cfg.MinBackoff
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -251,7 +281,7 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 			backoff = min(2*backoff, s.cfg.MaxBackoff)
 		}
 		if uncertain {
-			missing, err := s.missing(all, id)
+			missing, missingIDs, err := s.missingRows(all, allIDs, id)
 			if err != nil {
 				if errors.Is(err, ErrPartialInsert) {
 					return err
@@ -260,7 +290,11 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 				continue
 			}
 			s.count(func(st *Stats) {
-				st.Verified++
+				if lost {
+					st.Verified++
+				} else {
+					st.Rechecked++
+				}
 				st.Skipped += uint64(len(recs) - len(missing))
 				st.Flows += uint64(len(recs) - len(missing))
 				if len(missing) == 0 {
@@ -270,10 +304,10 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 			if len(missing) == 0 {
 				return nil
 			}
-			recs = missing
+			recs, ids = missing, missingIDs
 			uncertain = false
 		}
-		sent, err := s.insertOnce(recs, id, attempt, cols)
+		sent, err := s.insertRows(recs, ids, id, attempt, cols)
 		if errors.Is(err, errPermanent) {
 			return fmt.Errorf("clickhouse: insert into %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
 		}
@@ -285,7 +319,7 @@ func (s *Sink) send(recs []flow.Record, cols *columnBuf) error {
 			return fmt.Errorf("clickhouse: insert into %s at %s: %w (last error: %v)", s.cfg.Table, s.cfg.server(), s.ctx.Err(), err)
 		}
 		lastErr = err
-		uncertain = sent
+		uncertain, lost = sent, sent
 	}
 }
 
@@ -319,9 +353,16 @@ func queryID(id uint64, attempt int) string {
 	return "flowkit-" + strconv.FormatUint(id, 16) + "-" + strconv.Itoa(attempt)
 }
 
-// insertOnce runs one INSERT of recs. sent reports whether the block may
-// have reached the server (the failure came after PrepareBatch).
+// insertOnce runs one INSERT of recs, all with insert_id id.
 func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int, cols *columnBuf) (sent bool, err error) {
+	return s.insertRows(recs, nil, id, attempt, cols)
+}
+
+// insertRows runs one INSERT of recs, row i with insert_id ids[i] (id for
+// all if ids is nil); id names the INSERT's query. sent reports whether
+// the block may have reached the server (the failure came after
+// PrepareBatch).
+func (s *Sink) insertRows(recs []flow.Record, ids []uint64, id uint64, attempt int, cols *columnBuf) (sent bool, err error) {
 	ctx := ch.Context(s.ctx, ch.WithQueryID(queryID(id, attempt)))
 	b, err := s.conn.PrepareBatch(ctx, s.insert)
 	if err != nil {
@@ -331,6 +372,9 @@ func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int, cols *colu
 		return false, err
 	}
 	cols.fill(recs, id)
+	if ids != nil {
+		copy(cols.insertID, ids)
+	}
 	if err := cols.appendTo(b); err != nil {
 		b.Abort()
 		return false, fmt.Errorf("%w: %w", errPermanent, err)
@@ -345,55 +389,86 @@ func (s *Sink) insertOnce(recs []flow.Record, id uint64, attempt int, cols *colu
 }
 
 // missing returns the flows of all whose partition (day of start) holds
-// no row with insert_id id: those the lost INSERT did not store. It waits
-// (by failing) while an earlier try of the INSERT still runs.
+// no row with insert_id id: those the lost INSERT did not store.
 func (s *Sink) missing(all []flow.Record, id uint64) ([]flow.Record, error) {
+	ids := make([]uint64, len(all))
+	for i := range ids {
+		ids[i] = id
+	}
+	out, _, err := s.missingRows(all, ids, id)
+	return out, err
+}
+
+// idDay is one insert_id's rows in one partition (day).
+type idDay struct {
+	id  uint64
+	day uint32
+}
+
+// missingRows returns the flows of all (and their ids) for which the table
+// holds no row of the same insert_id in the same partition (day of start):
+// a partition's part of one INSERT is stored whole or not at all, so those
+// are the flows to send. It waits (by failing) while an earlier try of
+// INSERT id still runs.
+func (s *Sink) missingRows(all []flow.Record, ids []uint64, id uint64) ([]flow.Record, []uint64, error) {
 	var running uint64
 	prefix := "flowkit-" + strconv.FormatUint(id, 16) + "-"
 	if err := s.conn.QueryRow(s.ctx, "SELECT count() FROM system.processes WHERE startsWith(query_id, ?)", prefix).Scan(&running); err != nil {
-		return nil, fmt.Errorf("clickhouse: check running inserts at %s: %w", s.cfg.server(), err)
+		return nil, nil, fmt.Errorf("clickhouse: check running inserts at %s: %w", s.cfg.server(), err)
 	}
 	if running > 0 {
-		return nil, fmt.Errorf("clickhouse: an earlier try of the insert into %s at %s still runs", s.cfg.Table, s.cfg.server())
+		return nil, nil, fmt.Errorf("clickhouse: an earlier try of the insert into %s at %s still runs", s.cfg.Table, s.cfg.server())
 	}
-	want := map[uint32]uint64{}
+	want := map[idDay]uint64{}
+	listed := map[uint64]bool{}
+	var list []byte
 	lo, hi := int64(1<<62), int64(-1<<62)
 	for i := range all {
 		sec := startSecond(all[i].Start)
-		want[dayOf(sec)]++
+		k := idDay{ids[i], dayOf(sec)}
+		if !listed[ids[i]] {
+			listed[ids[i]] = true
+			if len(list) > 0 {
+				list = append(list, ',')
+			}
+			list = strconv.AppendUint(list, ids[i], 10)
+		}
+		want[k]++
 		lo, hi = min(lo, sec), max(hi, sec)
 	}
-	q := "SELECT toUInt32(toDate(stime)) AS d, count() FROM " + s.cfg.Table +
+	q := "SELECT insert_id, toUInt32(toDate(stime)) AS d, count() FROM " + s.cfg.Table +
 		" WHERE stime BETWEEN toDateTime(" + strconv.FormatInt(lo, 10) + ", 'UTC') AND toDateTime(" + strconv.FormatInt(hi, 10) + ", 'UTC')" +
-		" AND insert_id = " + strconv.FormatUint(id, 10) + " GROUP BY d"
+		" AND insert_id IN (" + string(list) + ") GROUP BY insert_id, d"
 	rows, err := s.conn.Query(s.ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		return nil, nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
 	}
 	defer rows.Close()
-	have := map[uint32]bool{}
+	have := map[idDay]bool{}
 	for rows.Next() {
-		var d uint32
+		var k idDay
 		var n uint64
-		if err := rows.Scan(&d, &n); err != nil {
-			return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		if err := rows.Scan(&k.id, &k.day, &n); err != nil {
+			return nil, nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
 		}
-		if n != want[d] {
-			return nil, fmt.Errorf("%w: %s at %s holds %d of %d flows of insert %x on day %d",
-				ErrPartialInsert, s.cfg.Table, s.cfg.server(), n, want[d], id, d)
+		if n != want[k] {
+			return nil, nil, fmt.Errorf("%w: %s at %s holds %d of %d flows of insert %x on day %d",
+				ErrPartialInsert, s.cfg.Table, s.cfg.server(), n, want[k], k.id, k.day)
 		}
-		have[d] = true
+		have[k] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
+		return nil, nil, fmt.Errorf("clickhouse: check lost insert in %s at %s: %w", s.cfg.Table, s.cfg.server(), err)
 	}
 	var out []flow.Record
+	var outIDs []uint64
 	for i := range all {
-		if !have[dayOf(startSecond(all[i].Start))] {
+		if !have[idDay{ids[i], dayOf(startSecond(all[i].Start))}] {
 			out = append(out, all[i])
+			outIDs = append(outIDs, ids[i])
 		}
 	}
-	return out, nil
+	return out, outIDs, nil
 }
 
 // startSecond is the stime the server computes: toDateTime(intDiv(start_ns,
