@@ -14,19 +14,19 @@ type row struct {
 
 	SrcAddr []byte  `parquet:"src_addr,string,dict"`
 	DstAddr []byte  `parquet:"dst_addr,string,dict"`
-	SrcIPv4 *uint32 `parquet:"src_ipv4,uint(32)"`
-	DstIPv4 *uint32 `parquet:"dst_ipv4,uint(32)"`
+	SrcIPv4 *uint32 `parquet:"src_ipv4,uint(32),dict"`
+	DstIPv4 *uint32 `parquet:"dst_ipv4,uint(32),dict"`
 	NextHop []byte  `parquet:"next_hop,string,dict"`
 
 	SrcPort  uint16 `parquet:"src_port,uint(16),dict"`
 	DstPort  uint16 `parquet:"dst_port,uint(16),dict"`
 	Protocol uint8  `parquet:"protocol,uint(8),dict"`
 
-	Packets        uint64 `parquet:"packets,uint(64)"`
-	Bytes          uint64 `parquet:"bytes,uint(64)"`
-	RevPackets     uint64 `parquet:"rev_packets,uint(64)"`
-	RevBytes       uint64 `parquet:"rev_bytes,uint(64)"`
-	RevStartOffset int64  `parquet:"rev_start_offset_ns"`
+	Packets        uint64 `parquet:"packets,uint(64),dict"`
+	Bytes          uint64 `parquet:"bytes,uint(64),delta"`
+	RevPackets     uint64 `parquet:"rev_packets,uint(64),dict"`
+	RevBytes       uint64 `parquet:"rev_bytes,uint(64),delta"`
+	RevStartOffset int64  `parquet:"rev_start_offset_ns,delta"`
 
 	Input  uint32 `parquet:"input,uint(32),dict"`
 	Output uint32 `parquet:"output,uint(32),dict"`
