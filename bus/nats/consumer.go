@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -83,6 +84,26 @@ type ConsumerStats struct {
 // ErrRejected wraps the reason an undecodable message was terminated.
 var ErrRejected = errors.New("message rejected")
 
+// KeyedSink is a sink that removes duplicates of a redelivered message
+// itself (clickhouse.Sink and ShardedSink do). Given one, Consumer.Once
+// writes each message's records with WriteKeyed under the message's key
+// (its Nats-Msg-Id, which the Publisher makes unique per sensor, run and
+// sequence; else "stream-seq:N", its stream sequence), with redelivered
+// true when the server delivered it before: the sink must then store only
+// what an earlier delivery did not. Delivery stays at least once (a message
+// is acknowledged only after Commit), and the sink makes it exactly once.
+type KeyedSink interface {
+	flow.Sink
+	WriteKeyed(key string, redelivered bool, recs []flow.Record) error
+}
+
+// msgSpan is one message's records in Consumer.recs.
+type msgSpan struct {
+	key         string
+	redelivered bool
+	from, to    int
+}
+
 // Consumer reads records from a durable JetStream pull consumer and hands
 // them to a flow.Sink, acknowledging only what the sink committed. It is not
 // safe for concurrent use; run one Consumer per goroutine or process.
@@ -93,6 +114,7 @@ type Consumer struct {
 	opts  ConsumerOptions
 	recs  []flow.Record
 	ids   []string
+	spans []msgSpan
 	stats ConsumerStats
 }
 
@@ -175,8 +197,9 @@ func (c *Consumer) Run(ctx context.Context, sink flow.Sink) error {
 }
 
 // Once fetches at most FetchMessages messages (waiting at most MaxWait),
-// writes their records to sink with one WriteBatch, commits and
-// acknowledges them; it returns the number of messages acknowledged.
+// writes their records to sink with one WriteBatch (with a WriteKeyed per
+// message if sink is a KeyedSink), commits and acknowledges them; it
+// returns the number of messages acknowledged.
 func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(c.opts.MaxWait))
 	if err != nil {
@@ -185,10 +208,13 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	var msgs []jetstream.Msg
 	c.recs = c.recs[:0]
 	c.ids = c.ids[:0]
+	c.spans = c.spans[:0]
 	var rec flow.Record
 	emit := func(r *flow.Record) { c.recs = append(c.recs, *r) }
 	for m := range mb.Messages() {
-		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+		md, mdErr := m.Metadata()
+		redelivered := mdErr == nil && md.NumDelivered > 1
+		if redelivered {
 			c.stats.Redelivered++
 		}
 		// Each message carries its templates: a fresh decoder reads it alone.
@@ -207,7 +233,13 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		}
 		addStats(&c.stats.Decode, d.Stats())
 		msgs = append(msgs, m)
-		c.ids = append(c.ids, m.Headers().Get(jetstream.MsgIDHeader))
+		id := m.Headers().Get(jetstream.MsgIDHeader)
+		c.ids = append(c.ids, id)
+		key := id
+		if key == "" && mdErr == nil {
+			key = "stream-seq:" + strconv.FormatUint(md.Sequence.Stream, 10)
+		}
+		c.spans = append(c.spans, msgSpan{key: key, redelivered: redelivered, from: mark, to: len(c.recs)})
 	}
 	if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 		c.nak(msgs)
@@ -220,11 +252,9 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		c.nak(msgs)
 		return 0, ctx.Err()
 	}
-	if len(c.recs) > 0 {
-		if err := sink.WriteBatch(c.recs); err != nil {
-			c.nak(msgs)
-			return 0, err
-		}
+	if err := c.write(sink); err != nil {
+		c.nak(msgs)
+		return 0, err
 	}
 	if c.opts.Commit != nil {
 		if err := c.opts.Commit(c.ids); err != nil {
@@ -245,6 +275,35 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	c.stats.Messages += int64(len(msgs))
 	c.stats.Records += int64(len(c.recs))
 	return len(msgs), nil
+}
+
+// write hands the fetched records to sink: each message's under its key
+// if sink is a KeyedSink, else all with one WriteBatch.
+func (c *Consumer) write(sink flow.Sink) error {
+	ks, ok := sink.(KeyedSink)
+	if !ok {
+		if len(c.recs) == 0 {
+			return nil
+		}
+		return sink.WriteBatch(c.recs)
+	}
+	for _, sp := range c.spans {
+		if sp.from == sp.to {
+			continue
+		}
+		var err error
+		if sp.key == "" {
+			// No id and no metadata (not a JetStream message): nothing
+			// names it across deliveries.
+			err = sink.WriteBatch(c.recs[sp.from:sp.to])
+		} else {
+			err = ks.WriteKeyed(sp.key, sp.redelivered, c.recs[sp.from:sp.to])
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nak asks the server to redeliver msgs now (best effort: if the

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	busnats "github.com/flowkit/flowkit/bus/nats"
 	"github.com/flowkit/flowkit/export/clickhouse"
 )
 
@@ -16,6 +17,13 @@ type chSink interface {
 	collectOut
 	Flush() error
 }
+
+// Both ClickHouse sinks remove redelivered NATS messages themselves:
+// collectNATS hands them each message under its id.
+var (
+	_ busnats.KeyedSink = (*clickhouse.Sink)(nil)
+	_ busnats.KeyedSink = (*clickhouse.ShardedSink)(nil)
+)
 
 // openClickHouseOut opens -clickhouse clickhouse://HOST:PORT[,HOST:PORT...]/DATABASE?table=NAME[&batch=N].
 // One address: flows are inserted into table there, a MergeTree table

@@ -16,7 +16,10 @@ import (
 // repository's Flush puts the batch's files in place (the text and record
 // outputs of a live collect flush after every batch already). Only a
 // repository keeps what was acknowledged across a restart: -o and -w
-// rewrite their file. Counters go to stats unless it is nil.
+// rewrite their file. A ClickHouse sink (a busnats.KeyedSink) gets each
+// message's records under its id, so that a batch redelivered after a
+// collector died between storing and acknowledging it is stored once.
+// Counters go to stats unless it is nil.
 func collectNATS(ctx context.Context, rawURL string, sink flow.Sink, out collectOut, stats io.Writer) (ipfix.Stats, error) {
 	commit := func([]string) error { return nil }
 	if f, ok := out.(interface{ Flush() error }); ok {
@@ -27,6 +30,12 @@ func collectNATS(ctx context.Context, rawURL string, sink flow.Sink, out collect
 		return ipfix.Stats{}, err
 	}
 	defer c.Close()
+	// A sink that removes redelivered duplicates itself (ClickHouse's)
+	// gets each message under its id. The limitSink around it only
+	// matters with -num, which nats:// refuses.
+	if ks, ok := out.(busnats.KeyedSink); ok {
+		sink = ks
+	}
 	err = c.Run(ctx, sink)
 	cs := c.Stats()
 	if stats != nil {
