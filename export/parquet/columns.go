@@ -95,22 +95,12 @@ func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, arena []byte
 		for i := range recs {
 			vals[i] = parquet.Int64Value(recs[i].End)
 		}
-	case colSrcAddr, colDstAddr, colNextHop:
-		arena = arena[:0]
-		for i := range recs {
-			a := recs[i].Src
-			switch id {
-			case colDstAddr:
-				a = recs[i].Dst
-			case colNextHop:
-				a = recs[i].NextHop
-			}
-			n := len(arena)
-			if id != colNextHop || a != (flow.Addr{}) {
-				arena = a.AppendText(arena)
-			}
-			vals[i] = parquet.ByteArrayValue(arena[n:len(arena):len(arena)])
-		}
+	case colSrcAddr:
+		fillAddrText(vals, recs, arena, false, func(r *flow.Record) *flow.Addr { return &r.Src })
+	case colDstAddr:
+		fillAddrText(vals, recs, arena, false, func(r *flow.Record) *flow.Addr { return &r.Dst })
+	case colNextHop:
+		fillAddrText(vals, recs, arena, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
 	case colSrcIPv4, colDstIPv4:
 		for i := range recs {
 			a := recs[i].Src
@@ -187,6 +177,20 @@ var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 	}
 	return er, ft
 }()
+
+// fillAddrText writes the address text of each record; with noneEmpty
+// the zero address (no next hop) is the empty string rather than "::".
+func fillAddrText(vals []parquet.Value, recs []flow.Record, arena []byte, noneEmpty bool, get func(*flow.Record) *flow.Addr) {
+	arena = arena[:0]
+	for i := range recs {
+		a := get(&recs[i])
+		n := len(arena)
+		if !noneEmpty || *a != (flow.Addr{}) {
+			arena = a.AppendText(arena)
+		}
+		vals[i] = parquet.ByteArrayValue(arena[n:len(arena):len(arena)])
+	}
+}
 
 func fillInt32(vals []parquet.Value, recs []flow.Record, get func(*flow.Record) int32) {
 	for i := range recs {
