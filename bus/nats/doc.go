@@ -53,6 +53,8 @@
 // not atomic with respect to a crash (records visible before the hook
 // returns) widens that window to the whole batch. Sinks that must be exact
 // across such crashes can deduplicate on the message ids, which the commit
-// hook receives. On the publishing side the duplicate window (Duplicates,
+// hook receives; a [KeyedSink] (clickhouse.Sink and ShardedSink) gets each
+// message's records under its id, flagged when the server delivered the
+// message before, and stores again only what the earlier delivery did not. On the publishing side the duplicate window (Duplicates,
 // default 2 minutes) removes re-publications of the same message.
 package nats

@@ -86,6 +86,15 @@
 // table, rows may still sit in the receiving server's queue when the sink
 // asks, so a crash of that server during an INSERT can store flows twice.
 //
+// The same check removes duplicates that come from upstream: a message
+// from a queue (NATS JetStream) that a collector stored but did not
+// acknowledge before dying is delivered again, maybe to another collector.
+// [Sink.WriteKeyed] gives the message's flows an insert_id derived from the
+// message id, the same in every collector, and, for a redelivered message,
+// asks the table for that id before sending and skips the days that hold
+// it. Rows of many messages share one INSERT, each with its own insert_id,
+// so INSERTs stay large (see WriteKeyed for what this relies on).
+//
 // # Sharding
 //
 // Two ways are supported and tested with two servers (each with its own

@@ -37,7 +37,9 @@ import (
 // redelivery comes after the consumer's AckWait, or after a Nak that
 // follows a failed INSERT); two keys whose 64-bit ids collide with flows
 // on the same day are rare enough (about n²/2⁶⁵ for n messages) to
-// ignore. Flush still means that every flow given so far is stored.
+// ignore; against a Distributed table the check has the limit of the
+// lost-answer check (rows still queued for a shard are not seen). Flush
+// still means that every flow given so far is stored.
 func (s *Sink) WriteKeyed(key string, redelivered bool, recs []flow.Record) error {
 	if s.closed {
 		return ErrClosed
