@@ -13,22 +13,29 @@
 // One row per flow, every field of flow.Record, typed so that engines
 // filter and sum without casts:
 //
-//	column                      Parquet type                        notes
-//	start_time, end_time        INT64 TIMESTAMP(NANOS, UTC)         delta encoded
-//	src_addr, dst_addr          BYTE_ARRAY STRING, dictionary       "10.0.0.1", "2001:db8::1"
-//	src_ipv4, dst_ipv4          INT32 UINT_32, optional             null for IPv6
-//	next_hop                    BYTE_ARRAY STRING                   "" when none
-//	src_port, dst_port          INT32 UINT_16                       ICMP: type*256+code
-//	protocol                    INT32 UINT_8
-//	packets, bytes,
-//	rev_packets, rev_bytes      INT64 UINT_64
-//	rev_start_offset_ns         INT64                               nanoseconds
+//	column                      Parquet type                        encoding
+//	start_time, end_time        INT64 TIMESTAMP(NANOS, UTC)         delta
+//	src_addr, dst_addr          BYTE_ARRAY STRING                   dictionary; "10.0.0.1", "2001:db8::1"
+//	src_ipv4, dst_ipv4          INT32 UINT_32, optional             dictionary; null for IPv6
+//	next_hop                    BYTE_ARRAY STRING                   dictionary; "" when none
+//	src_port, dst_port          INT32 UINT_16                       dictionary; ICMP: type*256+code
+//	protocol                    INT32 UINT_8                        dictionary
+//	packets, rev_packets        INT64 UINT_64                       dictionary
+//	bytes, rev_bytes            INT64 UINT_64                       delta
+//	rev_start_offset_ns         INT64                               delta; nanoseconds
 //	input, output, src_as,
-//	dst_as                      INT32 UINT_32
-//	sensor, vlan, application   INT32 UINT_16
+//	dst_as                      INT32 UINT_32                       dictionary
+//	sensor, vlan, application   INT32 UINT_16                       dictionary
 //	flags, initial_flags,
-//	session_flags, rev_*flags   INT32 UINT_8                        TCP flag bits (FIN=1 ... CWR=128)
-//	end_reason, flow_type       BYTE_ARRAY ENUM, dictionary         idle, active, ...; in, out, int, ext
+//	session_flags, rev_*flags   INT32 UINT_8                        dictionary; TCP flag bits (FIN=1 ... CWR=128)
+//	end_reason, flow_type       BYTE_ARRAY ENUM                     dictionary; idle, active, ...; in, out, int, ext
+//
+// The encodings are chosen for write speed as much as size: a column of
+// few distinct values (flags, ports, packet counts, addresses) becomes
+// bit-packed dictionary indexes, and wide counters become deltas, so
+// that the page compressor has a fraction of the bytes to read (plain
+// integers made zstd a third of the writer's time; now a twentieth).
+// Engines read every encoding; the types are what queries see.
 //
 // Addresses come twice because engines filter on them in two ways. The
 // string is what a person types (WHERE src_addr = '10.0.0.1') and is the
@@ -47,9 +54,12 @@
 //
 // Row groups hold DefaultRowGroupRows (1 M) rows, about 35 MB with zstd
 // on the benchmark corpus: large enough for engines to read efficiently,
-// small enough that a writer keeps one in memory. Column chunk and page
-// statistics (min, max, null count) are written for every column, with a
-// page index.
+// small enough that a writer keeps one in memory. Every column has column
+// chunk statistics (min, max, null count) and a page index (each page's
+// min, max and null count, and where it starts). Data page headers carry
+// no second copy of the page statistics: the page index replaced them
+// (parquet-mr stopped writing them too), and computing them twice cost 5%
+// of the writer's time.
 //
 // # Why parquet-go
 //
@@ -64,24 +74,29 @@
 //	arrow-go zstd        1864 ms   0.54 M    33.3        4.19 M (4.2/flow)
 //	arrow-go snappy      1553 ms   0.64 M    39.6        4.19 M
 //
-// parquet-go writes twice as fast and allocates nothing per flow (rows
+// parquet-go writes twice as fast and allocates nothing per flow (values
 // go straight into reused column buffers), where arrow-go builds Arrow
 // arrays first (a copy and a gigabyte of garbage per million flows) for
 // files only 10% smaller.
 //
 // # Speed
 //
-// BenchmarkWrite, 1 M corpus flows, one goroutine (go test -bench Write
-// -benchtime 3x, 2-core machine shared with other jobs):
+// BenchmarkWrite, 1 M corpus flows (go test -bench Write -benchtime 2x,
+// 2-core machine loaded by other jobs, so that the second core was
+// seldom free; two runs each):
 //
-//	codec           flows/s   ns/flow   bytes/flow
-//	zstd (fastest)  1.43 M    701       32.7
-//	snappy          1.73 M    577       41.0
-//	none            2.34 M    428       131
+//	codec           flows/s        flows/CPU-s    bytes/flow
+//	zstd (fastest)  1.39-1.60 M    1.02-1.21 M    31.0
+//	snappy          1.13-1.54 M    1.10 M         31.7
+//	none            1.34-1.62 M    1.31-1.56 M    33.6
 //
-// Zstd at its fastest level is the default: 20% smaller files than
-// Snappy for about 20% more time (its default level gave the same size
-// 12% slower). About half of the uncompressed cost is the address
-// strings (text and dictionary); the rest is parquet-go's column
-// encoding and statistics. The writer uses one goroutine.
+// (The row-struct writer before it, in the same runs: zstd 0.91-0.97 M
+// flows/s and flows/CPU-s, 32.7 bytes/flow; on a quiet machine it made
+// 1.43 M flows/s.) Zstd at its fastest level is the default; with the
+// encodings above it adds little size or time either way. The writer
+// encodes columns in two goroutines, so flows/s can reach twice
+// flows/CPU-s when both cores are free. Of the CPU time, parquet-go's
+// dictionaries take about a third (the address text ones, a Go map of
+// strings, most), filling its column values a sixth, page bounds for
+// the statistics a tenth, and compression a twentieth.
 package parquet
