@@ -31,8 +31,10 @@ var ErrClosed = errors.New("parquet: writer closed")
 // Compression names a page compression codec.
 type Compression uint8
 
-// Codecs. Zstd is the default: on the benchmark corpus it makes files
-// about 16% smaller than Snappy for about 20% more time.
+// Codecs. Zstd is the default: the smallest files. The column encodings
+// leave little for a codec to do (on the benchmark corpus 31.0 bytes per
+// flow with zstd, 31.7 with Snappy, 33.6 with none) and little time to
+// spend on it.
 const (
 	Zstd Compression = iota
 	Snappy
