@@ -22,8 +22,8 @@ type ConsumerOptions struct {
 	// Durable names the durable consumer that collectors share.
 	// Default "flowkit".
 	Durable string
-	// FetchMessages is how many messages one fetch, one WriteBatch and one
-	// commit cover. Default 64 (up to 4 MiB, about 40 k records).
+	// FetchMessages is how many messages one fetch, one WriteBatch (or a
+	// KeyedSink's WriteKeyed per message) and one commit cover. Default 64 (up to 4 MiB, about 40 k records).
 	FetchMessages int
 	// MaxAckPending bounds the unacknowledged messages of the durable
 	// consumer across all collectors, when the consumer is created.
