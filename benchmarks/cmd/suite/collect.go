@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -143,6 +145,9 @@ func feed(c *exec.Cmd, port int, msgs [][]byte, flows int, sig os.Signal) (time.
 	if err := c.Start(); err != nil {
 		return 0, 0, err
 	}
+	// rusage's peak RSS of a process this one started includes the
+	// suite's own (see runOnce): watch the collector's VmHWM instead.
+	peak := watchPeakRSS(c.Process.Pid)
 	time.Sleep(500 * time.Millisecond)
 	conn, err := net.Dial("udp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -179,7 +184,32 @@ func feed(c *exec.Cmd, port int, msgs [][]byte, flows int, sig os.Signal) (time.
 		return 0, 0, fmt.Errorf("no rusage")
 	}
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return cpu, ru.Maxrss * 1024, nil
+	return cpu, peak(), nil
+}
+
+// watchPeakRSS samples process pid's peak resident memory (VmHWM, which
+// belongs to its own address space) every 20 ms until it is gone; the
+// returned function gives the last value seen, in bytes.
+func watchPeakRSS(pid int) func() int64 {
+	var last atomic.Int64
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	go func() {
+		for {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb > 0 {
+						last.Store(kb * 1024)
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return last.Load
 }
 
 // tailBuffer keeps the last 4 KB written to it.

@@ -6,7 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"syscall"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,14 +28,29 @@ type sample struct {
 	stdout []byte
 }
 
+// timeBin is GNU time, which reports its child's peak resident memory.
+const timeBin = "/usr/bin/time"
+
 // runOnce runs c and measures its wall time and peak resident memory.
+//
+// The peak memory comes from GNU time running the command, not from the
+// rusage of a process this one starts: Go starts processes with
+// CLONE_VM, and Linux carries the parent's peak RSS into the child's at
+// exec, so every child would report at least the suite's own peak (which
+// grows to hundreds of MB as it holds corpus data).
 func runOnce(c command) (sample, error) {
 	if c.setup != nil {
 		if err := c.setup(); err != nil {
 			return sample{}, fmt.Errorf("setup of %v: %w", c.argv, err)
 		}
 	}
-	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	rssFile, err := os.CreateTemp("", "flowkit-bench-rss-*")
+	if err != nil {
+		return sample{}, err
+	}
+	rssFile.Close()
+	defer os.Remove(rssFile.Name())
+	cmd := exec.Command(timeBin, append([]string{"-f", "%M", "-o", rssFile.Name(), "--"}, c.argv...)...)
 	cmd.Dir = c.dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -47,14 +63,16 @@ func runOnce(c command) (sample, error) {
 		cmd.Stdout = f
 	}
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
 		return sample{}, fmt.Errorf("%v: %w\n%s", c.argv, err, tail(errb.Bytes(), 2000))
 	}
 	s := sample{wall: wall, stdout: out.Bytes()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.maxRSS = ru.Maxrss * 1024 // Linux reports KiB
+	if b, err := os.ReadFile(rssFile.Name()); err == nil {
+		if kb, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
+			s.maxRSS = kb * 1024
+		}
 	}
 	if c.check != nil {
 		if err := c.check(s.stdout); err != nil {
