@@ -81,10 +81,10 @@ var colOrder = [numCols]colID{
 	colEndReason, colType,
 }
 
-// fillColumn sets vals[i] to column id's value of recs[i], writing
-// address text into arena (which must have room for len(recs) full IPv6
-// addresses, so that the values' slices stay valid). It returns vals.
-func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, arena []byte) []parquet.Value {
+// fillColumn sets vals[i] to column id's value of recs[i] (for the text
+// columns, the index of its text in the column's dictionary in dicts).
+// It returns vals.
+func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, dicts *textDicts) []parquet.Value {
 	vals = vals[:len(recs)]
 	switch id {
 	case colStart:
@@ -96,11 +96,11 @@ func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, arena []byte
 			vals[i] = parquet.Int64Value(recs[i].End)
 		}
 	case colSrcAddr:
-		fillAddrText(vals, recs, arena, false, func(r *flow.Record) *flow.Addr { return &r.Src })
+		fillAddr(vals, recs, dicts[id], false, func(r *flow.Record) *flow.Addr { return &r.Src })
 	case colDstAddr:
-		fillAddrText(vals, recs, arena, false, func(r *flow.Record) *flow.Addr { return &r.Dst })
+		fillAddr(vals, recs, dicts[id], false, func(r *flow.Record) *flow.Addr { return &r.Dst })
 	case colNextHop:
-		fillAddrText(vals, recs, arena, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
+		fillAddr(vals, recs, dicts[id], true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
 	case colSrcIPv4, colDstIPv4:
 		for i := range recs {
 			a := recs[i].Src
@@ -157,19 +157,22 @@ func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, arena []byte
 	case colRevSessionFlags:
 		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.RevSessionFlags) })
 	case colEndReason:
+		d := dicts[id]
 		for i := range recs {
-			vals[i] = parquet.ByteArrayValue(endReasonText[recs[i].EndReason])
+			v := recs[i].EndReason
+			vals[i] = parquet.Int32Value(d.indexOfEnum(uint8(v), endReasonText[v]))
 		}
 	case colType:
+		d := dicts[id]
 		for i := range recs {
-			vals[i] = parquet.ByteArrayValue(flowTypeText[recs[i].Type])
+			v := recs[i].Type
+			vals[i] = parquet.Int32Value(d.indexOfEnum(uint8(v), flowTypeText[v]))
 		}
 	}
 	return vals
 }
 
-// endReasonText and flowTypeText are the enum texts, made once so that
-// rows share them.
+// endReasonText and flowTypeText are the enum texts.
 var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 	for i := range 256 {
 		er[i] = []byte(flow.EndReason(i).String())
@@ -178,17 +181,12 @@ var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 	return er, ft
 }()
 
-// fillAddrText writes the address text of each record; with noneEmpty
-// the zero address (no next hop) is the empty string rather than "::".
-func fillAddrText(vals []parquet.Value, recs []flow.Record, arena []byte, noneEmpty bool, get func(*flow.Record) *flow.Addr) {
-	arena = arena[:0]
+// fillAddr writes the dictionary index of each record's address text;
+// with noneEmpty the zero address (no next hop) is the empty string
+// rather than "::".
+func fillAddr(vals []parquet.Value, recs []flow.Record, d *textDict, noneEmpty bool, get func(*flow.Record) *flow.Addr) {
 	for i := range recs {
-		a := get(&recs[i])
-		n := len(arena)
-		if !noneEmpty || *a != (flow.Addr{}) {
-			arena = a.AppendText(arena)
-		}
-		vals[i] = parquet.ByteArrayValue(arena[n:len(arena):len(arena)])
+		vals[i] = parquet.Int32Value(d.indexOfAddr(get(&recs[i]), noneEmpty))
 	}
 }
 

@@ -22,9 +22,6 @@ const DefaultRowGroupRows = 1 << 20
 // chunkRows is how many records the writer encodes per column at a time.
 const chunkRows = 4096
 
-// maxAddrText is the longest text of a flow.Addr (a full IPv6 address).
-const maxAddrText = len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
-
 // ErrClosed is returned by WriteBatch after Close.
 var ErrClosed = errors.New("parquet: writer closed")
 
@@ -74,8 +71,9 @@ type Options struct {
 // shared counter, so that neither waits long for the other whatever the
 // columns cost and however busy the cores are.
 type Writer struct {
-	pw      *parquet.GenericWriter[row]
+	pw      *parquet.GenericWriter[any]
 	cols    []*parquet.ColumnWriter
+	dicts   *textDicts
 	main    colScratch
 	worker  colScratch
 	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
@@ -89,8 +87,7 @@ type Writer struct {
 
 // colScratch is one goroutine's scratch space.
 type colScratch struct {
-	vals  []parquet.Value
-	arena []byte // address text of one column of a chunk
+	vals []parquet.Value
 }
 
 // NewWriter returns a Writer that writes a Parquet file to w. Nothing is
@@ -109,7 +106,8 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	default:
 		codec = &zstd.Codec{Level: zstd.SpeedFastest}
 	}
-	pw := parquet.NewGenericWriter[row](w, Schema,
+	dicts := new(textDicts)
+	pw := parquet.NewGenericWriter[any](w, writeSchema(dicts),
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
 		// Min and max per page go to the column index (the page index)
@@ -123,6 +121,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	x := &Writer{
 		pw:     pw,
 		cols:   pw.ColumnWriters(),
+		dicts:  dicts,
 		main:   newColScratch(),
 		worker: newColScratch(),
 		jobs:   make(chan []flow.Record),
@@ -135,8 +134,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 
 func newColScratch() colScratch {
 	return colScratch{
-		vals:  make([]parquet.Value, chunkRows),
-		arena: make([]byte, 0, maxAddrText*chunkRows),
+		vals: make([]parquet.Value, chunkRows),
 	}
 }
 
@@ -185,7 +183,7 @@ func (w *Writer) writeColumns(h *colScratch, recs []flow.Record) error {
 			return nil
 		}
 		id := colOrder[i]
-		vals := fillColumn(id, h.vals, recs, h.arena)
+		vals := fillColumn(id, h.vals, recs, w.dicts)
 		if _, err := w.cols[colIndex[id]].WriteRowValues(vals); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[id], err)
 		}

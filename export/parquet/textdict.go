@@ -1,0 +1,261 @@
+package parquet
+
+import (
+	"bytes"
+
+	"github.com/flowkit/flowkit/flow"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
+)
+
+// The text columns (addresses, end reason, flow type) are dictionary
+// encoded, and parquet-go's dictionary for them finds each row's index
+// in a Go map keyed by the text: with formatting the text and comparing
+// strings for the statistics, that was half of the writer's CPU time.
+// The writer knows better keys: a flow.Addr (16 bytes) or an enum byte.
+// So for these columns it keeps the dictionary itself (textDict) and
+// hands parquet-go the indexes: the column's type (textType, through a
+// wrapped schema node) gives parquet-go a textDict as the column's
+// dictionary and an int32 column buffer for the indexes, whose pages
+// parquet-go encodes as RLE_DICTIONARY data like its own. The file is
+// the same as with parquet-go's dictionary (the same dictionary order:
+// first seen first).
+
+// textDicts are the dictionaries of one writer's text columns, by colID
+// (nil for the other columns). parquet-go makes them when the writer is
+// created and resets them after each row group.
+type textDicts [numCols]*textDict
+
+// writeSchema returns Schema with the text columns' types replaced by
+// ones whose dictionaries go to dicts.
+func writeSchema(dicts *textDicts) *parquet.Schema {
+	fields := Schema.Fields()
+	wrapped := make([]parquet.Field, len(fields))
+	for i, f := range fields {
+		wrapped[i] = f
+		for _, id := range [...]colID{colSrcAddr, colDstAddr, colNextHop, colEndReason, colType} {
+			if f.Name() == colNames[id] {
+				wrapped[i] = textField{Field: f, slot: &dicts[id], enum: id == colEndReason || id == colType}
+			}
+		}
+	}
+	return parquet.NewSchema(Schema.Name(), rootNode{Node: Schema, fields: wrapped})
+}
+
+// rootNode is the schema's root with wrapped fields.
+type rootNode struct {
+	parquet.Node
+	fields []parquet.Field
+}
+
+func (r rootNode) Fields() []parquet.Field { return r.fields }
+
+// textField is a text column whose type is a textType.
+type textField struct {
+	parquet.Field
+	slot **textDict
+	enum bool
+}
+
+func (f textField) Type() parquet.Type {
+	return textType{Type: f.Field.Type(), slot: f.slot, enum: f.enum}
+}
+
+// textType is the column's own type, but its dictionary is a textDict.
+type textType struct {
+	parquet.Type
+	slot **textDict
+	enum bool
+}
+
+func (t textType) NewDictionary(columnIndex, numValues int, data encoding.Values) parquet.Dictionary {
+	d := &textDict{
+		Dictionary: t.Type.NewDictionary(columnIndex, numValues, data),
+		typ:        t.Type,
+		column:     columnIndex,
+		offsets:    []uint32{0},
+	}
+	if t.enum {
+		d.enum = new([256]int32)
+	} else {
+		d.addrs = make(map[flow.Addr]int32)
+	}
+	d.Reset()
+	*t.slot = d
+	return d
+}
+
+// textDict is the dictionary of a text column, filled by the writer with
+// indexOfAddr or indexOfEnum. It embeds a parquet-go dictionary only to
+// have the interface's unexported methods; every method parquet-go calls
+// on a column's dictionary is its own.
+type textDict struct {
+	parquet.Dictionary
+	typ     parquet.Type
+	column  int
+	values  []byte   // the texts, one after another
+	offsets []uint32 // text i is values[offsets[i]:offsets[i+1]]
+	addrs   map[flow.Addr]int32
+	enum    *[256]int32 // index+1 of each enum value, 0 when not yet in
+	text    map[string]int32
+	stamp   []uint32 // per text, the page whose bounds last saw it
+	epoch   uint32
+}
+
+// indexOfAddr returns the index of a's text (or of "" for the zero
+// address when noneEmpty), adding it when new.
+func (d *textDict) indexOfAddr(a *flow.Addr, noneEmpty bool) int32 {
+	if i, ok := d.addrs[*a]; ok {
+		return i
+	}
+	if !noneEmpty || *a != (flow.Addr{}) {
+		d.values = a.AppendText(d.values)
+	}
+	i := d.add()
+	d.addrs[*a] = i
+	return i
+}
+
+// indexOfEnum returns the index of text, the text of enum value v.
+func (d *textDict) indexOfEnum(v uint8, text []byte) int32 {
+	if i := d.enum[v]; i > 0 {
+		return i - 1
+	}
+	d.values = append(d.values, text...)
+	i := d.add()
+	d.enum[v] = i + 1
+	return i
+}
+
+// add ends the text appended to d.values and returns its index.
+func (d *textDict) add() int32 {
+	d.offsets = append(d.offsets, uint32(len(d.values)))
+	d.stamp = append(d.stamp, 0)
+	return int32(len(d.offsets) - 2)
+}
+
+func (d *textDict) bytes(i int32) []byte { return d.values[d.offsets[i]:d.offsets[i+1]] }
+
+// Type is the type of the column's indexed pages.
+func (d *textDict) Type() parquet.Type { return textIndexType{Type: d.typ, dict: d} }
+
+// Len is the number of texts.
+func (d *textDict) Len() int { return len(d.offsets) - 1 }
+
+// Size is the texts' size in bytes.
+func (d *textDict) Size() int64 { return int64(len(d.values)) }
+
+// Index returns text i.
+func (d *textDict) Index(i int32) parquet.Value { return parquet.ByteArrayValue(d.bytes(i)) }
+
+// Insert sets indexes to those of values' texts, adding new ones. The
+// writer does not use it (it passes indexes); it is here for the
+// interface.
+func (d *textDict) Insert(indexes []int32, values []parquet.Value) {
+	if d.text == nil {
+		d.text = make(map[string]int32, d.Len())
+		for i := range int32(d.Len()) {
+			d.text[string(d.bytes(i))] = i
+		}
+	}
+	for k, v := range values {
+		b := v.ByteArray()
+		i, ok := d.text[string(b)]
+		if !ok {
+			d.values = append(d.values, b...)
+			i = d.add()
+			d.text[string(b)] = i
+		}
+		indexes[k] = i
+	}
+}
+
+// Lookup sets values to the texts of indexes.
+func (d *textDict) Lookup(indexes []int32, values []parquet.Value) {
+	for k, i := range indexes {
+		values[k] = d.Index(i)
+	}
+}
+
+// Bounds returns the least and greatest text of indexes, comparing each
+// distinct text once.
+func (d *textDict) Bounds(indexes []int32) (lo, hi parquet.Value) {
+	if len(indexes) == 0 {
+		return lo, hi
+	}
+	d.epoch++
+	if d.epoch == 0 { // wrapped: forget old stamps
+		clear(d.stamp)
+		d.epoch = 1
+	}
+	minI, maxI := indexes[0], indexes[0]
+	minB, maxB := d.bytes(minI), d.bytes(maxI)
+	for _, i := range indexes {
+		if d.stamp[i] == d.epoch {
+			continue
+		}
+		d.stamp[i] = d.epoch
+		b := d.bytes(i)
+		if bytes.Compare(b, minB) < 0 {
+			minI, minB = i, b
+		} else if bytes.Compare(b, maxB) > 0 {
+			maxI, maxB = i, b
+		}
+	}
+	return d.Index(minI), d.Index(maxI)
+}
+
+// Reset empties the dictionary (parquet-go calls it after each row group).
+func (d *textDict) Reset() {
+	d.values = d.values[:0]
+	d.offsets = d.offsets[:1]
+	d.stamp = d.stamp[:0]
+	clear(d.addrs)
+	clear(d.text)
+	if d.enum != nil {
+		*d.enum = [256]int32{}
+	}
+}
+
+// Page is the dictionary page: the texts, PLAIN encoded by parquet-go.
+func (d *textDict) Page() parquet.Page {
+	return d.typ.NewPage(d.column, d.Len(), d.typ.NewValues(d.values, d.offsets))
+}
+
+// textIndexType is the column's type whose buffers hold dictionary
+// indexes.
+type textIndexType struct {
+	parquet.Type
+	dict *textDict
+}
+
+func (t textIndexType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
+	return textIndexBuffer{ColumnBuffer: parquet.Int32Type.NewColumnBuffer(columnIndex, numValues), dict: t.dict}
+}
+
+// textIndexBuffer holds a page of dictionary indexes (int32 values).
+type textIndexBuffer struct {
+	parquet.ColumnBuffer
+	dict *textDict
+}
+
+func (b textIndexBuffer) Page() parquet.Page {
+	return textIndexPage{Page: b.ColumnBuffer.Page(), dict: b.dict}
+}
+
+// textIndexPage is a page of indexes whose bounds are texts.
+type textIndexPage struct {
+	parquet.Page
+	dict *textDict
+}
+
+func (p textIndexPage) Bounds() (lo, hi parquet.Value, ok bool) {
+	if p.NumValues() == 0 {
+		return lo, hi, false
+	}
+	data := p.Data()
+	lo, hi = p.dict.Bounds(data.Int32())
+	return lo, hi, true
+}
+
+func (p textIndexPage) Dictionary() parquet.Dictionary { return p.dict }
