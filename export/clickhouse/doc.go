@@ -114,7 +114,7 @@
 //     way. A crash of the server receiving the inserts in the middle of an
 //     INSERT can also store flows twice (see Sink);
 //   - per shard by key hash ([ShardedSink]): flowkit picks the shard from
-//     the source address ([ShardOf], FNV-1a) and writes each shard's local
+//     the source address ([ShardOf], FNV-1a, mixed) and writes each shard's local
 //     table with its own Sink, so each shard gets exactly-once inserts and
 //     no server queues data for another. While a shard is down, its Sink
 //     retries and WriteBatch blocks. This is what the fault test checks:

@@ -41,13 +41,20 @@ func NewShardedSink(ctx context.Context, cfgs []Config) (*ShardedSink, error) {
 }
 
 // ShardOf returns the shard index of a source address among n shards:
-// FNV-1a over its 16 bytes.
+// FNV-1a over its 16 bytes, then mixed (a murmur3 finaliser) so that every
+// bit of the address moves the low bits the modulo keeps (plain FNV-1a
+// modulo 2 is only the parity of the bytes' low bits).
 func ShardOf(src flow.Addr, n int) int {
 	h := uint64(14695981039346656037)
 	for _, b := range src {
 		h ^= uint64(b)
 		h *= 1099511628211
 	}
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
 	return int(h % uint64(n))
 }
 
