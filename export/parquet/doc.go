@@ -35,6 +35,7 @@
 // bit-packed dictionary indexes, and wide counters become deltas, so
 // that the page compressor has a fraction of the bytes to read (plain
 // integers made zstd a third of the writer's time; now a twentieth).
+// The dictionaries are per column chunk, in first-seen order.
 // Engines read every encoding; the types are what queries see.
 //
 // Addresses come twice because engines filter on them in two ways. The
@@ -82,21 +83,24 @@
 // # Speed
 //
 // BenchmarkWrite, 1 M corpus flows (go test -bench Write -benchtime 2x,
-// 2-core machine loaded by other jobs, so that the second core was
-// seldom free; two runs each):
+// 2-core machine whose other core was busy with another job; two runs
+// each, alternating with the row-struct writer this one replaced):
 //
-//	codec           flows/s        flows/CPU-s    bytes/flow
-//	zstd (fastest)  1.39-1.60 M    1.02-1.21 M    31.0
-//	snappy          1.13-1.54 M    1.10 M         31.7
-//	none            1.34-1.62 M    1.31-1.56 M    33.6
+//	codec           flows/s      flows/CPU-s   bytes/flow   row-struct writer
+//	zstd (fastest)  1.44-1.71 M  1.46-1.72 M   31.0         0.81-0.85 M, 32.7
+//	snappy          1.62-1.64 M  1.62-1.65 M   31.7         0.87-0.97 M, 41.0
+//	none            1.72-2.25 M  1.73-2.25 M   33.6         1.18-1.23 M, 131
 //
-// (The row-struct writer before it, in the same runs: zstd 0.91-0.97 M
-// flows/s and flows/CPU-s, 32.7 bytes/flow; on a quiet machine it made
-// 1.43 M flows/s.) Zstd at its fastest level is the default; with the
-// encodings above it adds little size or time either way. The writer
-// encodes columns in two goroutines, so flows/s can reach twice
-// flows/CPU-s when both cores are free. Of the CPU time, parquet-go's
-// dictionaries take about a third (the address text ones, a Go map of
-// strings, most), filling its column values a sixth, page bounds for
-// the statistics a tenth, and compression a twentieth.
+// Zstd at its fastest level is the default; with the encodings above it
+// adds little size or time either way. The writer encodes columns in two
+// goroutines, so flows/s can exceed flows/CPU-s when both cores are free
+// (with the second core busy, GOMAXPROCS=1 measured the same).
+//
+// Where the time goes, by CPU profile: the writer keeps the text
+// columns' dictionaries itself (textdict.go), keyed by flow.Addr in an
+// open-addressing table, because parquet-go's, a Go map of the formatted
+// text, took half of the time; what remains is parquet-go filling and
+// encoding its column buffers (its integer dictionaries, hash-probed
+// with AVX2, about a ninth; the address table lookups a twelfth; page
+// statistics a twentieth; compression a twentieth).
 package parquet
