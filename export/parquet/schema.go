@@ -4,10 +4,11 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// row is one flow as a Parquet row. Its struct tags are the file's schema:
-// see the table in the package documentation. The writer fills rows from
-// flow.Record batches into a reused slice, so the tags are the only place
-// the schema is spelled out.
+// row is one flow as a Parquet row. Its struct tags are the file's schema
+// (names, types, encodings): see the table in the package documentation.
+// The Reader reads rows; the Writer writes the same columns one by one
+// (columns.go names them) and keeps the dictionaries of the text columns
+// itself (textdict.go), but takes the schema from these tags.
 type row struct {
 	Start int64 `parquet:"start_time,timestamp(nanosecond:utc),delta"`
 	End   int64 `parquet:"end_time,timestamp(nanosecond:utc),delta"`
