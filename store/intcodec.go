@@ -190,40 +190,47 @@ func constUints(src []byte) (v uint64, rest []byte, ok bool) {
 	return base, src[n+4:], true
 }
 
-// readUints decodes an integer stream of len(dst) values into dst and
-// returns the rest of src.
-func readUints(src []byte, dst []uint64) ([]byte, error) {
+// readStreamHeader checks and splits an integer stream's header (base,
+// gcd, tier widths, body length) and returns the body and what follows it.
+func readStreamHeader(src []byte) (base, g uint64, tc tierCode, body, rest []byte, err error) {
 	base, n := binary.Uvarint(src)
 	if n <= 0 {
-		return nil, errStream
+		return 0, 0, tc, nil, nil, errStream
 	}
 	src = src[n:]
-	g, n := binary.Uvarint(src)
+	g, n = binary.Uvarint(src)
 	if n <= 0 || g == 0 {
-		return nil, errStream
+		return 0, 0, tc, nil, nil, errStream
 	}
 	src = src[n:]
 	if len(src) < 1 {
-		return nil, errStream
+		return 0, 0, tc, nil, nil, errStream
 	}
-	var tc tierCode
 	tc.n = int(src[0])
 	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n {
-		return nil, errStream
+		return 0, 0, tc, nil, nil, errStream
 	}
 	for t := 0; t < tc.n; t++ {
 		tc.w[t] = uint(src[1+t])
 		if tc.w[t] > 64 || (t > 0 && tc.w[t] <= tc.w[t-1]) {
-			return nil, errStream
+			return 0, 0, tc, nil, nil, errStream
 		}
 	}
 	src = src[1+tc.n:]
 	blen, n := binary.Uvarint(src)
 	if n <= 0 || blen > uint64(len(src)-n) {
-		return nil, errStream
+		return 0, 0, tc, nil, nil, errStream
 	}
-	body := src[n : n+int(blen)]
-	rest := src[n+int(blen):]
+	return base, g, tc, src[n : n+int(blen)], src[n+int(blen):], nil
+}
+
+// readUints decodes an integer stream of len(dst) values into dst and
+// returns the rest of src.
+func readUints(src []byte, dst []uint64) ([]byte, error) {
+	base, g, tc, body, rest, err := readStreamHeader(src)
+	if err != nil {
+		return nil, err
+	}
 	if tc.n == 1 && tc.w[0] == 0 {
 		for i := range dst {
 			dst[i] = base

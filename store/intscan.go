@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"math/bits"
 )
 
@@ -11,36 +10,10 @@ import (
 // code), so a lookup in an index's exceptions costs one pass over the
 // bits. It checks the stream as readUints does.
 func scanUints(src []byte, n int, lo, hi uint64, pos []int32) ([]int32, error) {
-	base, k := binary.Uvarint(src)
-	if k <= 0 {
-		return pos, errStream
+	base, g, tc, body, _, err := readStreamHeader(src)
+	if err != nil {
+		return pos, err
 	}
-	src = src[k:]
-	g, k := binary.Uvarint(src)
-	if k <= 0 || g == 0 {
-		return pos, errStream
-	}
-	src = src[k:]
-	if len(src) < 1 {
-		return pos, errStream
-	}
-	var tc tierCode
-	tc.n = int(src[0])
-	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n {
-		return pos, errStream
-	}
-	for t := 0; t < tc.n; t++ {
-		tc.w[t] = uint(src[1+t])
-		if tc.w[t] > 64 || (t > 0 && tc.w[t] <= tc.w[t-1]) {
-			return pos, errStream
-		}
-	}
-	src = src[1+tc.n:]
-	blen, k := binary.Uvarint(src)
-	if k <= 0 || blen > uint64(len(src)-k) {
-		return pos, errStream
-	}
-	body := src[k : k+int(blen)]
 	// codes [clo, chi] are the values [lo, hi]
 	if hi < base || lo > hi {
 		return pos, nil
