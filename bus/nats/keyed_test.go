@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 )
 
 // keyedTable is a KeyedSink that behaves like a table with per-message
@@ -129,5 +130,5 @@ func TestConsumerKeyed(t *testing.T) {
 	if tab.plain != 0 {
 		t.Errorf("%d records went through WriteBatch, want all keyed", tab.plain)
 	}
-	sameRecords(t, got, want)
+	testenv.SameRecords(t, got, want)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 	"github.com/flowkit/flowkit/store"
 	"github.com/nats-io/nats.go"
 )
@@ -117,7 +118,7 @@ func TestMeterPublishTwoCollectors(t *testing.T) {
 	if rerr != nil {
 		t.Fatal(rerr)
 	}
-	sameRecords(t, got, want)
+	testenv.SameRecords(t, got, want)
 }
 
 // errCrash is what a crashed collector's sink reports.
@@ -227,5 +228,5 @@ func TestCollectorCrash(t *testing.T) {
 	if total.Redelivered == 0 {
 		t.Errorf("the crashed batch was not redelivered")
 	}
-	sameRecords(t, committed, want)
+	testenv.SameRecords(t, committed, want)
 }

@@ -104,30 +104,3 @@ func drained(t testing.TB, js jetstream.JetStream, stream, durable string, timeo
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-// sameRecords fails unless got and want hold the same records the same
-// number of times.
-func sameRecords(t *testing.T, got, want []flow.Record) {
-	t.Helper()
-	var gp, gb, wp, wb uint64
-	for i := range got {
-		gp += got[i].Packets
-		gb += got[i].Bytes
-	}
-	for i := range want {
-		wp += want[i].Packets
-		wb += want[i].Bytes
-	}
-	t.Logf("records %d packets %d bytes %d (meter: %d %d %d)", len(got), gp, gb, len(want), wp, wb)
-	if len(got) != len(want) || gp != wp || gb != wb {
-		t.Fatalf("collected %d records, %d packets, %d bytes; metered %d, %d, %d", len(got), gp, gb, len(want), wp, wb)
-	}
-	got, want = append([]flow.Record(nil), got...), append([]flow.Record(nil), want...)
-	flow.SortRecords(got)
-	flow.SortRecords(want)
-	for i := range got {
-		if got[i] != want[i] {
-			t.Fatalf("record %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
-}

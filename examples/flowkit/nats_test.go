@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"io/fs"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -52,7 +50,7 @@ func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
 	drainedDurable(t, js, "day", "store", 60*time.Second)
 	a.stop(t)
 	b.stop(t)
-	sameFlows(t, unionRepos(t, repos, true), want)
+	testenv.SameRecords(t, unionRepos(t, repos, true), want)
 }
 
 func testNATSKill(t *testing.T, bin, url, pcap string) {
@@ -132,36 +130,7 @@ func testNATSKill(t *testing.T, bin, url, pcap string) {
 	if redelivered == 0 {
 		t.Errorf("the killed collector's batch was not redelivered")
 	}
-	sameFlows(t, unionRepos(t, repos, true), want)
-}
-
-// sameFlows requires got and want to hold the same records the same number
-// of times: count, packet and byte sums, then record by record.
-func sameFlows(t *testing.T, got, want []flow.Record) {
-	t.Helper()
-	var gp, gb, wp, wb uint64
-	for i := range got {
-		gp += got[i].Packets
-		gb += got[i].Bytes
-	}
-	for i := range want {
-		wp += want[i].Packets
-		wb += want[i].Bytes
-	}
-	t.Logf("collected %d records, %d packets, %d bytes; metered %d, %d, %d", len(got), gp, gb, len(want), wp, wb)
-	if len(got) != len(want) || gp != wp || gb != wb {
-		t.Fatalf("collected %d records, %d packets, %d bytes; metered %d, %d, %d", len(got), gp, gb, len(want), wp, wb)
-	}
-	// The sensors' records are alike but for the sensor: order by it too.
-	for _, rs := range [][]flow.Record{got, want} {
-		flow.SortRecords(rs)
-		slices.SortStableFunc(rs, func(a, b flow.Record) int { return cmp.Compare(a.Sensor, b.Sensor) })
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
+	testenv.SameRecords(t, unionRepos(t, repos, true), want)
 }
 
 // buildFlowkit builds this command once for the test's processes.
