@@ -190,6 +190,35 @@ func constUints(src []byte) (v uint64, rest []byte, ok bool) {
 	return base, src[n+4:], true
 }
 
+// tierEntry is what one lookup on the low 3 bits of a code's bits gives:
+// the shift past the selector, the bits consumed and the mask of the code.
+type tierEntry struct {
+	shift, used uint8
+	mask        uint64
+}
+
+// lookupTable returns the tierEntry for each value of a code's low 3 bits,
+// and whether some code with its selector is wider than 57 bits (one
+// 64-bit load may then not hold a whole code).
+func (tc *tierCode) lookupTable() (tab [8]tierEntry, wide bool) {
+	for x := 0; x < 8; x++ {
+		t := bits.TrailingZeros8(^uint8(x))
+		if t > tc.n-1 {
+			t = tc.n - 1
+		}
+		sb, w := tc.selBits(t), tc.w[t]
+		m := ^uint64(0)
+		if w < 64 {
+			m = 1<<w - 1
+		}
+		tab[x] = tierEntry{uint8(sb), uint8(sb + w), m}
+		if sb+w > 57 {
+			wide = true
+		}
+	}
+	return tab, wide
+}
+
 // readStreamHeader checks and splits an integer stream's header (base,
 // gcd, tier widths, body length) and returns the body and what follows it.
 func readStreamHeader(src []byte) (base, g uint64, tc tierCode, body, rest []byte, err error) {
@@ -237,29 +266,7 @@ func readUints(src []byte, dst []uint64) ([]byte, error) {
 		}
 		return rest, nil
 	}
-	// one table lookup on the low 3 bits of the next bits gives the
-	// shift past the selector, the mask of the code and the bits consumed
-	type entry struct {
-		shift, used uint8
-		mask        uint64
-	}
-	var tab [8]entry
-	wide := false
-	for x := 0; x < 8; x++ {
-		t := bits.TrailingZeros8(^uint8(x))
-		if t > tc.n-1 {
-			t = tc.n - 1
-		}
-		sb, w := tc.selBits(t), tc.w[t]
-		m := ^uint64(0)
-		if w < 64 {
-			m = 1<<w - 1
-		}
-		tab[x] = entry{uint8(sb), uint8(sb + w), m}
-		if sb+w > 57 {
-			wide = true
-		}
-	}
+	tab, wide := tc.lookupTable()
 	r := bitReader{data: body}
 	switch {
 	case tc.n == 1 && tc.w[0] <= 56:

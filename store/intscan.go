@@ -1,9 +1,5 @@
 package store
 
-import (
-	"math/bits"
-)
-
 // scanUints finds the values of an integer stream of n values that lie in
 // [lo, hi] and appends their positions to pos, without storing the
 // values: the comparison is made on the codes (value = base + gcd ×
@@ -35,27 +31,7 @@ func scanUints(src []byte, n int, lo, hi uint64, pos []int32) ([]int32, error) {
 		}
 		return pos, nil
 	}
-	type entry struct {
-		shift, used uint8
-		mask        uint64
-	}
-	var tab [8]entry
-	wide := false
-	for x := 0; x < 8; x++ {
-		t := bits.TrailingZeros8(^uint8(x))
-		if t > tc.n-1 {
-			t = tc.n - 1
-		}
-		sb, w := tc.selBits(t), tc.w[t]
-		m := ^uint64(0)
-		if w < 64 {
-			m = 1<<w - 1
-		}
-		tab[x] = entry{uint8(sb), uint8(sb + w), m}
-		if sb+w > 57 {
-			wide = true
-		}
-	}
+	tab, wide := tc.lookupTable()
 	r := bitReader{data: body}
 	switch {
 	case tc.n == 1 && tc.w[0] <= 56:
