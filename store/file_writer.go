@@ -70,6 +70,9 @@ func (fw *FileWriter) WriteBatch(batch []flow.Record) error {
 	for len(batch) > 0 && fw.err == nil {
 		room := fw.blockRows - len(fw.buf)
 		k := min(room, len(batch))
+		for cap(fw.buf)-len(fw.buf) < k {
+			fw.buf = growBlockBuffer(fw.buf, fw.blockRows)
+		}
 		fw.buf = append(fw.buf, batch[:k]...)
 		batch = batch[k:]
 		if len(fw.buf) == fw.blockRows {
