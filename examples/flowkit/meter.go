@@ -139,7 +139,7 @@ func runMeter(args []string, stdout, stderr io.Writer) error {
 // meterSource meters every packet of src with a table configured by cfg
 // (its Sink is replaced) and returns the records, unsorted.
 func meterSource(ctx context.Context, src flow.PacketSource, cfg flow.TableConfig) ([]flow.Record, flow.TableStats, error) {
-	var sink flow.SliceSink
+	var sink chunkSink
 	cfg.Sink = &sink
 	tab, err := flow.NewTable(cfg)
 	if err != nil {
@@ -150,7 +150,43 @@ func meterSource(ctx context.Context, src flow.PacketSource, cfg flow.TableConfi
 	if cerr := tab.Close(); err == nil {
 		err = cerr
 	}
-	return sink.Recs, st, err
+	return sink.records(), st, err
+}
+
+// chunkSink keeps records in fixed-size chunks: a slice grown by append
+// copies every record several times on the way and leaves the old copies
+// to the garbage collector, which tripled meter's peak memory.
+type chunkSink struct {
+	chunks [][]flow.Record
+	n      int
+}
+
+const chunkRecords = 1 << 14
+
+func (s *chunkSink) WriteBatch(batch []flow.Record) error {
+	for len(batch) > 0 {
+		if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1]) == chunkRecords {
+			s.chunks = append(s.chunks, make([]flow.Record, 0, chunkRecords))
+		}
+		last := &s.chunks[len(s.chunks)-1]
+		k := min(chunkRecords-len(*last), len(batch))
+		*last = append(*last, batch[:k]...)
+		batch = batch[k:]
+		s.n += k
+	}
+	return nil
+}
+
+// records returns every record in one slice, releasing each chunk once
+// copied.
+func (s *chunkSink) records() []flow.Record {
+	out := make([]flow.Record, 0, s.n)
+	for i, c := range s.chunks {
+		out = append(out, c...)
+		s.chunks[i] = nil
+	}
+	s.chunks = nil
+	return out
 }
 
 func printMeterStats(w io.Writer, st flow.TableStats) {
