@@ -19,41 +19,87 @@ type Ranked struct {
 // over all groups and a cumulative column (SiLK's rwstats --top/--bottom
 // --count=n). It costs O(len(groups) log n). The rows point into groups.
 func Top(groups []Group, by Value, n int, bottom bool) []Ranked {
-	if n <= 0 {
-		return nil
-	}
 	var sum exactSum
 	for i := range groups {
 		sum.add(groups[i].Get(by))
 	}
-	total := sum.float()
-	// better reports whether a ranks before b.
-	better := func(a, b *Group) bool {
-		va, vb := a.Get(by), b.Get(by)
+	best := selectBest(len(groups), n, func(a, b int) bool {
+		va, vb := groups[a].Get(by), groups[b].Get(by)
 		if va != vb {
 			return (va > vb) != bottom
 		}
-		return compareKeys(&a.Key, &b.Key) < 0
+		return compareKeys(&groups[a].Key, &groups[b].Key) < 0
+	})
+	rows := make([]*Group, len(best))
+	for i, j := range best {
+		rows[i] = &groups[j]
 	}
-	h := &rankHeap{worse: func(a, b *Group) bool { return better(b, a) }}
-	for i := range groups {
-		g := &groups[i]
-		if len(h.g) < n {
-			heap.Push(h, g)
-		} else if better(g, h.g[0]) {
-			h.g[0] = g
+	return rank(rows, by, sum.float())
+}
+
+// Top is the top (or bottom) n of the grouper's groups by value by, as
+// the package function Top ranks them, without building and sorting every
+// group first: it selects group numbers and fetches a key only to break a
+// tie, so a top-10 over 200,000 groups costs a pass over their
+// aggregates. The rows point into a fresh slice of n groups.
+func (g *Grouper) Top(by Value, n int, bottom bool) []Ranked {
+	var sum exactSum
+	for i := range g.aggs {
+		sum.add(g.aggs[i].Get(by))
+	}
+	var ka, kb [MaxKeyBytes]byte
+	best := selectBest(len(g.aggs), n, func(a, b int) bool {
+		va, vb := g.aggs[a].Get(by), g.aggs[b].Get(by)
+		if va != vb {
+			return (va > vb) != bottom
+		}
+		g.tab.key(uint32(a), &ka)
+		g.tab.key(uint32(b), &kb)
+		return compareKeys(&ka, &kb) < 0
+	})
+	groups := make([]Group, len(best))
+	rows := make([]*Group, len(best))
+	for i, id := range best {
+		groups[i].Aggregate = g.aggs[id]
+		g.tab.key(uint32(id), &groups[i].Key)
+		rows[i] = &groups[i]
+	}
+	return rank(rows, by, sum.float())
+}
+
+// selectBest returns the indexes of the n best of count items, best first,
+// keeping a heap of the n best seen so far: O(count log n).
+func selectBest(count, n int, better func(a, b int) bool) []int {
+	if n <= 0 {
+		return nil
+	}
+	h := &indexHeap{worse: func(a, b int) bool { return better(b, a) }}
+	for i := range count {
+		if len(h.ix) < n {
+			heap.Push(h, i)
+		} else if better(i, h.ix[0]) {
+			h.ix[0] = i
 			heap.Fix(h, 0)
 		}
 	}
-	out := make([]Ranked, len(h.g))
-	slices.SortFunc(h.g, func(a, b *Group) int {
+	slices.SortFunc(h.ix, func(a, b int) int {
 		if better(a, b) {
 			return -1
 		}
 		return 1
 	})
+	return h.ix
+}
+
+// rank turns the chosen groups, best first, into rows with percentages
+// of total and the cumulative column.
+func rank(groups []*Group, by Value, total float64) []Ranked {
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]Ranked, len(groups))
 	cum := 0.0
-	for i, g := range h.g {
+	for i, g := range groups {
 		v := g.Get(by)
 		pct := 0.0
 		if total > 0 {
@@ -65,76 +111,19 @@ func Top(groups []Group, by Value, n int, bottom bool) []Ranked {
 	return out
 }
 
-// Top is the top (or bottom) n of the grouper's groups by value by, as
-// the package function Top ranks them, without building and sorting every
-// group first: it keeps a heap of group numbers and fetches a key only to
-// break a tie, so a top-10 over 200,000 groups costs a pass over their
-// aggregates. The rows point into a fresh slice of n groups.
-func (g *Grouper) Top(by Value, n int, bottom bool) []Ranked {
-	if n <= 0 {
-		return nil
-	}
-	var sum exactSum
-	for i := range g.aggs {
-		sum.add(g.aggs[i].Get(by))
-	}
-	total := sum.float()
-	var ka, kb [MaxKeyBytes]byte
-	better := func(a, b uint32) bool {
-		va, vb := g.aggs[a].Get(by), g.aggs[b].Get(by)
-		if va != vb {
-			return (va > vb) != bottom
-		}
-		g.tab.key(a, &ka)
-		g.tab.key(b, &kb)
-		return compareKeys(&ka, &kb) < 0
-	}
-	h := &idHeap{worse: func(a, b uint32) bool { return better(b, a) }}
-	for id := range g.aggs {
-		id := uint32(id)
-		if len(h.ids) < n {
-			heap.Push(h, id)
-		} else if better(id, h.ids[0]) {
-			h.ids[0] = id
-			heap.Fix(h, 0)
-		}
-	}
-	slices.SortFunc(h.ids, func(a, b uint32) int {
-		if better(a, b) {
-			return -1
-		}
-		return 1
-	})
-	groups := make([]Group, len(h.ids))
-	out := make([]Ranked, len(h.ids))
-	cum := 0.0
-	for i, id := range h.ids {
-		groups[i].Aggregate = g.aggs[id]
-		g.tab.key(id, &groups[i].Key)
-		v := groups[i].Get(by)
-		pct := 0.0
-		if total > 0 {
-			pct = 100 * float64(v) / total
-		}
-		cum += pct
-		out[i] = Ranked{Group: &groups[i], Value: v, Percent: pct, Cumulative: cum}
-	}
-	return out
+// indexHeap keeps the worst of the kept indexes on top.
+type indexHeap struct {
+	ix    []int
+	worse func(a, b int) bool
 }
 
-// idHeap keeps the worst of the kept group numbers on top.
-type idHeap struct {
-	ids   []uint32
-	worse func(a, b uint32) bool
-}
-
-func (h *idHeap) Len() int           { return len(h.ids) }
-func (h *idHeap) Less(i, j int) bool { return h.worse(h.ids[i], h.ids[j]) }
-func (h *idHeap) Swap(i, j int)      { h.ids[i], h.ids[j] = h.ids[j], h.ids[i] }
-func (h *idHeap) Push(x any)         { h.ids = append(h.ids, x.(uint32)) }
-func (h *idHeap) Pop() any {
-	x := h.ids[len(h.ids)-1]
-	h.ids = h.ids[:len(h.ids)-1]
+func (h *indexHeap) Len() int           { return len(h.ix) }
+func (h *indexHeap) Less(i, j int) bool { return h.worse(h.ix[i], h.ix[j]) }
+func (h *indexHeap) Swap(i, j int)      { h.ix[i], h.ix[j] = h.ix[j], h.ix[i] }
+func (h *indexHeap) Push(x any)         { h.ix = append(h.ix, x.(int)) }
+func (h *indexHeap) Pop() any {
+	x := h.ix[len(h.ix)-1]
+	h.ix = h.ix[:len(h.ix)-1]
 	return x
 }
 
@@ -149,19 +138,3 @@ func (s *exactSum) add(v uint64) {
 }
 
 func (s *exactSum) float() float64 { return float64(s.hi)*0x1p64 + float64(s.lo) }
-
-// rankHeap keeps the worst of the kept groups on top.
-type rankHeap struct {
-	g     []*Group
-	worse func(a, b *Group) bool
-}
-
-func (h *rankHeap) Len() int           { return len(h.g) }
-func (h *rankHeap) Less(i, j int) bool { return h.worse(h.g[i], h.g[j]) }
-func (h *rankHeap) Swap(i, j int)      { h.g[i], h.g[j] = h.g[j], h.g[i] }
-func (h *rankHeap) Push(x any)         { h.g = append(h.g, x.(*Group)) }
-func (h *rankHeap) Pop() any {
-	x := h.g[len(h.g)-1]
-	h.g = h.g[:len(h.g)-1]
-	return x
-}
