@@ -104,7 +104,7 @@ func TestConsumerKeyed(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- b.Run(cctx, tab) }()
 	_, js := jsConn(t, url)
-	drained(t, js, StreamName("keyed"), "keyed", 30*time.Second)
+	testenv.NATSDrained(t, js, StreamName("keyed"), "keyed", 30*time.Second)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

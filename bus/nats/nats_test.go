@@ -95,7 +95,7 @@ func TestMeterPublishTwoCollectors(t *testing.T) {
 		}()
 	}
 	_, js := jsConn(t, url)
-	drained(t, js, StreamName("flows"), "store", 60*time.Second)
+	testenv.NATSDrained(t, js, StreamName("flows"), "store", 60*time.Second)
 	cancel()
 	wg.Wait()
 	for i := range 2 {
@@ -221,7 +221,7 @@ func TestCollectorCrash(t *testing.T) {
 		}
 	}()
 	_, js := jsConn(t, url)
-	drained(t, js, StreamName("site"), "crash", 60*time.Second)
+	testenv.NATSDrained(t, js, StreamName("site"), "crash", 60*time.Second)
 	cancel()
 	wg.Wait()
 	t.Logf("acked %d messages, %d redelivered", total.Messages, total.Redelivered)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/flowkit/flowkit/capture"
 	"github.com/flowkit/flowkit/capture/synth"
@@ -83,24 +82,4 @@ func meterDay(t testing.TB, sensor uint16, sink flow.Sink) []flow.Record {
 		t.Fatal(err)
 	}
 	return tee.recs
-}
-
-// drained waits until the durable consumer has nothing pending or
-// unacknowledged.
-func drained(t testing.TB, js jetstream.JetStream, stream, durable string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := js.Consumer(context.Background(), stream, durable)
-		if err == nil {
-			info, err := c.Info(context.Background())
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s not drained after %v", durable, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

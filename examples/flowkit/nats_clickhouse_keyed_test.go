@@ -41,6 +41,7 @@ func TestNATSClickHouseKeyedRedelivery(t *testing.T) {
 	if err := pub.Close(); err != nil {
 		t.Fatal(err)
 	}
+	js := jsContext(t, natsURL)
 	one := servers[0].Addr()
 	two := servers[0].Addr() + "," + servers[1].Addr()
 	for _, c := range []struct {
@@ -74,7 +75,7 @@ func TestNATSClickHouseKeyedRedelivery(t *testing.T) {
 				_, err := collectNATS(cctx, natsURL+"/kc?durable="+durable+"&fetch=4", &limitSink{w: out, left: -1}, out, nil)
 				done <- err
 			}()
-			keyedDrained(t, natsURL, durable, 60*time.Second)
+			testenv.NATSDrained(t, js, busnats.StreamName("kc"), durable, 60*time.Second)
 			stop()
 			if err := <-done; err != nil {
 				t.Fatal(err)
@@ -222,33 +223,4 @@ func keyedTableSums(t *testing.T, ctx context.Context, addr, table string) (n, p
 		t.Fatalf("sums of %s at %s: %v", table, addr, err)
 	}
 	return n, packets
-}
-
-// keyedDrained waits until the durable consumer has nothing pending or
-// unacknowledged.
-func keyedDrained(t *testing.T, natsURL, durable string, timeout time.Duration) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := js.Consumer(context.Background(), busnats.StreamName("kc"), durable)
-		if err == nil {
-			info, err := c.Info(context.Background())
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s not drained after %v", durable, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -57,7 +57,7 @@ func TestNATSToClickHouse(t *testing.T) {
 		chs[1].Start()
 	}()
 	want := publishDay(t, url+"/ch", pcap, 1)
-	drainedDurable(t, js, "ch", "ch", 120*time.Second)
+	testenv.NATSDrained(t, js, busnats.StreamName("ch"), "ch", 120*time.Second)
 	a.stop(t)
 	b.stop(t)
 	if chs[1].Exited() {
@@ -160,7 +160,7 @@ func TestNATSToClickHouseKill(t *testing.T) {
 		t.Logf("killed A with %d messages pending, %d unacknowledged", info.NumPending, info.NumAckPending)
 	}
 	a2 := startCollectorTo(t, bin, src, "-clickhouse", dst)
-	drainedDurable(t, js, "chkill", "crash", 120*time.Second)
+	testenv.NATSDrained(t, js, busnats.StreamName("chkill"), "crash", 120*time.Second)
 	a2.stop(t)
 	b.stop(t)
 	t.Logf("redelivered: %d (restarted A) + %d (B)", a2.stat(t, "redelivered"), b.stat(t, "redelivered"))

@@ -47,7 +47,7 @@ func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
 	js := jsContext(t, url)
 	waitPulling(t, js, "day", "store", 2)
 	want := publishDay(t, url+"/day", pcap, 1)
-	drainedDurable(t, js, "day", "store", 60*time.Second)
+	testenv.NATSDrained(t, js, busnats.StreamName("day"), "store", 60*time.Second)
 	a.stop(t)
 	b.stop(t)
 	testenv.SameRecords(t, unionRepos(t, repos, true), want)
@@ -123,7 +123,7 @@ func testNATSKill(t *testing.T, bin, url, pcap string) {
 		t.Errorf("A was killed after the stream was consumed: not mid-stream")
 	}
 	a2 := startCollector(t, bin, src, repos[0])
-	drainedDurable(t, js, "kill", "crash", 60*time.Second)
+	testenv.NATSDrained(t, js, busnats.StreamName("kill"), "crash", 60*time.Second)
 	a2.stop(t)
 	b.stop(t)
 	redelivered := a2.stat(t, "redelivered") + b.stat(t, "redelivered")
@@ -347,20 +347,6 @@ func waitPulling(t *testing.T, js jetstream.JetStream, subject, durable string, 
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d collectors never pulled from %s", n, durable)
-		}
-	}
-}
-
-// drainedDurable waits until the durable consumer has nothing pending or
-// unacknowledged.
-func drainedDurable(t *testing.T, js jetstream.JetStream, subject, durable string, timeout time.Duration) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
-		if info := durableInfo(js, subject, durable); info != nil && info.NumPending == 0 && info.NumAckPending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s not drained after %v: %+v", durable, timeout, durableInfo(js, subject, durable))
 		}
 	}
 }

@@ -3,12 +3,15 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NATSServer runs the peer nats-server with JetStream and a temporary file
@@ -76,4 +79,24 @@ func natsInfo(addr string) (string, error) {
 		return "", fmt.Errorf("greeting %q is not INFO", line)
 	}
 	return line, nil
+}
+
+// NATSDrained waits until the durable consumer of stream has nothing
+// pending or unacknowledged, and fails the test after timeout.
+func NATSDrained(t testing.TB, js jetstream.JetStream, stream, durable string, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	var info *jetstream.ConsumerInfo
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		info = nil
+		if c, err := js.Consumer(ctx, stream, durable); err == nil {
+			info, _ = c.Info(ctx)
+		}
+		if info != nil && info.NumPending == 0 && info.NumAckPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s not drained after %v: %+v", durable, timeout, info)
+		}
+	}
 }
