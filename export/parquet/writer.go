@@ -74,8 +74,8 @@ type Writer struct {
 	pw      *parquet.GenericWriter[any]
 	cols    []*parquet.ColumnWriter
 	dicts   *textDicts
-	main    colScratch
-	worker  colScratch
+	main    []parquet.Value    // the caller goroutine's column values of a chunk
+	worker  []parquet.Value    // the helper goroutine's
 	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
 	jobs    chan []flow.Record // chunks for the helper goroutine
 	done    chan error         // its answers, one per chunk
@@ -83,11 +83,6 @@ type Writer struct {
 	inGroup int64              // rows in the current row group
 	n       int64
 	closed  bool
-}
-
-// colScratch is one goroutine's scratch space.
-type colScratch struct {
-	vals []parquet.Value
 }
 
 // NewWriter returns a Writer that writes a Parquet file to w. Nothing is
@@ -122,8 +117,8 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		pw:     pw,
 		cols:   pw.ColumnWriters(),
 		dicts:  dicts,
-		main:   newColScratch(),
-		worker: newColScratch(),
+		main:   make([]parquet.Value, chunkRows),
+		worker: make([]parquet.Value, chunkRows),
 		jobs:   make(chan []flow.Record),
 		done:   make(chan error),
 		rg:     int64(rg),
@@ -132,16 +127,10 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return x
 }
 
-func newColScratch() colScratch {
-	return colScratch{
-		vals: make([]parquet.Value, chunkRows),
-	}
-}
-
 // work encodes the helper goroutine's columns of each chunk it is sent.
 func (w *Writer) work() {
 	for recs := range w.jobs {
-		w.done <- w.writeColumns(&w.worker, recs)
+		w.done <- w.writeColumns(w.worker, recs)
 	}
 }
 
@@ -155,7 +144,7 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 		chunk := batch[:n]
 		w.next.Store(0)
 		w.jobs <- chunk
-		err := w.writeColumns(&w.main, chunk)
+		err := w.writeColumns(w.main, chunk)
 		if werr := <-w.done; err == nil {
 			err = werr
 		}
@@ -175,16 +164,15 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 }
 
 // writeColumns writes the columns of recs (at most chunkRows records) that
-// it takes from w.next until none is left.
-func (w *Writer) writeColumns(h *colScratch, recs []flow.Record) error {
+// it takes from w.next until none is left, using vals as scratch.
+func (w *Writer) writeColumns(vals []parquet.Value, recs []flow.Record) error {
 	for {
 		i := int(w.next.Add(1)) - 1
 		if i >= len(colOrder) {
 			return nil
 		}
 		id := colOrder[i]
-		vals := fillColumn(id, h.vals, recs, w.dicts)
-		if _, err := w.cols[colIndex[id]].WriteRowValues(vals); err != nil {
+		if _, err := w.cols[colIndex[id]].WriteRowValues(fillColumn(id, vals, recs, w.dicts)); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[id], err)
 		}
 	}
