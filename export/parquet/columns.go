@@ -101,19 +101,10 @@ func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, dicts *textD
 		fillAddr(vals, recs, dicts[id], false, func(r *flow.Record) *flow.Addr { return &r.Dst })
 	case colNextHop:
 		fillAddr(vals, recs, dicts[id], true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
-	case colSrcIPv4, colDstIPv4:
-		for i := range recs {
-			a := recs[i].Src
-			if id == colDstIPv4 {
-				a = recs[i].Dst
-			}
-			if a.Is4() {
-				vals[i] = parquet.Int32Value(int32(a.Uint32()))
-				vals[i].SetDefinitionLevel(1)
-			} else {
-				vals[i] = parquet.NullValue()
-			}
-		}
+	case colSrcIPv4:
+		fillIPv4(vals, recs, func(r *flow.Record) *flow.Addr { return &r.Src })
+	case colDstIPv4:
+		fillIPv4(vals, recs, func(r *flow.Record) *flow.Addr { return &r.Dst })
 	case colSrcPort:
 		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.SrcPort) })
 	case colDstPort:
@@ -187,6 +178,19 @@ var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 func fillAddr(vals []parquet.Value, recs []flow.Record, d *textDict, noneEmpty bool, get func(*flow.Record) *flow.Addr) {
 	for i := range recs {
 		vals[i] = parquet.Int32Value(d.indexOfAddr(get(&recs[i]), noneEmpty))
+	}
+}
+
+// fillIPv4 writes each record's IPv4 address as an integer, or null for
+// an IPv6 address.
+func fillIPv4(vals []parquet.Value, recs []flow.Record, get func(*flow.Record) *flow.Addr) {
+	for i := range recs {
+		if a := get(&recs[i]); a.Is4() {
+			vals[i] = parquet.Int32Value(int32(a.Uint32()))
+			vals[i].SetDefinitionLevel(1)
+		} else {
+			vals[i] = parquet.NullValue()
+		}
 	}
 }
 
