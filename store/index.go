@@ -420,11 +420,9 @@ func fillContainer[T any](rb *rawBitmap, i int, dst []T, v T, covered []uint64) 
 	card := rb.cardOf(i)
 	switch {
 	case rb.isRun(i):
-		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
-		p += 2
+		q, nr := rb.runList(i)
 		for r := 0; r < nr; r++ {
-			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
-			end := start + int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:]))
+			start, end := rb.run(q, r)
 			if end >= rows {
 				return errIndex
 			}
@@ -482,11 +480,9 @@ func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T) error {
 	e := 0
 	switch {
 	case rb.isRun(i):
-		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
-		p += 2
+		q, nr := rb.runList(i)
 		for r := 0; r < nr; r++ {
-			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
-			end := start + int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:]))
+			start, end := rb.run(q, r)
 			if end >= rows {
 				return errIndex
 			}

@@ -135,6 +135,20 @@ func (rb *rawBitmap) key(i int) int { return int(binary.LittleEndian.Uint16(rb.k
 
 func (rb *rawBitmap) cardOf(i int) int { return int(binary.LittleEndian.Uint16(rb.keyc[4*i+2:])) + 1 }
 
+// runList returns the offset of the first run of run container i and
+// its run count.
+func (rb *rawBitmap) runList(i int) (q, nr int) {
+	p := int(rb.offs[i])
+	return p + 2, int(binary.LittleEndian.Uint16(rb.data[p:]))
+}
+
+// run returns the first and last (inclusive) row of run r of the run
+// list at q.
+func (rb *rawBitmap) run(q, r int) (start, end int) {
+	start = int(binary.LittleEndian.Uint16(rb.data[q+4*r:]))
+	return start, start + int(binary.LittleEndian.Uint16(rb.data[q+4*r+2:]))
+}
+
 // find returns the position of the first container whose key is >= k.
 func (rb *rawBitmap) find(k int) int {
 	lo, hi := 0, rb.n
@@ -156,11 +170,9 @@ func (rb *rawBitmap) markRows(i int, dst []uint64, rows int) error {
 	card := rb.cardOf(i)
 	switch {
 	case rb.isRun(i):
-		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
-		p += 2
+		q, nr := rb.runList(i)
 		for r := 0; r < nr; r++ {
-			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
-			end := start + int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:])) // inclusive
+			start, end := rb.run(q, r)
 			if end >= rows {
 				return errBitmap
 			}
@@ -213,12 +225,11 @@ func (rb *rawBitmap) markSelected(i int, pos []int32, dst []uint64, rows int) er
 	}
 	switch {
 	case rb.isRun(i):
-		nr := int(binary.LittleEndian.Uint16(rb.data[p:]))
-		p += 2
+		q, nr := rb.runList(i)
 		seen, k := 0, 0
 		for r := 0; r < nr && k < len(pos); r++ {
-			start := int(binary.LittleEndian.Uint16(rb.data[p+4*r:]))
-			l := int(binary.LittleEndian.Uint16(rb.data[p+4*r+2:])) + 1
+			start, end := rb.run(q, r)
+			l := end - start + 1
 			for k < len(pos) && int(pos[k]) < seen+l {
 				if err := mark(start + int(pos[k]) - seen); err != nil {
 					return err
