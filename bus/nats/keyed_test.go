@@ -103,7 +103,7 @@ func TestConsumerKeyed(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- b.Run(cctx, tab) }()
-	_, js := jsConn(t, url)
+	js := testenv.JetStream(t, url)
 	testenv.NATSDrained(t, js, StreamName("keyed"), "keyed", 30*time.Second)
 	cancel()
 	if err := <-done; err != nil {

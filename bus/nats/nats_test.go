@@ -94,7 +94,7 @@ func TestMeterPublishTwoCollectors(t *testing.T) {
 			stats[i] = c.Stats()
 		}()
 	}
-	_, js := jsConn(t, url)
+	js := testenv.JetStream(t, url)
 	testenv.NATSDrained(t, js, StreamName("flows"), "store", 60*time.Second)
 	cancel()
 	wg.Wait()
@@ -220,7 +220,7 @@ func TestCollectorCrash(t *testing.T) {
 			t.Errorf("collector A (restarted): %v", err)
 		}
 	}()
-	_, js := jsConn(t, url)
+	js := testenv.JetStream(t, url)
 	testenv.NATSDrained(t, js, StreamName("site"), "crash", 60*time.Second)
 	cancel()
 	wg.Wait()

@@ -11,8 +11,6 @@ import (
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/internal/testenv"
 	"github.com/flowkit/flowkit/timeouts"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // startServer runs nats-server with JetStream (see testenv.NATSServer) and
@@ -20,21 +18,6 @@ import (
 func startServer(t testing.TB) string {
 	t.Helper()
 	return testenv.NATSServer(t)
-}
-
-// jsConn returns a new connection's JetStream context, closed at cleanup.
-func jsConn(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc, js
 }
 
 // teeSink keeps a copy of every record and passes the batch on.

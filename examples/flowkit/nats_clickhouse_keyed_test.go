@@ -41,7 +41,7 @@ func TestNATSClickHouseKeyedRedelivery(t *testing.T) {
 	if err := pub.Close(); err != nil {
 		t.Fatal(err)
 	}
-	js := jsContext(t, natsURL)
+	js := testenv.JetStream(t, natsURL)
 	one := servers[0].Addr()
 	two := servers[0].Addr() + "," + servers[1].Addr()
 	for _, c := range []struct {

@@ -46,7 +46,7 @@ func TestNATSToClickHouse(t *testing.T) {
 	src := url + "/ch?durable=ch&fetch=2"
 	a := startCollectorTo(t, bin, src, "-clickhouse", dst)
 	b := startCollectorTo(t, bin, src, "-clickhouse", dst)
-	js := jsContext(t, url)
+	js := testenv.JetStream(t, url)
 	waitPulling(t, js, "ch", "ch", 2)
 
 	// Stop shard 1 while the day is published; start it again a moment
@@ -133,7 +133,7 @@ func TestNATSToClickHouseKill(t *testing.T) {
 	bin := buildFlowkit(t)
 	pcap, _ := synthPcap(t, true)
 	ctx := context.Background()
-	js := jsContext(t, url)
+	js := testenv.JetStream(t, url)
 	// A short AckWait, so the server soon redelivers what the killed
 	// collector held.
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: busnats.StreamName("chkill"), Subjects: []string{"chkill.>"},

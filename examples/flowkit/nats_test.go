@@ -21,7 +21,6 @@ import (
 	"github.com/flowkit/flowkit/internal/testenv"
 	"github.com/flowkit/flowkit/store"
 	"github.com/flowkit/flowkit/timeouts"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,7 +43,7 @@ func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
 	repos := []string{t.TempDir(), t.TempDir()}
 	a := startCollector(t, bin, src, repos[0])
 	b := startCollector(t, bin, src, repos[1])
-	js := jsContext(t, url)
+	js := testenv.JetStream(t, url)
 	waitPulling(t, js, "day", "store", 2)
 	want := publishDay(t, url+"/day", pcap, 1)
 	testenv.NATSDrained(t, js, busnats.StreamName("day"), "store", 60*time.Second)
@@ -56,7 +55,7 @@ func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
 func testNATSKill(t *testing.T, bin, url, pcap string) {
 	// A short AckWait, so the server soon redelivers what the killed
 	// collector held; the collectors join this consumer.
-	js := jsContext(t, url)
+	js := testenv.JetStream(t, url)
 	ctx := context.Background()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: busnats.StreamName("kill"), Subjects: []string{"kill.>"},
 		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute}); err != nil {
@@ -306,21 +305,6 @@ func unionRepos(t *testing.T, dirs []string, each bool) []flow.Record {
 		}
 	}
 	return all
-}
-
-// jsContext returns a JetStream context on a connection closed at cleanup.
-func jsContext(t *testing.T, url string) jetstream.JetStream {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
 }
 
 // durableInfo returns the durable consumer of subject's stream, or nil

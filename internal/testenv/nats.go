@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -99,4 +100,20 @@ func NATSDrained(t testing.TB, js jetstream.JetStream, stream, durable string, t
 			t.Fatalf("consumer %s not drained after %v: %+v", durable, timeout, info)
 		}
 	}
+}
+
+// JetStream returns a JetStream context on a new connection to the NATS
+// server at url, closed at the test's cleanup.
+func JetStream(t testing.TB, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
