@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/query"
 )
 
@@ -46,18 +45,7 @@ func runCount(args []string, stdout, stderr io.Writer) error {
 	if scheme == query.LoadStart {
 		need = query.ColumnsOf(query.Start, query.Bytes, query.Packets) // no End to decode
 	}
-	if in.repo != "" {
-		err = in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
-			counters[w].AddMatch(m)
-			return nil
-		})
-	} else {
-		err = in.each(workers, need, func(w int, b []flow.Record) error {
-			counters[w].AddBatch(b)
-			return nil
-		})
-	}
-	if err != nil {
+	if err := qAddAll(in, need, counters); err != nil {
 		return err
 	}
 	for _, c := range counters[1:] {

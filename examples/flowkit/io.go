@@ -674,6 +674,39 @@ func qCheckOutputFormat(f string) error {
 	return fmt.Errorf("%w: -format %q: want text, csv or json", errUsage, f)
 }
 
+// eachBlock calls work with every matching block of the -repo input, from
+// workers goroutines (w tells which), decoding only need.
+func (in *qQueryInput) eachBlock(workers int, need store.ColumnMask, work func(w int, m *query.BlockMatch) error) error {
+	sel := in.restrict(nil)
+	if in.selErr != nil {
+		return fmt.Errorf("%w: %v", errUsage, in.selErr)
+	}
+	_, err := in.scan(sel, need, workers, work)
+	return err
+}
+
+// qAdder is what Grouper and Counter share: they count a store block
+// column by column or a batch of records.
+type qAdder interface {
+	AddMatch(*query.BlockMatch)
+	AddBatch([]flow.Record)
+}
+
+// qAddAll feeds in's input to adders, one per worker: store blocks as
+// they are for -repo, batches of records otherwise.
+func qAddAll[A qAdder](in *qQueryInput, need store.ColumnMask, adders []A) error {
+	if in.repo != "" {
+		return in.eachBlock(len(adders), need, func(w int, m *query.BlockMatch) error {
+			adders[w].AddMatch(m)
+			return nil
+		})
+	}
+	return in.each(len(adders), need, func(w int, b []flow.Record) error {
+		adders[w].AddBatch(b)
+		return nil
+	})
+}
+
 // qFormatTime prints bin and group times as SiLK does, in UTC.
 func qFormatTime(t time.Time) string { return t.UTC().Format("2006/01/02T15:04:05") }
 
@@ -688,28 +721,13 @@ func qUsageErr(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 //
 // With -repo the store planner runs instead, decoding only need (the
 // columns work reads) of the blocks the selection leaves.
-// eachBlock calls work with every matching block of the -repo input, from
-// workers goroutines (w tells which).
-func (in *qQueryInput) eachBlock(workers int, need store.ColumnMask, work func(w int, m *query.BlockMatch) error) error {
-	sel := in.restrict(nil)
-	if in.selErr != nil {
-		return fmt.Errorf("%w: %v", errUsage, in.selErr)
-	}
-	_, err := in.scan(sel, need, workers, work)
-	return err
-}
-
 func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int, batch []flow.Record) error) error {
-	sel := in.restrict(nil)
-	if in.selErr != nil {
-		return fmt.Errorf("%w: %v", errUsage, in.selErr)
-	}
 	if in.repo != "" {
 		bufs := make([][]flow.Record, workers)
 		for i := range bufs {
 			bufs[i] = make([]flow.Record, flow.DefaultBatchSize)
 		}
-		_, err := in.scan(sel, need, workers, func(w int, m *query.BlockMatch) error {
+		return in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
 			for b := range m.Batches(bufs[w]) {
 				if err := work(w, b); err != nil {
 					return err
@@ -717,7 +735,10 @@ func (in *qQueryInput) each(workers int, need store.ColumnMask, work func(w int,
 			}
 			return nil
 		})
-		return err
+	}
+	sel := in.restrict(nil)
+	if in.selErr != nil {
+		return fmt.Errorf("%w: %v", errUsage, in.selErr)
 	}
 	readers, done, err := in.chunks(workers)
 	if err != nil {

@@ -39,8 +39,6 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 	// Keep the garbage collector close to the budget: records are big
 	// and the default lets the heap grow to twice what is live.
 	debug.SetMemoryLimit(*budget*3/2 + 256<<20)
-	s := query.NewSorter(keys, *reverse, *budget, *tmp)
-	defer s.Close()
 	if in.repo != "" && keys[0] == query.Start {
 		// rwsort --fields=stime over a repository: an hour at a time.
 		o, err := qOpenRecordOut(*out, *format, stdout)
@@ -62,6 +60,8 @@ func runSort(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer done()
+	s := query.NewSorter(keys, *reverse, *budget, *tmp)
+	defer s.Close()
 	if _, err := flow.Copy(s, src); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/query"
 )
 
@@ -93,19 +92,7 @@ func (g *qGroupFlags) group(in *qQueryInput) (*query.Grouper, []query.Value, err
 		}
 	}
 	need := query.ColumnsOf(cols...)
-	if in.repo != "" {
-		// Count store blocks column by column: no record is built.
-		err = in.eachBlock(workers, need, func(w int, m *query.BlockMatch) error {
-			gs[w].AddMatch(m)
-			return nil
-		})
-	} else {
-		err = in.each(workers, need, func(w int, b []flow.Record) error {
-			gs[w].AddBatch(b)
-			return nil
-		})
-	}
-	if err != nil {
+	if err := qAddAll(in, need, gs); err != nil {
 		return nil, nil, err
 	}
 	for _, o := range gs[1:] {
