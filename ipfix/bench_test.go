@@ -2,11 +2,11 @@ package ipfix
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 )
 
 // usualTemplate is the common 20-field IPv4 template of routers and
@@ -45,15 +45,6 @@ func benchMessages(tb testing.TB) [][]byte {
 	return msgs
 }
 
-// cpuTime returns the process's user+system CPU time, so that benchmarks
-// can report a rate per CPU-second that other load on the machine does not
-// distort (wall-clock ns/op suffers when the cores are shared).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkDecode measures data records decoded per second into a reused
 // Record with the usual 20-field IPv4 template.
 func BenchmarkDecode(b *testing.B) {
@@ -66,14 +57,14 @@ func BenchmarkDecode(b *testing.B) {
 	data := msgs[1:]
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	recs := 0
 	for i := 0; i < b.N; i++ {
 		d.Decode(data[i%len(data)], &rec, emit)
 		recs += 25
 	}
 	b.ReportMetric(float64(recs)/b.Elapsed().Seconds()/1e6, "Mrec/s")
-	b.ReportMetric(float64(recs)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+	b.ReportMetric(float64(recs)/(testenv.CPUTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 }
 
 // BenchmarkEncode measures records encoded per second (IPv4 millisecond
@@ -89,7 +80,7 @@ func BenchmarkEncode(b *testing.B) {
 	now := time.Unix(1700000000, 0)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	total := 0
 	for i := 0; i < b.N; i++ {
 		rest := recs
@@ -101,7 +92,7 @@ func BenchmarkEncode(b *testing.B) {
 		total += len(recs)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds()/1e6, "Mrec/s")
-	b.ReportMetric(float64(total)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+	b.ReportMetric(float64(total)/(testenv.CPUTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 }
 
 // BenchmarkDecodeSoftflowdCapture decodes the real softflowd exports
@@ -115,14 +106,14 @@ func BenchmarkDecodeSoftflowdCapture(b *testing.B) {
 			emit := func(*flow.Record) { n++ }
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime()
 			for i := 0; i < b.N; i++ {
 				d := NewDecoder()
 				for _, p := range payloads {
 					d.Decode(p, &rec, emit)
 				}
 			}
-			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+			b.ReportMetric(float64(n)/(testenv.CPUTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 		})
 	}
 }
@@ -136,9 +127,9 @@ func BenchmarkDecodeNetFlowV5(b *testing.B) {
 	emit := func(*flow.Record) { n++ }
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for i := 0; i < b.N; i++ {
 		d.Decode(p, &rec, emit)
 	}
-	b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
+	b.ReportMetric(float64(n)/(testenv.CPUTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 }

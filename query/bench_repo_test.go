@@ -4,9 +4,9 @@ import (
 	"context"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
+	"github.com/flowkit/flowkit/internal/testenv"
 	"github.com/flowkit/flowkit/store"
 )
 
@@ -34,7 +34,7 @@ func BenchmarkScanRepoCount(b *testing.B) {
 			p := MustParse(c.expr)
 			var n atomic.Int64
 			var st ScanStats
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime().Seconds()
 			for b.Loop() {
 				n.Store(0)
 				st, err = ScanStore(context.Background(), repo, store.Selection{}, p, 0, 0, func(_ int, m *BlockMatch) error {
@@ -45,18 +45,10 @@ func BenchmarkScanRepoCount(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((cpuTime()-cpu0)/float64(b.N)*1e3, "cpu-ms/op")
+			b.ReportMetric((testenv.CPUTime().Seconds()-cpu0)/float64(b.N)*1e3, "cpu-ms/op")
 			b.ReportMetric(float64(n.Load()), "matched")
 			b.ReportMetric(float64(st.Decoded), "decoded")
 			b.ReportMetric(float64(st.Blocks), "blocks")
 		})
 	}
-}
-
-// cpuTime returns the user + system CPU seconds of the process: steadier
-// than wall time on a machine shared with other work.
-func cpuTime() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

@@ -4,20 +4,11 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 )
-
-// cpuSeconds returns the CPU time (user + system) of the process: on a
-// machine shared with other work, records per CPU-second is steadier than
-// records per wall second.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
-}
 
 type countWriter struct{ n int64 }
 
@@ -29,7 +20,7 @@ func BenchmarkWriter(b *testing.B) {
 	recs := corpus(b, "1000000")
 	var size int64
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUTime().Seconds()
 	for b.Loop() {
 		cw := &countWriter{}
 		w := NewFileWriter(cw, 0)
@@ -43,7 +34,7 @@ func BenchmarkWriter(b *testing.B) {
 		}
 		size = cw.n
 	}
-	cpu := cpuSeconds() - cpu0
+	cpu := testenv.CPUTime().Seconds() - cpu0
 	n := float64(len(recs))
 	b.ReportMetric(n*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
 	b.ReportMetric(n*float64(b.N)/cpu, "flows/cpu-s")
@@ -85,7 +76,7 @@ func BenchmarkReadAll(b *testing.B) {
 	}
 	b.ResetTimer()
 	var rows atomic.Int64
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUTime().Seconds()
 	for b.Loop() {
 		rows.Store(0)
 		err := repo.Scan(Selection{}, AllColumns, 0, func(_ FileRef, _ *File, _ int, cols *Columns) error {
@@ -99,7 +90,7 @@ func BenchmarkReadAll(b *testing.B) {
 	if rows.Load() != int64(len(recs)) {
 		b.Fatalf("read %d rows of %d", rows.Load(), len(recs))
 	}
-	cpu := cpuSeconds() - cpu0
+	cpu := testenv.CPUTime().Seconds() - cpu0
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(len(recs))*float64(b.N)/cpu, "records/cpu-s")
 	b.ReportMetric(0, "ns/op")
@@ -151,7 +142,7 @@ func BenchmarkReadColumns(b *testing.B) {
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			var cols Columns
-			cpu0 := cpuSeconds()
+			cpu0 := testenv.CPUTime().Seconds()
 			for b.Loop() {
 				for blk := 0; blk < f.NumBlocks(); blk++ {
 					if err := f.ReadColumns(blk, m.mask, &cols); err != nil {
@@ -159,7 +150,7 @@ func BenchmarkReadColumns(b *testing.B) {
 					}
 				}
 			}
-			cpu := cpuSeconds() - cpu0
+			cpu := testenv.CPUTime().Seconds() - cpu0
 			b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 			b.ReportMetric(float64(len(recs))*float64(b.N)/cpu, "records/cpu-s")
 			b.ReportMetric(0, "ns/op")
@@ -180,7 +171,7 @@ func BenchmarkReadRepo(b *testing.B) {
 		b.Fatal(err)
 	}
 	var rows atomic.Int64
-	cpu0 := cpuSeconds()
+	cpu0 := testenv.CPUTime().Seconds()
 	for b.Loop() {
 		rows.Store(0)
 		if err := repo.Scan(Selection{}, AllColumns, 0, func(_ FileRef, _ *File, _ int, cols *Columns) error {
@@ -190,7 +181,7 @@ func BenchmarkReadRepo(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	cpu := cpuSeconds() - cpu0
+	cpu := testenv.CPUTime().Seconds() - cpu0
 	n := float64(rows.Load()) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(n/cpu, "records/cpu-s")

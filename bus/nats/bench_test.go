@@ -2,12 +2,12 @@ package nats
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flowkit/flowkit/capture/synth"
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 )
 
 // BenchmarkPublish publishes the synthesizer's day (66 k flows, reused
@@ -39,7 +39,7 @@ func BenchmarkPublish(b *testing.B) {
 	}
 	defer pub.Close()
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	b.ResetTimer()
 	off := 0
 	for range b.N {
@@ -54,15 +54,8 @@ func BenchmarkPublish(b *testing.B) {
 	b.StopTimer()
 	st := pub.Stats()
 	b.ReportMetric(float64(st.Records)/b.Elapsed().Seconds(), "flows/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(st.Records), "cpu-ns/flow")
+	b.ReportMetric(float64(testenv.CPUTime()-cpu0)/float64(st.Records), "cpu-ns/flow")
 	b.ReportMetric(float64(st.Bytes)/float64(st.Records), "B/flow")
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // discard counts the records it is given.
@@ -102,7 +95,7 @@ func BenchmarkConsume(b *testing.B) {
 	}
 	defer c.Close()
 	var sink discard
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	b.ResetTimer()
 	for sink.n < b.N {
 		if _, err := c.Once(ctx, &sink); err != nil {
@@ -114,5 +107,5 @@ func BenchmarkConsume(b *testing.B) {
 		b.Fatalf("consumed %d flows, published %d", sink.n, b.N)
 	}
 	b.ReportMetric(float64(sink.n)/b.Elapsed().Seconds(), "flows/s")
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(sink.n), "cpu-ns/flow")
+	b.ReportMetric(float64(testenv.CPUTime()-cpu0)/float64(sink.n), "cpu-ns/flow")
 }

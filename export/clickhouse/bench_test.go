@@ -2,17 +2,10 @@ package clickhouse
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// selfCPU is the CPU time (user and system) this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/flowkit/flowkit/internal/testenv"
+)
 
 // BenchmarkInsert writes flows through a Sink (default batch size) into
 // one server's MergeTree table and reports flows/s (one op is one flow).
@@ -44,7 +37,7 @@ func BenchmarkInsert(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu0, self0 := srv.cpuTime(b), selfCPU()
+			cpu0, self0 := srv.cpuTime(b), testenv.CPUTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i += len(recs) {
 				if err := sink.WriteBatch(recs[:min(len(recs), b.N-i)]); err != nil {
@@ -60,7 +53,7 @@ func BenchmarkInsert(b *testing.B) {
 			// CPU time (merges included) is the figure that load does not
 			// change much.
 			b.ReportMetric(float64(b.N)/(srv.cpuTime(b)-cpu0).Seconds(), "flows/server-cpu-s")
-			b.ReportMetric(float64(b.N)/(selfCPU()-self0).Seconds(), "flows/client-cpu-s")
+			b.ReportMetric(float64(b.N)/(testenv.CPUTime()-self0).Seconds(), "flows/client-cpu-s")
 			sink.Close()
 		})
 	}

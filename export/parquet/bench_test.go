@@ -1,11 +1,11 @@
 package parquet
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/testenv"
 )
 
 // countingWriter counts the bytes of the file.
@@ -26,7 +26,7 @@ func BenchmarkWrite(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			var size int64
 			b.ReportAllocs()
-			start, cpu0 := time.Now(), cpuSeconds()
+			start, cpu0 := time.Now(), testenv.CPUTime().Seconds()
 			for range b.N {
 				cw := &countingWriter{}
 				w := NewWriter(cw, Options{Compression: c.c})
@@ -40,7 +40,7 @@ func BenchmarkWrite(b *testing.B) {
 				}
 				size = cw.n
 			}
-			el, cpu := time.Since(start), cpuSeconds()-cpu0
+			el, cpu := time.Since(start), testenv.CPUTime().Seconds()-cpu0
 			b.ReportMetric(float64(len(recs)*b.N)/el.Seconds(), "flows/s")
 			b.ReportMetric(float64(size)/float64(len(recs)), "bytes/flow")
 			b.ReportMetric(float64(el.Nanoseconds())/float64(len(recs)*b.N), "ns/flow")
@@ -64,11 +64,4 @@ func corpusOrDay(b *testing.B) []flow.Record {
 		benchCorpus = day(b)
 	}
 	return benchCorpus
-}
-
-// cpuSeconds is the CPU time (user and system) the process used so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
