@@ -171,75 +171,14 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 		info.MaxEnd = max(info.MaxEnd, end)
 	}
 
+	same := constantColumns(rs)
 	for c := Column(0); int(c) < NumColumns; c++ {
 		raw := e.raw[:0]
 		m := &info.chunks[c]
-		switch c {
-		case ColStart:
-			base := info.MinStart
-			raw = binary.AppendUvarint(raw, zigzag(base))
-			prev := base
-			for i := range rs {
-				s := rs[i].Start
-				u[i] = uint64(s - prev)
-				prev = s
-			}
-			raw = appendUints(raw, u, &e.bw)
-		case ColEnd:
-			raw = e.appendDurations(raw, rs)
-		case ColRevStartOffset:
-			for i := range rs {
-				u[i] = zigzag(int64(rs[i].RevStartOffset))
-			}
-			raw = appendUints(raw, u, &e.bw)
-		case ColSrc, ColDst, ColNextHop:
-			for i := range rs {
-				r := &rs[i]
-				switch c {
-				case ColSrc:
-					addrs[i] = r.Src
-				case ColDst:
-					addrs[i] = r.Dst
-				default:
-					addrs[i] = r.NextHop
-				}
-			}
-			m.minA, m.maxA = addrMinMax(addrs)
-			raw = e.pe.appendAddrPostings(raw, addrs)
-			m.bitmapBytes = uint32(e.pe.bitmapBytes)
-		case ColBytes, ColRevBytes:
-			for i := range rs {
-				r := &rs[i]
-				p, b := r.Packets, r.Bytes
-				if c == ColRevBytes {
-					p, b = r.RevPackets, r.RevBytes
-				}
-				var q uint64
-				if p > 0 {
-					q = b / p
-				}
-				u[i] = q
-				u2[i] = b - q*p
-				if i == 0 || b < m.min {
-					m.min = b
-				}
-				m.max = max(m.max, b)
-			}
-			raw = appendUints(raw, u, &e.bw)
-			raw = appendUints(raw, u2, &e.bw)
-		default:
-			gatherUints(u, rs, c)
-			m.min, m.max = u[0], u[0]
-			for _, v := range u {
-				m.min = min(m.min, v)
-				m.max = max(m.max, v)
-			}
-			if c.Indexed() {
-				raw = e.pe.appendUintPostings(raw, u)
-				m.bitmapBytes = uint32(e.pe.bitmapBytes)
-			} else {
-				raw = appendUints(raw, u, &e.bw)
-			}
+		if same&(1<<c) != 0 {
+			raw = e.appendConstant(raw, m, c, rs[:1])
+		} else {
+			raw = e.appendColumn(raw, m, c, rs, &info)
 		}
 		e.raw = raw
 		m.raw = uint32(len(raw))
@@ -259,6 +198,206 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 	}
 	info.Size = int64(len(e.out))
 	return info
+}
+
+// appendConstant appends the chunk of column c when every row holds r's
+// value. Every encoding of a constant column is independent of the row
+// count (a one-value stream, or an index whose default is the value with
+// nothing posted and no exceptions), so the chunk is the encoding of one
+// row: the same bytes without a pass over the block.
+func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []flow.Record) []byte {
+	r := &one[0]
+	u, u2 := e.u[:1], e.u2[:1]
+	switch c {
+	case ColRevStartOffset:
+		u[0] = zigzag(int64(r.RevStartOffset))
+		return appendUints(raw, u, &e.bw)
+	case ColSrc, ColDst, ColNextHop:
+		a := e.addrs[:1]
+		a[0] = columnAddr(r, c)
+		m.minA, m.maxA = a[0], a[0]
+		raw = e.pe.appendAddrPostings(raw, a)
+		m.bitmapBytes = uint32(e.pe.bitmapBytes)
+		return raw
+	case ColBytes, ColRevBytes:
+		p, b := r.Packets, r.Bytes
+		if c == ColRevBytes {
+			p, b = r.RevPackets, r.RevBytes
+		}
+		var q uint64
+		if p > 0 {
+			q = b / p
+		}
+		u[0], u2[0] = q, b-q*p
+		m.min, m.max = b, b
+		raw = appendUints(raw, u, &e.bw)
+		return appendUints(raw, u2, &e.bw)
+	}
+	gatherUints(u, one, c)
+	m.min, m.max = u[0], u[0]
+	if c.Indexed() {
+		raw = e.pe.appendUintPostings(raw, u)
+		m.bitmapBytes = uint32(e.pe.bitmapBytes)
+		return raw
+	}
+	return appendUints(raw, u, &e.bw)
+}
+
+func columnAddr(r *flow.Record, c Column) flow.Addr {
+	switch c {
+	case ColSrc:
+		return r.Src
+	case ColDst:
+		return r.Dst
+	}
+	return r.NextHop
+}
+
+// appendColumn appends the chunk of column c of the block rs.
+func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flow.Record, info *BlockInfo) []byte {
+	u, u2, addrs := e.u[:len(rs)], e.u2[:len(rs)], e.addrs[:len(rs)]
+	switch c {
+	case ColStart:
+		base := info.MinStart
+		raw = binary.AppendUvarint(raw, zigzag(base))
+		prev := base
+		for i := range rs {
+			s := rs[i].Start
+			u[i] = uint64(s - prev)
+			prev = s
+		}
+		raw = appendUints(raw, u, &e.bw)
+	case ColEnd:
+		raw = e.appendDurations(raw, rs)
+	case ColRevStartOffset:
+		for i := range rs {
+			u[i] = zigzag(int64(rs[i].RevStartOffset))
+		}
+		raw = appendUints(raw, u, &e.bw)
+	case ColSrc, ColDst, ColNextHop:
+		for i := range rs {
+			r := &rs[i]
+			switch c {
+			case ColSrc:
+				addrs[i] = r.Src
+			case ColDst:
+				addrs[i] = r.Dst
+			default:
+				addrs[i] = r.NextHop
+			}
+		}
+		m.minA, m.maxA = addrMinMax(addrs)
+		raw = e.pe.appendAddrPostings(raw, addrs)
+		m.bitmapBytes = uint32(e.pe.bitmapBytes)
+	case ColBytes, ColRevBytes:
+		for i := range rs {
+			r := &rs[i]
+			p, b := r.Packets, r.Bytes
+			if c == ColRevBytes {
+				p, b = r.RevPackets, r.RevBytes
+			}
+			var q uint64
+			if p > 0 {
+				q = b / p
+			}
+			u[i] = q
+			u2[i] = b - q*p
+			if i == 0 || b < m.min {
+				m.min = b
+			}
+			m.max = max(m.max, b)
+		}
+		raw = appendUints(raw, u, &e.bw)
+		raw = appendUints(raw, u2, &e.bw)
+	default:
+		gatherUints(u, rs, c)
+		m.min, m.max = u[0], u[0]
+		for _, v := range u {
+			m.min = min(m.min, v)
+			m.max = max(m.max, v)
+		}
+		if c.Indexed() {
+			raw = e.pe.appendUintPostings(raw, u)
+			m.bitmapBytes = uint32(e.pe.bitmapBytes)
+		} else {
+			raw = appendUints(raw, u, &e.bw)
+		}
+	}
+	return raw
+}
+
+// constantColumns returns the columns whose value is the same in every row
+// of rs (many exporters leave most fields zero), in one pass over the
+// rows: a constant column is then encoded from its first row alone.
+// ColStart and ColEnd are never reported.
+func constantColumns(rs []flow.Record) ColumnMask {
+	f := &rs[0]
+	fw := packedSmall(f)
+	nh0, nh1 := binary.LittleEndian.Uint64(f.NextHop[:8]), binary.LittleEndian.Uint64(f.NextHop[8:])
+	sr0, sr1 := binary.LittleEndian.Uint64(f.Src[:8]), binary.LittleEndian.Uint64(f.Src[8:])
+	ds0, ds1 := binary.LittleEndian.Uint64(f.Dst[:8]), binary.LittleEndian.Uint64(f.Dst[8:])
+	var src, dst, nh, pk, by, rp, rb, ro, io, as uint64
+	var small [3]uint64
+	for i := range rs {
+		r := &rs[i]
+		src |= binary.LittleEndian.Uint64(r.Src[:8]) ^ sr0 | binary.LittleEndian.Uint64(r.Src[8:]) ^ sr1
+		dst |= binary.LittleEndian.Uint64(r.Dst[:8]) ^ ds0 | binary.LittleEndian.Uint64(r.Dst[8:]) ^ ds1
+		nh |= binary.LittleEndian.Uint64(r.NextHop[:8]) ^ nh0 | binary.LittleEndian.Uint64(r.NextHop[8:]) ^ nh1
+		pk |= r.Packets ^ f.Packets
+		by |= r.Bytes ^ f.Bytes
+		rp |= r.RevPackets ^ f.RevPackets
+		rb |= r.RevBytes ^ f.RevBytes
+		ro |= uint64(r.RevStartOffset ^ f.RevStartOffset)
+		io |= uint64(r.Input^f.Input) | uint64(r.Output^f.Output)<<32
+		as |= uint64(r.SrcAS^f.SrcAS) | uint64(r.DstAS^f.DstAS)<<32
+		w := packedSmall(r)
+		small[0] |= w[0] ^ fw[0]
+		small[1] |= w[1] ^ fw[1]
+		small[2] |= w[2] ^ fw[2]
+	}
+	var m ColumnMask
+	set := func(c Column, diff uint64) {
+		if diff == 0 {
+			m |= 1 << c
+		}
+	}
+	set(ColSrc, src)
+	set(ColDst, dst)
+	set(ColNextHop, nh)
+	set(ColPackets, pk)
+	set(ColBytes, pk|by)
+	set(ColRevPackets, rp)
+	set(ColRevBytes, rp|rb)
+	set(ColRevStartOffset, ro)
+	set(ColInput, io&0xffffffff)
+	set(ColOutput, io>>32)
+	set(ColSrcAS, as&0xffffffff)
+	set(ColDstAS, as>>32)
+	set(ColSrcPort, small[0]&0xffff)
+	set(ColDstPort, small[0]>>16&0xffff)
+	set(ColSensor, small[0]>>32&0xffff)
+	set(ColVLAN, small[0]>>48)
+	set(ColApplication, small[1]&0xffff)
+	set(ColProtocol, small[1]>>16&0xff)
+	set(ColFlags, small[1]>>24&0xff)
+	set(ColInitialFlags, small[1]>>32&0xff)
+	set(ColSessionFlags, small[1]>>40&0xff)
+	set(ColRevFlags, small[1]>>48&0xff)
+	set(ColRevInitialFlags, small[1]>>56)
+	set(ColRevSessionFlags, small[2]&0xff)
+	set(ColEndReason, small[2]>>8&0xff)
+	set(ColType, small[2]>>16&0xff)
+	return m
+}
+
+// packedSmall packs the 16- and 8-bit fields of r into three words.
+func packedSmall(r *flow.Record) [3]uint64 {
+	return [3]uint64{
+		uint64(r.SrcPort) | uint64(r.DstPort)<<16 | uint64(r.Sensor)<<32 | uint64(r.VLAN)<<48,
+		uint64(r.Application) | uint64(r.Protocol)<<16 | uint64(r.Flags)<<24 | uint64(r.InitialFlags)<<32 |
+			uint64(r.SessionFlags)<<40 | uint64(r.RevFlags)<<48 | uint64(r.RevInitialFlags)<<56,
+		uint64(r.RevSessionFlags) | uint64(r.EndReason)<<8 | uint64(r.Type)<<16,
+	}
 }
 
 func addrMinMax(a []flow.Addr) (lo, hi flow.Addr) {
