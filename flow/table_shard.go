@@ -18,17 +18,23 @@ type flowKey struct {
 	_            uint8
 }
 
-func (k *flowKey) reverse() flowKey {
-	return flowKey{src: k.dst, dst: k.src, sport: k.dport, dport: k.sport, vlan: k.vlan, proto: k.proto}
+// matches reports whether k is the key of packet p's direction. It
+// compares with word loads, straight from the packet: building a key first
+// and comparing keys costs a stalled store-to-load forward per packet.
+func (k *flowKey) matches(p *Packet) bool {
+	le := binary.LittleEndian
+	return le.Uint64(k.src[0:8]) == le.Uint64(p.Src[0:8]) && le.Uint64(k.src[8:16]) == le.Uint64(p.Src[8:16]) &&
+		le.Uint64(k.dst[0:8]) == le.Uint64(p.Dst[0:8]) && le.Uint64(k.dst[8:16]) == le.Uint64(p.Dst[8:16]) &&
+		k.sport == p.SrcPort && k.dport == p.DstPort && k.vlan == p.VLAN && k.proto == p.Protocol
 }
 
-// equal compares two keys with word loads (== on the struct calls
-// memequal for the address arrays).
-func (k *flowKey) equal(o *flowKey) bool {
+// matchesReverse reports whether k is the key of the direction opposite
+// to packet p's.
+func (k *flowKey) matchesReverse(p *Packet) bool {
 	le := binary.LittleEndian
-	return le.Uint64(k.src[0:8]) == le.Uint64(o.src[0:8]) && le.Uint64(k.src[8:16]) == le.Uint64(o.src[8:16]) &&
-		le.Uint64(k.dst[0:8]) == le.Uint64(o.dst[0:8]) && le.Uint64(k.dst[8:16]) == le.Uint64(o.dst[8:16]) &&
-		k.sport == o.sport && k.dport == o.dport && k.vlan == o.vlan && k.proto == o.proto
+	return le.Uint64(k.src[0:8]) == le.Uint64(p.Dst[0:8]) && le.Uint64(k.src[8:16]) == le.Uint64(p.Dst[8:16]) &&
+		le.Uint64(k.dst[0:8]) == le.Uint64(p.Src[0:8]) && le.Uint64(k.dst[8:16]) == le.Uint64(p.Src[8:16]) &&
+		k.sport == p.DstPort && k.dport == p.SrcPort && k.vlan == p.VLAN && k.proto == p.Protocol
 }
 
 // entry is one flow in a table: its key, forward counters, state and
@@ -78,6 +84,7 @@ type shard struct {
 	clock   int64
 	out     []Record // finished records not yet handed to the sink
 	ei      int      // clock events of the current batch applied (addItems)
+	touched uint32   // the sum of prefetch's loads, kept so they are not optimized away
 	stats   TableStats
 }
 
@@ -100,18 +107,67 @@ func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 // advances to its time (if later) and what expired ends.
 func (s *shard) add(pkts []Packet) {
 	clock := s.clock
-	for i := range pkts {
-		p := &pkts[i]
-		if p.Time > clock {
-			clock = p.Time
-			s.expire(clock)
+	var tags [prefetchGroup]uint32
+	for len(pkts) > 0 {
+		grp := pkts[:min(prefetchGroup, len(pkts))]
+		pkts = pkts[len(grp):]
+		for i := range grp {
+			p := &grp[i]
+			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
 		}
-		h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
-		s.stats.Packets++
-		s.stats.Bytes += uint64(p.Length)
-		s.update(p, uint32(h), clock)
+		s.prefetch(tags[:len(grp)])
+		for i := range grp {
+			p := &grp[i]
+			if p.Time > clock {
+				clock = p.Time
+				s.expire(clock)
+			}
+			s.stats.Packets++
+			s.stats.Bytes += uint64(p.Length)
+			s.update(p, tags[i], clock)
+		}
 	}
 	s.clock = clock
+}
+
+// prefetchGroup is how many packets a shard looks up ahead at once (see
+// prefetch).
+const prefetchGroup = 16
+
+// prefetch loads, for a group of packets' hash tags, each one's index cell
+// and then the entry it points to, so that the cache misses of the group
+// overlap instead of coming one after the other when update runs (a table
+// of 100 k flows is larger than the core's cache: each lookup would
+// otherwise wait for memory twice). Only a hint: the loads change
+// nothing, and update does the real lookup, so flows created or ended in
+// between do no harm.
+func (s *shard) prefetch(tags []uint32) {
+	x := &s.idx
+	var sum uint32
+	for _, tag := range tags {
+		sum += x.cells[x.home(tag)]
+	}
+	var slots [prefetchGroup]int32
+	n := 0
+	for _, tag := range tags {
+		// The first cell with the tag (the cells are in cache now) is
+		// almost always the flow's; its home cell often belongs to
+		// another flow.
+		for i := x.home(tag); ; i = (i + 1) & x.mask {
+			c := x.cells[i]
+			if c == 0 {
+				break
+			}
+			if x.tagMatches(c, tag) {
+				sl := x.cellSlot(c)
+				sum += uint32(s.entries[sl].packets) + uint32(s.tr.End(sl))
+				slots[n] = sl
+				n++
+				break
+			}
+		}
+	}
+	s.touched = sum + s.tr.Prefetch(slots[:n])
 }
 
 // shardItem is one packet of a batch that the dispatcher hands to the
@@ -192,12 +248,10 @@ func (s *shard) expire(now int64) {
 	}
 }
 
-// lookup finds the entry of k; reverse says it matched in the reverse
-// direction (biflow mode only).
-func (s *shard) lookup(tag uint32, k *flowKey) (slot int32, reverse bool) {
+// lookup finds the entry of packet p's flow; reverse says it matched in
+// the reverse direction (biflow mode only).
+func (s *shard) lookup(tag uint32, p *Packet) (slot int32, reverse bool) {
 	x := &s.idx
-	var rk flowKey
-	haveRK := false
 	for i := x.home(tag); ; i = (i + 1) & x.mask {
 		c := x.cells[i]
 		if c == 0 {
@@ -208,40 +262,35 @@ func (s *shard) lookup(tag uint32, k *flowKey) (slot int32, reverse bool) {
 		}
 		sl := x.cellSlot(c)
 		ek := &s.entries[sl].key
-		if ek.equal(k) {
+		if ek.matches(p) {
 			return sl, false
 		}
-		if s.biflow {
-			if !haveRK {
-				rk, haveRK = k.reverse(), true
-			}
-			if ek.equal(&rk) {
-				return sl, true
-			}
+		if s.biflow && ek.matchesReverse(p) {
+			return sl, true
 		}
 	}
 }
 
-// lookupExact finds the entry whose key is exactly k (unidirectional mode).
-func (s *shard) lookupExact(tag uint32, k *flowKey) int32 {
+// lookupReverse finds the entry of the flow opposite to packet p's
+// (unidirectional mode).
+func (s *shard) lookupReverse(tag uint32, p *Packet) int32 {
 	x := &s.idx
 	for i := x.home(tag); ; i = (i + 1) & x.mask {
 		c := x.cells[i]
 		if c == 0 {
 			return -1
 		}
-		if x.tagMatches(c, tag) && s.entries[x.cellSlot(c)].key.equal(k) {
+		if x.tagMatches(c, tag) && s.entries[x.cellSlot(c)].key.matchesReverse(p) {
 			return x.cellSlot(c)
 		}
 	}
 }
 
 func (s *shard) update(p *Packet, tag uint32, clock int64) {
-	k := flowKey{src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort, vlan: p.VLAN, proto: p.Protocol}
-	slot, reverse := s.lookup(tag, &k)
+	slot, reverse := s.lookup(tag, p)
 	f := p.Flags
 	if slot < 0 {
-		slot = s.create(tag, &k, p.Time)
+		slot = s.create(tag, p)
 		e := &s.entries[slot]
 		e.packets, e.bytes = 1, uint64(p.Length)
 		e.initFlags, e.flags = f, f
@@ -266,15 +315,15 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 		}
 	}
 	if f&(FIN|RST) != 0 && p.Protocol == ProtoTCP {
-		s.tcpEnd(slot, reverse, tag, &k, f, clock)
+		s.tcpEnd(slot, reverse, tag, p, clock)
 	}
 }
 
 // tcpEnd applies the contract's TCP rules: RST closes its flow (and the
 // reverse one); FIN closes once both directions have sent one. The closing
 // time is the clock, which equals the packet's time in an ordered capture.
-func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, k *flowKey, f TCPFlags, clock int64) {
-	e := &s.entries[slot]
+func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock int64) {
+	e, f := &s.entries[slot], p.Flags
 	if s.biflow {
 		if f&RST != 0 {
 			s.tr.MarkClosing(slot, clock)
@@ -290,8 +339,7 @@ func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, k *flowKey, f TCPFl
 		}
 		return
 	}
-	rk := k.reverse()
-	other := s.lookupExact(tag, &rk)
+	other := s.lookupReverse(tag, p)
 	if f&RST != 0 {
 		s.tr.MarkClosing(slot, clock)
 		if other >= 0 {
@@ -306,9 +354,9 @@ func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, k *flowKey, f TCPFl
 	}
 }
 
-// create allocates an entry for a new flow whose first packet came at t,
-// first evicting the least recently seen flow when the table is full.
-func (s *shard) create(tag uint32, k *flowKey, t int64) int32 {
+// create allocates an entry for the new flow of packet p, first evicting
+// the least recently seen flow when the table is full.
+func (s *shard) create(tag uint32, p *Packet) int32 {
 	if s.max > 0 && s.tr.Len() >= s.max {
 		if old, ok := s.tr.Oldest(); ok {
 			s.end(old, EndLackOfResources)
@@ -329,9 +377,10 @@ func (s *shard) create(tag uint32, k *flowKey, t int64) int32 {
 		}
 	}
 	e := &s.entries[slot]
-	e.key, e.tag = *k, tag
+	e.key = flowKey{src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort, vlan: p.VLAN, proto: p.Protocol}
+	e.tag = tag
 	s.idx.insert(tag, slot, s.entries)
-	s.tr.Insert(slot, t)
+	s.tr.Insert(slot, p.Time)
 	return slot
 }
 

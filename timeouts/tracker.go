@@ -60,6 +60,26 @@ func (t *Tracker) Insert(slot int32, at int64) {
 // moves forward (a late, reordered packet keeps it).
 func (t *Tracker) Seen(slot int32, at int64) { t.lru.touch(slot, at) }
 
+// Prefetch loads what Seen will read and write for each of slots: their
+// neighbours in the last-seen order, which the move to the tail relinks.
+// A caller that knows the slots of its next few packets calls it so that
+// the cache misses overlap; it changes nothing, and the result only keeps
+// the loads from being optimized away.
+func (t *Tracker) Prefetch(slots []int32) uint32 {
+	var sum uint32
+	nodes := t.lru.nodes
+	for _, s := range slots {
+		nd := &nodes[s]
+		if nd.prev >= 0 {
+			sum += uint32(nodes[nd.prev].next)
+		}
+		if nd.next >= 0 {
+			sum += uint32(nodes[nd.next].prev)
+		}
+	}
+	return sum
+}
+
 // Start returns the time of slot's first packet.
 func (t *Tracker) Start(slot int32) int64 { return t.start.nodes[slot].at }
 
