@@ -286,8 +286,8 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 				addrs[i] = r.NextHop
 			}
 		}
-		m.minA, m.maxA = addrMinMax(addrs)
 		raw = e.pe.appendAddrPostings(raw, addrs)
+		m.minA, m.maxA = e.pe.minA, e.pe.maxA
 		m.bitmapBytes = uint32(e.pe.bitmapBytes)
 	case ColBytes, ColRevBytes:
 		for i := range rs {
