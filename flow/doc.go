@@ -15,12 +15,10 @@
 // The packet-to-flow aggregator (the flow table) also lives here; see
 // [Packet] for the decoded packet summary it consumes. A [Table] can be
 // sharded over worker goroutines ([TableConfig].Workers) by a symmetric
-// hash of the flow key. It then runs as a pipeline: the caller's goroutine
-// hashes each packet once and copies it, with the clock values of its
-// batch, into one of a few pooled batch buffers, sorted by shard, which
-// it queues to every worker without waiting; each worker meters its
-// shard's packets of each batch in order, applying every clock value of
-// the batch so that flows end exactly as in a one-shard table. The pool
-// bounds memory and how far the caller runs ahead; the calls that read or
-// end flows (Advance, Flush, Close, Stats) first wait for the workers.
+// hash of the flow key. Each shard then reads the caller's batch in place:
+// it hashes every packet, meters the ones it owns and moves its clock
+// through every packet's time, so that flows end exactly as in a one-shard
+// table. The caller's goroutine meters the first shard while worker
+// goroutines meter the others, and Add returns when all are done.
+// [Table.Meter] reads the next batch on a goroutine of its own meanwhile.
 package flow

@@ -22,28 +22,21 @@ type TableConfig struct {
 	// the Rev* fields. Off by default (SiLK-style unidirectional flows).
 	Biflow bool
 	// Workers is the number of shards metered in parallel; 0 or 1 meters
-	// in the caller's goroutine. With n > 1, the table starts n worker
-	// goroutines, one per shard, and Add becomes a dispatcher: it hashes
-	// each packet once, copies it into a batch buffer sorted by shard and
-	// queues the buffer to the workers without waiting for them, so the
-	// caller reads and decodes the next packets while they meter. At most
-	// a few batches are in flight (a small fixed pool of buffers); Advance,
-	// Flush, Close and Stats wait until the workers have caught up. A sink
-	// error met by a worker is returned by the table's next call. The
-	// records are the same for any value. A table with a MaxFlows cap uses
-	// one worker, because the cap evicts the least recently seen flow of
-	// the whole table. Workers pay off only with idle cores: the dispatch
-	// and the hand-over of each packet between cores cost about a quarter
-	// more CPU per packet. On a 2-core machine with both cores free, 2
-	// workers metered about 1.4 times as many packets per second as 1
-	// (BenchmarkTableUpdate; flowkit meter on a file: about 1.5 times);
-	// with the other core busy, no more than 1.
+	// in the caller's goroutine. With n > 1, the table starts n-1 worker
+	// goroutines; Add meters shard 0 on the caller's goroutine while each
+	// worker meters its own shard, all reading the caller's batch in place
+	// (each skips the packets whose key hash another shard owns), and
+	// returns when all are done. The records are the same for any value.
+	// A table with a MaxFlows cap uses one worker, because the cap evicts
+	// the least recently seen flow of the whole table. Workers pay off
+	// only with idle cores: each shard hashes every packet of the batch.
+	// Table.Meter also reads the next batch while the table meters one.
 	Workers int
 	// Sensor is copied into every record and its key.
 	Sensor uint16
 	// Sink receives the finished records in batches. It is called from
 	// one goroutine at a time: the caller's, or with Workers > 1 the
-	// workers' (never two at once).
+	// caller's and the workers' (never two at once).
 	Sink Sink
 }
 
@@ -86,8 +79,8 @@ type Table struct {
 	sink   Sink
 	err    error // first sink error not yet returned (under mu with workers)
 	closed bool
-	clock  int64     // the latest packet time or Advance value
-	pipe   *pipeline // with several shards: the workers and their batches
+	clock  int64    // the latest packet time or Advance value
+	crew   *workers // with several shards: the goroutines of shards 1..n-1
 }
 
 // NewTable returns a table for cfg. With cfg.Workers > 1 it starts that
@@ -115,14 +108,14 @@ func NewTable(cfg TableConfig) (*Table, error) {
 		t.shards = append(t.shards, s)
 	}
 	if n > 1 {
-		t.pipe = newPipeline(t)
+		t.crew = newWorkers(t)
 	}
 	return t, nil
 }
 
 // takeErr returns the first sink error since the last call and forgets it.
 func (t *Table) takeErr() error {
-	if t.pipe != nil {
+	if t.crew != nil {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 	}
@@ -134,7 +127,7 @@ func (t *Table) takeErr() error {
 // write passes a batch of finished records to the sink and keeps its
 // first error for the table's caller.
 func (t *Table) write(recs []Record) {
-	if t.pipe != nil {
+	if t.crew != nil {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 	}
@@ -149,21 +142,19 @@ func (t *Table) write(recs []Record) {
 // DefaultBatchSize fills and at every Advance and Flush. Add returns the
 // sink's error, if any; metering itself cannot fail. The table does not
 // keep pkts.
-//
-// With several workers, Add copies the packets into the pipeline and
-// returns before they are metered (see TableConfig.Workers): a sink error
-// they cause is returned by a later call, at the latest by Flush or Close.
 func (t *Table) Add(pkts []Packet) error {
 	if t.closed {
 		return ErrTableClosed
 	}
-	if t.pipe != nil {
-		t.pipe.add(pkts)
-		return t.takeErr()
+	if len(pkts) == 0 {
+		return nil
 	}
-	s := t.shards[0]
-	s.add(pkts)
-	t.clock = s.clock
+	if t.crew != nil {
+		t.crew.run(jobAdd, pkts, 0)
+	} else {
+		t.shards[0].add(pkts, 1)
+	}
+	t.clock = t.shards[0].clock
 	return t.takeErr()
 }
 
@@ -176,8 +167,8 @@ func (t *Table) Advance(now int64) error {
 		return ErrTableClosed
 	}
 	t.clock = max(t.clock, now)
-	if t.pipe != nil {
-		t.pipe.barrier(jobAdvance, now)
+	if t.crew != nil {
+		t.crew.run(jobAdvance, nil, now)
 	} else {
 		t.shards[0].advance(now)
 	}
@@ -190,8 +181,8 @@ func (t *Table) Flush() error {
 	if t.closed {
 		return ErrTableClosed
 	}
-	if t.pipe != nil {
-		t.pipe.barrier(jobFlush, 0)
+	if t.crew != nil {
+		t.crew.run(jobFlush, nil, 0)
 	} else {
 		t.shards[0].endAll(EndForced)
 	}
@@ -205,19 +196,15 @@ func (t *Table) Close() error {
 		return ErrTableClosed
 	}
 	err := t.Flush()
-	if t.pipe != nil {
-		t.pipe.stop()
+	if t.crew != nil {
+		t.crew.run(jobStop, nil, 0)
 	}
 	t.closed = true
 	return err
 }
 
-// Stats returns the table's counters summed over its shards. With several
-// workers it first waits until they have metered every packet added.
+// Stats returns the table's counters summed over its shards.
 func (t *Table) Stats() TableStats {
-	if t.pipe != nil && !t.closed {
-		t.pipe.barrier(jobSync, 0)
-	}
 	var st TableStats
 	for _, s := range t.shards {
 		st.ActiveFlows += s.tr.Len()
@@ -246,28 +233,65 @@ type PacketSource interface {
 // packet, then flushes the table (EndForced). When src reports a quiet
 // poll (0, nil), the clock advances to the wall clock, as a live meter's
 // must. It returns the first error of src (other than io.EOF) or the sink.
+//
+// Meter reads on a goroutine of its own into a few batch buffers, so that
+// reading and decoding the next packets overlaps metering these.
 func (t *Table) Meter(ctx context.Context, src PacketSource) error {
-	buf := make([]Packet, DefaultBatchSize)
-	var err error
-	for err == nil {
-		if ctx.Err() != nil {
-			break
-		}
-		n, rerr := src.ReadPackets(buf)
-		if n > 0 {
-			err = t.Add(buf[:n])
-		} else if rerr == nil {
-			err = t.Advance(time.Now().UnixNano())
-		}
-		if rerr != nil {
-			if !errors.Is(rerr, io.EOF) && err == nil {
-				err = rerr
+	free := make(chan []Packet, meterBuffers)
+	for range meterBuffers {
+		free <- make([]Packet, DefaultBatchSize)
+	}
+	full := make(chan meterRead, meterBuffers) // never blocks: one slot a buffer
+	stop := make(chan struct{})
+	go func() {
+		defer close(full)
+		for {
+			var buf []Packet
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
 			}
-			break
+			if ctx.Err() != nil {
+				return
+			}
+			n, err := src.ReadPackets(buf)
+			full <- meterRead{buf: buf, n: n, err: err}
+			if err != nil {
+				return
+			}
 		}
+	}()
+	var err error
+	for r := range full {
+		if err == nil {
+			if r.n > 0 {
+				err = t.Add(r.buf[:r.n])
+			} else if r.err == nil {
+				err = t.Advance(time.Now().UnixNano())
+			}
+			if r.err != nil && !errors.Is(r.err, io.EOF) && err == nil {
+				err = r.err
+			}
+			if err != nil {
+				close(stop) // the reader ends after its current read
+			}
+		}
+		free <- r.buf
 	}
 	if ferr := t.Flush(); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// meterBuffers is the number of batch buffers Meter reads into: one being
+// metered, one being read, one ready.
+const meterBuffers = 3
+
+// meterRead is one ReadPackets result that Meter's reader hands over.
+type meterRead struct {
+	buf []Packet
+	n   int
+	err error
 }

@@ -97,8 +97,7 @@ func cpuTime() int64 {
 }
 
 // BenchmarkTableMemory inserts 1 M flows and reports the heap bytes per
-// active flow (entries, index, expiry lists; with workers also the
-// pipeline's fixed batch buffers).
+// active flow (entries, index, expiry lists).
 func BenchmarkTableMemory(b *testing.B) {
 	const flows = 1_000_000
 	pkts := make([]Packet, flows)

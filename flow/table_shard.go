@@ -83,9 +83,15 @@ type shard struct {
 	tr      *timeouts.Tracker
 	clock   int64
 	out     []Record // finished records not yet handed to the sink
-	ei      int      // clock events of the current batch applied (addItems)
-	touched uint32   // the sum of prefetch's loads, kept so they are not optimized away
-	stats   TableStats
+	// deadline is the earliest clock at which a flow of the shard may
+	// expire, or earlier: add calls expire only from then on. A flow
+	// created in an empty shard or with a late timestamp, or one marked
+	// closing, may expire sooner than the deadline noted, so update sets
+	// it to math.MinInt64 then; every other change of the tracker only
+	// makes flows expire later.
+	deadline int64
+	touched  uint32 // the sum of prefetch's loads, kept so they are not optimized away
+	stats    TableStats
 }
 
 func newShard(t *Table, id, n int, cfg *TableConfig) (*shard, error) {
@@ -94,7 +100,7 @@ func newShard(t *Table, id, n int, cfg *TableConfig) (*shard, error) {
 		return nil, err
 	}
 	return &shard{t: t, id: id, biflow: cfg.Biflow, sensor: cfg.Sensor,
-		max: cfg.Timeouts.MaxFlows, idx: newFlowIndex(), tr: tr, clock: math.MinInt64,
+		max: cfg.Timeouts.MaxFlows, idx: newFlowIndex(), tr: tr, clock: math.MinInt64, deadline: math.MaxInt64,
 		out: make([]Record, 0, DefaultBatchSize)}, nil
 }
 
@@ -103,29 +109,45 @@ func newShard(t *Table, id, n int, cfg *TableConfig) (*shard, error) {
 // low half, so the two do not correlate.
 func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
-// add meters pkts in a table of one shard: before each packet the clock
-// advances to its time (if later) and what expired ends.
-func (s *shard) add(pkts []Packet) {
+// add meters this shard's packets of pkts, the batch of a table of n
+// shards: before each packet the clock advances to its time (if later)
+// and what expired ends. Every shard moves its clock through every packet
+// of the batch, its own or not, so its flows end exactly as in a table of
+// one shard, whatever n is. Packets are taken in groups of
+// prefetchGroup of its own, looked up ahead (see prefetch).
+func (s *shard) add(pkts []Packet, n int) {
 	clock := s.clock
 	var tags [prefetchGroup]uint32
-	for len(pkts) > 0 {
-		grp := pkts[:min(prefetchGroup, len(pkts))]
-		pkts = pkts[len(grp):]
-		for i := range grp {
-			p := &grp[i]
-			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
+	var pos [prefetchGroup]int
+	for first := 0; first < len(pkts); {
+		m, end := 0, first
+		for ; end < len(pkts) && m < prefetchGroup; end++ {
+			p := &pkts[end]
+			h := symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol)
+			if n > 1 && shardOf(h, n) != s.id {
+				continue
+			}
+			tags[m], pos[m] = uint32(h), end
+			m++
 		}
-		s.prefetch(tags[:len(grp)])
-		for i := range grp {
-			p := &grp[i]
+		s.prefetch(tags[:m])
+		j := 0
+		for i := first; i < end; i++ {
+			p := &pkts[i]
 			if p.Time > clock {
 				clock = p.Time
-				s.expire(clock)
+				if clock >= s.deadline {
+					s.expire(clock)
+				}
 			}
-			s.stats.Packets++
-			s.stats.Bytes += uint64(p.Length)
-			s.update(p, tags[i], clock)
+			if j < m && pos[j] == i {
+				s.stats.Packets++
+				s.stats.Bytes += uint64(p.Length)
+				s.update(p, tags[j], clock)
+				j++
+			}
 		}
+		first = end
 	}
 	s.clock = clock
 }
@@ -170,64 +192,6 @@ func (s *shard) prefetch(tags []uint32) {
 	s.touched = sum + s.tr.Prefetch(slots[:n])
 }
 
-// shardItem is one packet of a batch that the dispatcher hands to the
-// shard owning it: a copy of the packet (the caller reuses its buffer
-// while the shard works), its hash tag, and how many clock events of the
-// batch come at or before it. 64 bytes: one cache line.
-type shardItem struct {
-	pkt Packet
-	ev  int32
-	tag uint32
-}
-
-// addItems meters this shard's packets of a batch. events are the values
-// the table's clock takes during the batch, in order (each larger than the
-// last); the shard applies each of them, and the ones before a packet
-// before that packet, exactly as a one-shard table would, so the flows it
-// ends, and why, do not depend on the number of shards. It skips the
-// clock values at which none of its flows can end (see catchUp).
-func (s *shard) addItems(items []shardItem, events []int64) {
-	s.ei = 0
-	for i := range items {
-		it := &items[i]
-		if int(it.ev) > s.ei {
-			s.catchUp(events[:it.ev])
-		}
-		p := &it.pkt
-		s.stats.Packets++
-		s.stats.Bytes += uint64(p.Length)
-		s.update(p, it.tag, s.clock)
-	}
-	if len(events) > s.ei {
-		s.catchUp(events)
-	}
-}
-
-// catchUp moves the clock through ev[s.ei:], ending what expires at each
-// value. Nothing expires below the tracker's deadline, so it jumps (by
-// binary search: ev is increasing) to the first value at or past it.
-func (s *shard) catchUp(ev []int64) {
-	for s.ei < len(ev) {
-		last := ev[len(ev)-1]
-		d := s.tr.Deadline()
-		if last < d {
-			s.clock, s.ei = last, len(ev)
-			return
-		}
-		lo, hi := s.ei, len(ev)-1
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if ev[m] >= d {
-				hi = m
-			} else {
-				lo = m + 1
-			}
-		}
-		s.clock, s.ei = ev[lo], lo+1
-		s.expire(s.clock)
-	}
-}
-
 // advance moves the clock to now (if later) and ends what expired.
 func (s *shard) advance(now int64) {
 	if now > s.clock {
@@ -237,15 +201,17 @@ func (s *shard) advance(now int64) {
 	s.flushOut()
 }
 
-// expire ends every flow that has expired at clock now.
+// expire ends every flow that has expired at clock now and notes when
+// the next may expire.
 func (s *shard) expire(now int64) {
 	for {
 		slot, r, ok := s.tr.Expired(now)
 		if !ok {
-			return
+			break
 		}
 		s.end(slot, EndReason(r))
 	}
+	s.deadline = s.tr.Deadline()
 }
 
 // lookup finds the entry of packet p's flow; reverse says it matched in
@@ -291,6 +257,11 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 	f := p.Flags
 	if slot < 0 {
 		slot = s.create(tag, p)
+		if s.tr.Len() == 1 || p.Time < clock {
+			// The only flow, or one that came late in a reordered
+			// capture: it may expire before the deadline noted.
+			s.deadline = math.MinInt64
+		}
 		e := &s.entries[slot]
 		e.packets, e.bytes = 1, uint64(p.Length)
 		e.initFlags, e.flags = f, f
@@ -324,6 +295,7 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 // time is the clock, which equals the packet's time in an ordered capture.
 func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock int64) {
 	e, f := &s.entries[slot], p.Flags
+	s.deadline = math.MinInt64 // a flow may be marked closing
 	if s.biflow {
 		if f&RST != 0 {
 			s.tr.MarkClosing(slot, clock)
@@ -446,6 +418,7 @@ func (s *shard) endAll(r EndReason) {
 		}
 		s.end(slot, r)
 	}
+	s.deadline = s.tr.Deadline()
 	s.flushOut()
 }
 

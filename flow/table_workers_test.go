@@ -59,10 +59,9 @@ func TestTableSinkErrorReachesCaller(t *testing.T) {
 	}
 }
 
-// TestTablePipelineStats checks that Stats and Clock, read between Adds of
-// batches larger and smaller than a pipeline buffer, agree with a table
-// of one shard: Stats waits for the batches in flight.
-func TestTablePipelineStats(t *testing.T) {
+// TestTableWorkersStats checks that Stats and Clock, read between Adds of
+// batches of many sizes, agree with a table of one shard.
+func TestTableWorkersStats(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	cfg := timeouts.Config{Idle: 20 * time.Second, Active: 60 * time.Second, Grace: time.Second}
 	pkts := randomTraffic(rng, 30000, 60)
@@ -74,7 +73,7 @@ func TestTablePipelineStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{1, 7, pipeBatch - 1, pipeBatch, pipeBatch + 1, 3*pipeBatch + 5, 100, 2} {
+	for _, n := range []int{1, 7, prefetchGroup - 1, prefetchGroup + 1, DefaultBatchSize, 3*DefaultBatchSize + 5, 100, 2} {
 		part := pkts[:n]
 		pkts = pkts[n:]
 		if err := one.Add(part); err != nil {
@@ -97,9 +96,9 @@ func TestTablePipelineStats(t *testing.T) {
 	}
 }
 
-// TestTablePipelineAddAllocatesNothing checks that metering known flows
+// TestTableWorkersAddAllocatesNothing checks that metering known flows
 // with workers allocates nothing per batch.
-func TestTablePipelineAddAllocatesNothing(t *testing.T) {
+func TestTableWorkersAddAllocatesNothing(t *testing.T) {
 	pkts := benchStream(4*DefaultBatchSize, 500)
 	tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Workers: 2, Sink: &discardSink{}})
 	if err != nil {
