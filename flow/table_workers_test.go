@@ -116,3 +116,74 @@ func TestTableWorkersAddAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per run", allocs)
 	}
 }
+
+// TestHandoffSleepAndWake checks both ways a hand-over ends: a post that
+// comes while the waiter spins, and one that comes after it went to sleep
+// (the posts here wait longer than the spin). With several posters, the
+// waiter returns only once all have posted.
+func TestHandoffSleepAndWake(t *testing.T) {
+	var h handoff
+	h.init()
+	const posters, rounds = 3, 20
+	var target uint64
+	for r := range rounds {
+		for range posters {
+			go func() {
+				if r%2 == 1 {
+					time.Sleep(2 * time.Millisecond)
+				}
+				h.post()
+			}()
+		}
+		target += posters
+		h.wait(target)
+		if n := h.n.Load(); n < target {
+			t.Fatalf("round %d: wait returned at %d posts, want %d", r, n, target)
+		}
+	}
+	// Every wake-up sent was taken: none is left over to end a later
+	// sleep early.
+	if n := len(h.wake); n != 0 {
+		t.Fatalf("%d wake-ups left in the channel", n)
+	}
+}
+
+// TestTableWorkersSleepBetweenBatches checks that a table with workers
+// gives a one-shard table's records when the caller pauses between
+// batches long enough for the workers to go to sleep.
+func TestTableWorkersSleepBetweenBatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cfg := timeouts.Config{Idle: 5 * time.Second, Active: 30 * time.Second, Grace: time.Second}
+	pkts := randomTraffic(rng, 3000, 30)
+	var one, two SliceSink
+	t1, err := NewTable(TableConfig{Timeouts: cfg, Sink: &one})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := NewTable(TableConfig{Timeouts: cfg, Workers: 2, Sink: &two})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(pkts); i += 500 {
+		part := pkts[i:min(i+500, len(pkts))]
+		if err := t1.Add(part); err != nil {
+			t.Fatal(err)
+		}
+		if err := t2.Add(part); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+	t1.Close()
+	t2.Close()
+	SortRecords(one.Recs)
+	SortRecords(two.Recs)
+	if len(one.Recs) == 0 || len(one.Recs) != len(two.Recs) {
+		t.Fatalf("%d records with 2 workers, %d with 1", len(two.Recs), len(one.Recs))
+	}
+	for i := range one.Recs {
+		if one.Recs[i] != two.Recs[i] {
+			t.Fatalf("record %d: %+v with 2 workers, want %+v", i, two.Recs[i], one.Recs[i])
+		}
+	}
+}
