@@ -78,6 +78,8 @@ type ConsumerStats struct {
 	Records     int64 // records written and acknowledged
 	Redelivered int64 // messages received more than once (after a Nak or a dead collector)
 	Rejected    int64 // undecodable messages, terminated (never redelivered)
+	Duplicates  int64 // messages an ExactSink had committed before: acknowledged, not stored again
+	Conflicts   int64 // batches an ExactSink refused because another collector committed part of them first
 	Decode      ipfix.Stats
 }
 
@@ -97,6 +99,43 @@ type KeyedSink interface {
 	WriteKeyed(key string, redelivered bool, recs []flow.Record) error
 }
 
+// MsgRef names one message of a batch for an ExactSink.
+type MsgRef struct {
+	Key         string // Nats-Msg-Id, else "stream-seq:N" (as for a KeyedSink)
+	Seq         uint64 // stream sequence; 0 if unknown
+	Redelivered bool   // the server delivered it before
+}
+
+// ExactSink is a sink that stores each message exactly once by committing,
+// atomically with a batch's records, which messages they came from
+// (RepoSink does, for a store repository). Given one, Consumer.Once asks
+// Seen of each message and neither decodes nor writes those seen; it
+// writes the others' records with WriteBatch and calls CommitMessages
+// (then the Commit hook, if any) before acknowledging them all.
+type ExactSink interface {
+	flow.Sink
+	// Seen reports whether an earlier delivery of m was committed.
+	Seen(m MsgRef) (bool, error)
+	// CommitMessages makes the records written since the last call
+	// durable together with the record that they came from written, or
+	// neither; it also completes the commits of the messages seen, if a
+	// crash interrupted them. Once it returns nil, all of them may be
+	// acknowledged. If it fails the records are discarded; an error
+	// wrapping ErrConflict says another collector committed a message of
+	// written first (the Consumer then has the batch redelivered and goes
+	// on).
+	CommitMessages(written, seen []MsgRef) error
+	// Forget lets go of the messages at or below stream sequence floor,
+	// the durable consumer's acknowledgement floor: they are never
+	// delivered again.
+	Forget(floor uint64) error
+}
+
+// forgetEvery is how many batches a Consumer commits to an ExactSink
+// between two Forget calls (each asks the server for the consumer's
+// acknowledgement floor).
+const forgetEvery = 16
+
 // msgSpan is one message's records in Consumer.recs.
 type msgSpan struct {
 	key         string
@@ -115,7 +154,9 @@ type Consumer struct {
 	recs  []flow.Record
 	ids   []string
 	spans []msgSpan
-	stats ConsumerStats
+	// written and seen are the batch's messages for an ExactSink.
+	written, seen []MsgRef
+	stats         ConsumerStats
 }
 
 // DialConsumer connects to the server of a
@@ -177,6 +218,12 @@ func NewConsumer(ctx context.Context, js jetstream.JetStream, opts ConsumerOptio
 	return &Consumer{cons: cons, nc: js.Conn(), opts: opts}, nil
 }
 
+// Stream returns the name of the stream the consumer reads.
+func (c *Consumer) Stream() string { return StreamName(c.opts.Subject) }
+
+// Durable returns the name of the durable consumer.
+func (c *Consumer) Durable() string { return c.opts.Durable }
+
 // Stats returns the consumer's counters.
 func (c *Consumer) Stats() ConsumerStats { return c.stats }
 
@@ -198,9 +245,11 @@ func (c *Consumer) Run(ctx context.Context, sink flow.Sink) error {
 
 // Once fetches at most FetchMessages messages (waiting at most MaxWait),
 // writes their records to sink with one WriteBatch (with a WriteKeyed per
-// message if sink is a KeyedSink), commits and acknowledges them; it
-// returns the number of messages acknowledged.
+// message if sink is a KeyedSink; leaving out the messages it has seen if
+// it is an ExactSink), commits and acknowledges them; it returns the
+// number of messages acknowledged.
 func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
+	es, exact := sink.(ExactSink)
 	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(c.opts.MaxWait))
 	if err != nil {
 		return 0, fmt.Errorf("nats: fetch: %w", err)
@@ -209,6 +258,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	c.recs = c.recs[:0]
 	c.ids = c.ids[:0]
 	c.spans = c.spans[:0]
+	c.written, c.seen = c.written[:0], c.seen[:0]
 	var rec flow.Record
 	emit := func(r *flow.Record) { c.recs = append(c.recs, *r) }
 	for m := range mb.Messages() {
@@ -216,6 +266,29 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		redelivered := mdErr == nil && md.NumDelivered > 1
 		if redelivered {
 			c.stats.Redelivered++
+		}
+		id := m.Headers().Get(jetstream.MsgIDHeader)
+		ref := MsgRef{Key: id, Redelivered: redelivered}
+		if mdErr == nil {
+			ref.Seq = md.Sequence.Stream
+			if ref.Key == "" {
+				ref.Key = "stream-seq:" + strconv.FormatUint(ref.Seq, 10)
+			}
+		}
+		if exact && ref.Key != "" {
+			seen, err := es.Seen(ref)
+			if err != nil {
+				c.nak(append(msgs, m))
+				return 0, err
+			}
+			if seen {
+				// Committed before, not acknowledged: acknowledge only.
+				c.stats.Duplicates++
+				msgs = append(msgs, m)
+				c.ids = append(c.ids, id)
+				c.seen = append(c.seen, ref)
+				continue
+			}
 		}
 		// Each message carries its templates: a fresh decoder reads it alone.
 		d := ipfix.NewDecoder()
@@ -233,13 +306,11 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		}
 		addStats(&c.stats.Decode, d.Stats())
 		msgs = append(msgs, m)
-		id := m.Headers().Get(jetstream.MsgIDHeader)
 		c.ids = append(c.ids, id)
-		key := id
-		if key == "" && mdErr == nil {
-			key = "stream-seq:" + strconv.FormatUint(md.Sequence.Stream, 10)
+		if ref.Key != "" {
+			c.written = append(c.written, ref)
 		}
-		c.spans = append(c.spans, msgSpan{key: key, redelivered: redelivered, from: mark, to: len(c.recs)})
+		c.spans = append(c.spans, msgSpan{key: ref.Key, redelivered: redelivered, from: mark, to: len(c.recs)})
 	}
 	if err := mb.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 		c.nak(msgs)
@@ -252,9 +323,20 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		c.nak(msgs)
 		return 0, ctx.Err()
 	}
-	if err := c.write(sink); err != nil {
+	if err := c.write(sink, exact); err != nil {
 		c.nak(msgs)
 		return 0, err
+	}
+	if exact {
+		if err := es.CommitMessages(c.written, c.seen); err != nil {
+			c.nak(msgs)
+			if errors.Is(err, ErrConflict) {
+				c.stats.Conflicts++
+				c.opts.Logger.Warn("nats: batch redelivered", "err", err)
+				return 0, nil
+			}
+			return 0, err
+		}
 	}
 	if c.opts.Commit != nil {
 		if err := c.opts.Commit(c.ids); err != nil {
@@ -274,14 +356,33 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	c.stats.Batches++
 	c.stats.Messages += int64(len(msgs))
 	c.stats.Records += int64(len(c.recs))
+	if exact && c.stats.Batches%forgetEvery == 0 {
+		if err := c.forget(ctx, es); err != nil {
+			// Not fatal: the records wait for the next try.
+			c.opts.Logger.Warn("nats: forgetting acknowledged messages", "err", err)
+		}
+	}
 	return len(msgs), nil
 }
 
+// forget hands the durable consumer's acknowledgement floor to es.
+func (c *Consumer) forget(ctx context.Context, es ExactSink) error {
+	info, err := c.cons.Info(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("nats: consumer info: %w", err)
+	}
+	return es.Forget(info.AckFloor.Stream)
+}
+
 // write hands the fetched records to sink: each message's under its key
-// if sink is a KeyedSink, else all with one WriteBatch.
-func (c *Consumer) write(sink flow.Sink) error {
+// if sink is a KeyedSink (and not an ExactSink), else all with one
+// WriteBatch.
+func (c *Consumer) write(sink flow.Sink, exact bool) error {
 	ks, ok := sink.(KeyedSink)
-	if !ok {
+	if !ok || exact {
 		if len(c.recs) == 0 {
 			return nil
 		}

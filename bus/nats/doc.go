@@ -38,23 +38,50 @@
 //
 // Many collectors may share one durable consumer: the server hands each
 // message to one of them (work-queue semantics). A Consumer decodes a fetched
-// batch, hands all its records to the sink with one WriteBatch, calls the
-// commit hook (for a store repository: Writer.Flush, which renames the
-// finished files into place), and only then acknowledges the messages and
-// waits for the server to have received the acknowledgements (a PING
-// round trip). If the sink or the hook fails, the messages are negatively
-// acknowledged and redelivered at once; if the collector dies, the server
-// redelivers them once AckWait has passed.
+// batch, hands all its records to the sink with one WriteBatch, commits
+// them (an ExactSink's CommitMessages, then the commit hook: for a plain
+// store writer its Flush, which renames the finished files into place),
+// and only then acknowledges the messages and waits for the server to have
+// received the acknowledgements (a PING round trip). If the sink or the
+// commit fails, the messages are negatively acknowledged and redelivered at
+// once; if the collector dies, the server redelivers them once AckWait has
+// passed.
 //
 // The result is at-least-once delivery, and exactly once in every case but
 // one: if a collector dies (or loses its connection) after the commit hook
 // returned and before the server received the acknowledgements, the batch is
-// committed and redelivered, so it is stored twice. A sink whose commit is
-// not atomic with respect to a crash (records visible before the hook
-// returns) widens that window to the whole batch. Sinks that must be exact
-// across such crashes can deduplicate on the message ids, which the commit
-// hook receives; a [KeyedSink] (clickhouse.Sink and ShardedSink) gets each
-// message's records under its id, flagged when the server delivered the
-// message before, and stores again only what the earlier delivery did not. On the publishing side the duplicate window (Duplicates,
-// default 2 minutes) removes re-publications of the same message.
+// committed and redelivered. Two kinds of sink close that window, so that
+// collectors sharing a durable consumer may die at any point and be
+// restarted without losing or repeating a record:
+//
+//   - A [KeyedSink] (clickhouse.Sink and ShardedSink) gets each message's
+//     records under its id, flagged when the server delivered the message
+//     before, and stores again only what the earlier delivery did not.
+//   - An [ExactSink] commits, atomically with a batch's records, which
+//     messages (Nats-Msg-Id and stream sequence) they came from; the
+//     Consumer asks it whether it has seen each message, and acknowledges
+//     without storing again those it has. [RepoSink] is one for a store
+//     repository (flowkit collect -listen nats:// -repo): each collector
+//     flushes its batch into a stage of its own under the repository's
+//     state directory (ROOT/.nats/STREAM/DURABLE, where readers never
+//     look), then, holding that directory's lock, writes a commit record
+//     naming the messages and the files (fsync and rename: the commit
+//     point) and renames the files into the repository. A crash before the
+//     commit point leaves a stage that the next collector to start
+//     removes; one after it leaves a record that the next collector to
+//     start, or to get one of its messages again, completes. The records
+//     are in the repository directory, so every collector sharing it sees
+//     them, and are removed once the durable consumer's acknowledgement
+//     floor has passed their messages (they can never come back).
+//
+// Other sinks (text, record files; anything with only a commit hook) stay
+// at least once: a batch committed just before a crash is stored again.
+// An ExactSink that finds another collector committed part of its batch
+// first (the server redelivered a message after AckWait while the first
+// collector still worked on it) discards the batch, which is redelivered.
+// Exactness needs a filesystem whose rename is atomic and whose flock
+// locks die with their process (local filesystems; not NFS), and the
+// stream's message ids to be unique (the Publisher's are). On the
+// publishing side the duplicate window (Duplicates, default 2 minutes)
+// removes re-publications of the same message.
 package nats

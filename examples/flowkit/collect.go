@@ -125,7 +125,12 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 			if *stats {
 				w = stderr
 			}
-			st, err = collectNATS(ctx, *listen, sink, out, w)
+			if *repoDir != "" {
+				// Exactly once: the repository keeps which messages it holds.
+				st, err = collectNATSRepo(ctx, *listen, *repoDir, w)
+			} else {
+				st, err = collectNATS(ctx, *listen, sink, out, w)
+			}
 		} else {
 			col := &ipfix.Collector{Sink: sink}
 			err = col.ListenAndServe(ctx, *listen)
