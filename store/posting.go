@@ -6,7 +6,6 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/flowkit/flowkit/flow"
 )
 
@@ -43,10 +42,9 @@ type postingEncoder struct {
 	keyOf   []int32     // by id: -1 default, P exception, else key
 	posted  []uint32    // ids with a bitmap
 	keyRows [][]uint32  // per key: rows
-	all     []uint32
 	excU    []uint64
 	exc6    []flow.Addr
-	bm      *roaring.Bitmap
+	rw      roaringWriter
 	bw      bitWriter
 	// bitmapBytes is the size of the last serialized bitmap.
 	bitmapBytes int
@@ -351,38 +349,10 @@ func (e *postingEncoder) prepareKeys(n int) {
 	}
 }
 
-// appendBitmap builds the key<<16|row bitmap from keyRows and appends it.
+// appendBitmap appends the key<<16|row bitmap of keyRows.
 func (e *postingEncoder) appendBitmap(dst []byte) []byte {
-	if e.bm == nil {
-		e.bm = roaring.New()
-	}
-	e.bm.Clear()
-	e.all = e.all[:0]
-	for k, rows := range e.keyRows {
-		hi := uint32(k) << 16
-		for _, r := range rows {
-			e.all = append(e.all, hi|r)
-		}
-	}
-	e.bm.AddMany(e.all)
-	e.bm.RunOptimize()
-	n := int(e.bm.GetSerializedSizeInBytes())
-	dst = binary.AppendUvarint(dst, uint64(n))
-	start := len(dst)
-	dst = slices.Grow(dst, n)
-	w := appendWriter{&dst}
-	if _, err := e.bm.WriteTo(w); err != nil {
-		panic("store: roaring WriteTo to memory failed: " + err.Error())
-	}
-	e.bitmapBytes = len(dst) - start
+	dst, e.bitmapBytes = e.rw.appendBitmap(dst, e.keyRows)
 	return dst
-}
-
-type appendWriter struct{ b *[]byte }
-
-func (w appendWriter) Write(p []byte) (int, error) {
-	*w.b = append(*w.b, p...)
-	return len(p), nil
 }
 
 // postingBias scales the exception cost a value's bitmap must beat. Below
