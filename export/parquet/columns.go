@@ -1,7 +1,9 @@
 package parquet
 
 import (
+	"errors"
 	"fmt"
+	"math"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/parquet-go/parquet-go"
@@ -71,96 +73,187 @@ var colIndex = func() (idx [numCols]int) {
 
 // colOrder is the order in which the writer's two goroutines take columns
 // from a chunk: the costliest first (address text and its dictionary,
-// timestamps, wide counters), so that the last ones taken, which decide
-// who waits for whom, are cheap.
-var colOrder = [numCols]colID{
-	colSrcAddr, colDstAddr, colStart, colEnd, colBytes, colPackets, colSrcIPv4, colDstIPv4,
+// with the IPv4 column beside it, timestamps, wide counters), so that the
+// last ones taken, which decide who waits for whom, are cheap. The IPv4
+// columns are not in it: the address columns' jobs write them.
+var colOrder = [...]colID{
+	colSrcAddr, colDstAddr, colStart, colEnd, colBytes, colPackets,
 	colNextHop, colRevBytes, colRevPackets, colRevStartOffset, colSrcPort, colDstPort,
 	colSrcAS, colDstAS, colInput, colOutput, colProtocol, colSensor, colVLAN, colApplication,
 	colFlags, colInitialFlags, colSessionFlags, colRevFlags, colRevInitialFlags, colRevSessionFlags,
 	colEndReason, colType,
 }
 
-// fillColumn sets vals[i] to column id's value of recs[i] (for the text
-// columns, the index of its text in the column's dictionary in dicts).
-// It returns vals.
-func fillColumn(id colID, vals []parquet.Value, recs []flow.Record, dicts *textDicts) []parquet.Value {
-	vals = vals[:len(recs)]
+// scratch is one goroutine's column values of a chunk.
+type scratch struct {
+	u64  []uint64        // an integer column's values
+	vals []parquet.Value // an IPv4 column: its dictionary index or null
+}
+
+func newScratch() *scratch {
+	return &scratch{u64: make([]uint64, chunkRows), vals: make([]parquet.Value, chunkRows)}
+}
+
+// writeColumn writes column id of recs (at most chunkRows records) to
+// cols, and for the source and destination address also the IPv4 column.
+// It fills the column's page buffer in place, then lets parquet-go write
+// it out if full.
+func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record) error {
+	st := &cols[id]
+	b, err := st.buffer()
+	if err != nil {
+		return err
+	}
+	n := len(recs)
 	switch id {
 	case colStart:
-		for i := range recs {
-			vals[i] = parquet.Int64Value(recs[i].Start)
+		dst := b.grow64(n)
+		for i := range dst {
+			dst[i] = recs[i].Start
 		}
 	case colEnd:
-		for i := range recs {
-			vals[i] = parquet.Int64Value(recs[i].End)
+		dst := b.grow64(n)
+		for i := range dst {
+			dst[i] = recs[i].End
 		}
-	case colSrcAddr:
-		fillAddr(vals, recs, dicts[id], false, func(r *flow.Record) *flow.Addr { return &r.Src })
-	case colDstAddr:
-		fillAddr(vals, recs, dicts[id], false, func(r *flow.Record) *flow.Addr { return &r.Dst })
-	case colNextHop:
-		fillAddr(vals, recs, dicts[id], true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
-	case colSrcIPv4:
-		fillIPv4(vals, recs, func(r *flow.Record) *flow.Addr { return &r.Src })
-	case colDstIPv4:
-		fillIPv4(vals, recs, func(r *flow.Record) *flow.Addr { return &r.Dst })
-	case colSrcPort:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.SrcPort) })
-	case colDstPort:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.DstPort) })
-	case colProtocol:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Protocol) })
-	case colPackets:
-		fillInt64(vals, recs, func(r *flow.Record) int64 { return int64(r.Packets) })
-	case colBytes:
-		fillInt64(vals, recs, func(r *flow.Record) int64 { return int64(r.Bytes) })
-	case colRevPackets:
-		fillInt64(vals, recs, func(r *flow.Record) int64 { return int64(r.RevPackets) })
-	case colRevBytes:
-		fillInt64(vals, recs, func(r *flow.Record) int64 { return int64(r.RevBytes) })
 	case colRevStartOffset:
-		fillInt64(vals, recs, func(r *flow.Record) int64 { return int64(r.RevStartOffset) })
-	case colInput:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Input) })
-	case colOutput:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Output) })
-	case colSrcAS:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.SrcAS) })
-	case colDstAS:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.DstAS) })
-	case colSensor:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Sensor) })
-	case colVLAN:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.VLAN) })
-	case colApplication:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Application) })
-	case colFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.Flags) })
-	case colInitialFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.InitialFlags) })
-	case colSessionFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.SessionFlags) })
-	case colRevFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.RevFlags) })
-	case colRevInitialFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.RevInitialFlags) })
-	case colRevSessionFlags:
-		fillInt32(vals, recs, func(r *flow.Record) int32 { return int32(r.RevSessionFlags) })
+		dst := b.grow64(n)
+		for i := range dst {
+			dst[i] = int64(recs[i].RevStartOffset)
+		}
+	case colBytes:
+		dst := b.growU64(n)
+		for i := range dst {
+			dst[i] = recs[i].Bytes
+		}
+	case colRevBytes:
+		dst := b.growU64(n)
+		for i := range dst {
+			dst[i] = recs[i].RevBytes
+		}
+	case colSrcAddr, colDstAddr:
+		v4, v4id := &cols[colSrcIPv4], colSrcIPv4
+		get := func(r *flow.Record) *flow.Addr { return &r.Src }
+		if id == colDstAddr {
+			v4, v4id = &cols[colDstIPv4], colDstIPv4
+			get = func(r *flow.Record) *flow.Addr { return &r.Dst }
+		}
+		v4b, err := v4.buffer()
+		if err != nil {
+			return err
+		}
+		// The IPv4 column's bounds go in before its values, which
+		// parquet-go may write out as a page at once.
+		v4b.bound(fillAddr(b.grow32(n), s.vals, recs, st.text, v4.ints, false, get))
+		if _, err := v4.cw.WriteRowValues(s.vals[:n]); err != nil {
+			return fmt.Errorf("column %s: %w", colNames[v4id], err)
+		}
+	case colNextHop:
+		fillAddr(b.grow32(n), nil, recs, st.text, nil, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
 	case colEndReason:
-		d := dicts[id]
-		for i := range recs {
+		d, dst := st.text, b.grow32(n)
+		for i := range dst {
 			v := recs[i].EndReason
-			vals[i] = parquet.Int32Value(d.indexOfEnum(uint8(v), endReasonText[v]))
+			dst[i] = d.indexOfEnum(uint8(v), endReasonText[v])
 		}
 	case colType:
-		d := dicts[id]
-		for i := range recs {
+		d, dst := st.text, b.grow32(n)
+		for i := range dst {
 			v := recs[i].Type
-			vals[i] = parquet.Int32Value(d.indexOfEnum(uint8(v), flowTypeText[v]))
+			dst[i] = d.indexOfEnum(uint8(v), flowTypeText[v])
 		}
+	default:
+		vals := s.u64[:n]
+		if !gather(vals, id, recs) {
+			return fmt.Errorf("no column %d", id)
+		}
+		lo, hi := st.ints.indexes(b.grow32(n), vals)
+		b.bound(lo, hi)
 	}
-	return vals
+	return st.written()
+}
+
+// gather sets vals to the values of integer column id of recs; false
+// when id is not one.
+func gather(vals []uint64, id colID, recs []flow.Record) bool {
+	recs = recs[:len(vals)]
+	switch id {
+	case colSrcPort:
+		for i := range recs {
+			vals[i] = uint64(recs[i].SrcPort)
+		}
+	case colDstPort:
+		for i := range recs {
+			vals[i] = uint64(recs[i].DstPort)
+		}
+	case colProtocol:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Protocol)
+		}
+	case colPackets:
+		for i := range recs {
+			vals[i] = recs[i].Packets
+		}
+	case colRevPackets:
+		for i := range recs {
+			vals[i] = recs[i].RevPackets
+		}
+	case colInput:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Input)
+		}
+	case colOutput:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Output)
+		}
+	case colSrcAS:
+		for i := range recs {
+			vals[i] = uint64(recs[i].SrcAS)
+		}
+	case colDstAS:
+		for i := range recs {
+			vals[i] = uint64(recs[i].DstAS)
+		}
+	case colSensor:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Sensor)
+		}
+	case colVLAN:
+		for i := range recs {
+			vals[i] = uint64(recs[i].VLAN)
+		}
+	case colApplication:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Application)
+		}
+	case colFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].Flags)
+		}
+	case colInitialFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].InitialFlags)
+		}
+	case colSessionFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].SessionFlags)
+		}
+	case colRevFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].RevFlags)
+		}
+	case colRevInitialFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].RevInitialFlags)
+		}
+	case colRevSessionFlags:
+		for i := range recs {
+			vals[i] = uint64(recs[i].RevSessionFlags)
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // endReasonText and flowTypeText are the enum texts.
@@ -172,36 +265,49 @@ var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 	return er, ft
 }()
 
-// fillAddr writes the dictionary index of each record's address text;
-// with noneEmpty the zero address (no next hop) is the empty string
-// rather than "::".
-func fillAddr(vals []parquet.Value, recs []flow.Record, d *textDict, noneEmpty bool, get func(*flow.Record) *flow.Addr) {
+// fillAddr sets idx to the dictionary index of each record's address
+// text and vals to its index in the IPv4 dictionary v4 or null for an
+// IPv6 address (with v4 nil, vals is left alone); with noneEmpty the
+// zero address (no next hop) is the empty string rather than "::". It
+// returns the least and greatest IPv4 address.
+func fillAddr(idx []int32, vals []parquet.Value, recs []flow.Record, d *textDict, v4 *intDict, noneEmpty bool, get func(*flow.Record) *flow.Addr) (lo, hi uint64) {
+	recs = recs[:len(idx)]
+	lo = math.MaxUint64
 	for i := range recs {
-		vals[i] = parquet.Int32Value(d.indexOfAddr(get(&recs[i]), noneEmpty))
-	}
-}
-
-// fillIPv4 writes each record's IPv4 address as an integer, or null for
-// an IPv6 address.
-func fillIPv4(vals []parquet.Value, recs []flow.Record, get func(*flow.Record) *flow.Addr) {
-	for i := range recs {
-		if a := get(&recs[i]); a.Is4() {
-			vals[i] = parquet.Int32Value(int32(a.Uint32()))
+		a := get(&recs[i])
+		j, k := d.indexOfAddr(a, noneEmpty, v4)
+		idx[i] = j
+		if v4 == nil {
+			continue
+		}
+		if k >= 0 {
+			vals[i] = parquet.Int32Value(k)
 			vals[i].SetDefinitionLevel(1)
+			x := uint64(a.Uint32())
+			lo, hi = min(lo, x), max(hi, x)
 		} else {
 			vals[i] = parquet.NullValue()
 		}
 	}
+	return lo, hi
 }
 
-func fillInt32(vals []parquet.Value, recs []flow.Record, get func(*flow.Record) int32) {
-	for i := range recs {
-		vals[i] = parquet.Int32Value(get(&recs[i]))
+// buffer returns the column's page buffer, which parquet-go makes on the
+// first write.
+func (st *colState) buffer() (*pageBuf, error) {
+	if st.buf == nil {
+		if _, err := st.cw.WriteRowValues(nil); err != nil {
+			return nil, err
+		}
+		if st.buf == nil {
+			return nil, errors.New("parquet-go made no page buffer through the column's type")
+		}
 	}
+	return st.buf, nil
 }
 
-func fillInt64(vals []parquet.Value, recs []flow.Record, get func(*flow.Record) int64) {
-	for i := range recs {
-		vals[i] = parquet.Int64Value(get(&recs[i]))
-	}
+// written lets parquet-go write the page buffer out as a page when full.
+func (st *colState) written() error {
+	_, err := st.cw.WriteRowValues(nil)
+	return err
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/encoding"
 )
 
 // The text columns (addresses, end reason, flow type) are dictionary
@@ -15,76 +14,9 @@ import (
 // strings for the statistics, that was half of the writer's CPU time.
 // The writer knows better keys: a flow.Addr (16 bytes) or an enum byte.
 // So for these columns it keeps the dictionary itself (textDict) and
-// hands parquet-go the indexes: the column's type (textType, through a
-// wrapped schema node) gives parquet-go a textDict as the column's
-// dictionary and an int32 column buffer for the indexes, whose pages
-// parquet-go encodes as RLE_DICTIONARY data like its own. The file is
-// the same as with parquet-go's dictionary (the same dictionary order:
-// first seen first).
-
-// textDicts are the dictionaries of one writer's text columns, by colID
-// (nil for the other columns). parquet-go makes them when the writer is
-// created and resets them after each row group.
-type textDicts [numCols]*textDict
-
-// writeSchema returns Schema with the text columns' types replaced by
-// ones whose dictionaries go to dicts.
-func writeSchema(dicts *textDicts) *parquet.Schema {
-	fields := Schema.Fields()
-	wrapped := make([]parquet.Field, len(fields))
-	for i, f := range fields {
-		wrapped[i] = f
-		for _, id := range [...]colID{colSrcAddr, colDstAddr, colNextHop, colEndReason, colType} {
-			if f.Name() == colNames[id] {
-				wrapped[i] = textField{Field: f, slot: &dicts[id], enum: id == colEndReason || id == colType}
-			}
-		}
-	}
-	return parquet.NewSchema(Schema.Name(), rootNode{Node: Schema, fields: wrapped})
-}
-
-// rootNode is the schema's root with wrapped fields.
-type rootNode struct {
-	parquet.Node
-	fields []parquet.Field
-}
-
-func (r rootNode) Fields() []parquet.Field { return r.fields }
-
-// textField is a text column whose type is a textType.
-type textField struct {
-	parquet.Field
-	slot **textDict
-	enum bool
-}
-
-func (f textField) Type() parquet.Type {
-	return textType{Type: f.Field.Type(), slot: f.slot, enum: f.enum}
-}
-
-// textType is the column's own type, but its dictionary is a textDict.
-type textType struct {
-	parquet.Type
-	slot **textDict
-	enum bool
-}
-
-func (t textType) NewDictionary(columnIndex, numValues int, data encoding.Values) parquet.Dictionary {
-	d := &textDict{
-		Dictionary: t.Type.NewDictionary(columnIndex, numValues, data),
-		typ:        t.Type,
-		column:     columnIndex,
-		offsets:    []uint32{0},
-	}
-	if t.enum {
-		d.enum = new([256]int32)
-	} else {
-		d.addrs = newAddrTable()
-	}
-	d.Reset()
-	*t.slot = d
-	return d
-}
+// hands parquet-go the indexes (see wrap.go for how). The file is the
+// same as with parquet-go's dictionary (the same dictionary order: first
+// seen first).
 
 // textDict is the dictionary of a text column, filled by the writer with
 // indexOfAddr or indexOfEnum. It embeds a parquet-go dictionary only to
@@ -94,28 +26,62 @@ type textDict struct {
 	parquet.Dictionary
 	typ     parquet.Type
 	column  int
-	values  []byte   // the texts, one after another
-	offsets []uint32 // text i is values[offsets[i]:offsets[i+1]]
-	addrs   *addrTable
+	st      *colState
+	values  []byte      // the texts, one after another
+	offsets []uint32    // text i is values[offsets[i]:offsets[i+1]]
+	addrs   *addrTable  // IPv6 addresses (and the zero address)
+	v4s     *v4Table    // IPv4 addresses
 	enum    *[256]int32 // index+1 of each enum value, 0 when not yet in
 	text    map[string]int32
 	stamp   []uint32 // per text, the page whose bounds last saw it
 	epoch   uint32
 }
 
+// newTextDict returns an empty dictionary of column columnIndex, of type
+// typ, for addresses or (with enum) enum values; base is parquet-go's
+// dictionary for the column, for the unexported methods.
+func newTextDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st *colState, enum bool) *textDict {
+	d := &textDict{Dictionary: base, typ: typ, column: columnIndex, st: st, offsets: []uint32{0}}
+	if enum {
+		d.enum = new([256]int32)
+	} else {
+		d.addrs, d.v4s = newAddrTable(), newV4Table()
+	}
+	d.Reset()
+	return d
+}
+
 // indexOfAddr returns the index of a's text (or of "" for the zero
-// address when noneEmpty), adding it when new.
-func (d *textDict) indexOfAddr(a *flow.Addr, noneEmpty bool) int32 {
+// address when noneEmpty), adding it when new, and the index of a in v4,
+// the dictionary of the column of IPv4 addresses as integers (-1 for an
+// IPv6 address, or when v4 is nil): one table lookup for both columns.
+// IPv4 addresses have a table of their own, of 12-byte slots rather than
+// 20, so that more of it stays in the cache.
+func (d *textDict) indexOfAddr(a *flow.Addr, noneEmpty bool, v4 *intDict) (int32, int32) {
+	if a.Is4() {
+		k := a.Uint32()
+		slot := d.v4s.find(k)
+		if slot.index > 0 {
+			return slot.index - 1, slot.v4 - 1
+		}
+		d.values = a.AppendText(d.values)
+		i, j := d.add(), int32(-1)
+		if v4 != nil {
+			j = v4.add(uint64(k))
+		}
+		d.v4s.set(slot, k, i, j)
+		return i, j
+	}
 	slot := d.addrs.find(a)
 	if slot.index > 0 {
-		return slot.index - 1
+		return slot.index - 1, -1
 	}
 	if !noneEmpty || *a != (flow.Addr{}) {
 		d.values = a.AppendText(d.values)
 	}
 	i := d.add()
 	d.addrs.set(slot, a, i)
-	return i
+	return i, -1
 }
 
 // indexOfEnum returns the index of text, the text of enum value v.
@@ -139,7 +105,7 @@ func (d *textDict) add() int32 {
 func (d *textDict) bytes(i int32) []byte { return d.values[d.offsets[i]:d.offsets[i+1]] }
 
 // Type is the type of the column's indexed pages.
-func (d *textDict) Type() parquet.Type { return textIndexType{Type: d.typ, dict: d} }
+func (d *textDict) Type() parquet.Type { return indexType{Type: d.typ, dict: d, st: d.st} }
 
 // Len is the number of texts.
 func (d *textDict) Len() int { return len(d.offsets) - 1 }
@@ -214,6 +180,7 @@ func (d *textDict) Reset() {
 	d.stamp = d.stamp[:0]
 	if d.addrs != nil {
 		d.addrs.reset()
+		d.v4s.reset()
 	}
 	clear(d.text)
 	if d.enum != nil {
@@ -225,44 +192,6 @@ func (d *textDict) Reset() {
 func (d *textDict) Page() parquet.Page {
 	return d.typ.NewPage(d.column, d.Len(), d.typ.NewValues(d.values, d.offsets))
 }
-
-// textIndexType is the column's type whose buffers hold dictionary
-// indexes.
-type textIndexType struct {
-	parquet.Type
-	dict *textDict
-}
-
-func (t textIndexType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
-	return textIndexBuffer{ColumnBuffer: parquet.Int32Type.NewColumnBuffer(columnIndex, numValues), dict: t.dict}
-}
-
-// textIndexBuffer holds a page of dictionary indexes (int32 values).
-type textIndexBuffer struct {
-	parquet.ColumnBuffer
-	dict *textDict
-}
-
-func (b textIndexBuffer) Page() parquet.Page {
-	return textIndexPage{Page: b.ColumnBuffer.Page(), dict: b.dict}
-}
-
-// textIndexPage is a page of indexes whose bounds are texts.
-type textIndexPage struct {
-	parquet.Page
-	dict *textDict
-}
-
-func (p textIndexPage) Bounds() (lo, hi parquet.Value, ok bool) {
-	if p.NumValues() == 0 {
-		return lo, hi, false
-	}
-	data := p.Data()
-	lo, hi = p.dict.Bounds(data.Int32())
-	return lo, hi, true
-}
-
-func (p textIndexPage) Dictionary() parquet.Dictionary { return p.dict }
 
 // addrTable maps addresses to dictionary indexes: open addressing with
 // linear probing and a multiplicative hash of the address's two halves,
@@ -316,6 +245,58 @@ func (t *addrTable) set(s *addrSlot, a *flow.Addr, index int32) {
 }
 
 func (t *addrTable) reset() {
+	clear(t.slots)
+	t.n = 0
+}
+
+// v4Table maps IPv4 addresses to dictionary indexes, as addrTable, and
+// to their index in the IPv4 column's dictionary.
+type v4Table struct {
+	slots []v4Slot // a power of two long, at most half full
+	n     int
+	shift uint
+}
+
+type v4Slot struct {
+	key   uint32
+	index int32 // dictionary index + 1; 0 for an empty slot
+	v4    int32 // index + 1 in the IPv4 column's dictionary; 0 for none
+}
+
+func newV4Table() *v4Table {
+	const bits = 10
+	return &v4Table{slots: make([]v4Slot, 1<<bits), shift: 32 - bits}
+}
+
+func (t *v4Table) hash(k uint32) uint32 { return (k * 0x9e3779b1) >> t.shift }
+
+// find returns k's slot, or the empty slot where it goes.
+func (t *v4Table) find(k uint32) *v4Slot {
+	mask := uint32(len(t.slots) - 1)
+	for h := t.hash(k); ; h = (h + 1) & mask {
+		s := &t.slots[h]
+		if s.index == 0 || s.key == k {
+			return s
+		}
+	}
+}
+
+// set fills the empty slot that find returned for k.
+func (t *v4Table) set(s *v4Slot, k uint32, index, v4 int32) {
+	s.key, s.index, s.v4 = k, index+1, v4+1
+	if t.n++; 2*t.n > len(t.slots) {
+		old := t.slots
+		t.slots = make([]v4Slot, 2*len(old))
+		t.shift--
+		for i := range old {
+			if old[i].index != 0 {
+				*t.find(old[i].key) = old[i]
+			}
+		}
+	}
+}
+
+func (t *v4Table) reset() {
 	clear(t.slots)
 	t.n = 0
 }

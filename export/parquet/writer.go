@@ -22,6 +22,11 @@ const DefaultRowGroupRows = 1 << 20
 // chunkRows is how many records the writer encodes per column at a time.
 const chunkRows = 4096
 
+// pageBufferSize is the size of a column's page buffer: a page is
+// written out when the buffer is this full (parquet-go's default, 64 Ki
+// dictionary indexes or 32 Ki timestamps).
+const pageBufferSize = parquet.DefaultPageBufferSize
+
 // ErrClosed is returned by WriteBatch after Close.
 var ErrClosed = errors.New("parquet: writer closed")
 
@@ -72,10 +77,9 @@ type Options struct {
 // columns cost and however busy the cores are.
 type Writer struct {
 	pw      *parquet.GenericWriter[any]
-	cols    []*parquet.ColumnWriter
-	dicts   *textDicts
-	main    []parquet.Value    // the caller goroutine's column values of a chunk
-	worker  []parquet.Value    // the helper goroutine's
+	cols    *colStates
+	main    *scratch           // the caller goroutine's column values of a chunk
+	worker  *scratch           // the helper goroutine's
 	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
 	jobs    chan []flow.Record // chunks for the helper goroutine
 	done    chan error         // its answers, one per chunk
@@ -101,10 +105,11 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	default:
 		codec = &zstd.Codec{Level: zstd.SpeedFastest}
 	}
-	dicts := new(textDicts)
-	pw := parquet.NewGenericWriter[any](w, writeSchema(dicts),
+	cols := new(colStates)
+	pw := parquet.NewGenericWriter[any](w, writeSchema(cols, codec),
 		parquet.Compression(codec),
 		parquet.MaxRowsPerRowGroup(int64(rg)),
+		parquet.PageBufferSize(pageBufferSize),
 		// Min and max per page go to the column index (the page index)
 		// and the column chunk statistics; copies in every data page
 		// header are what the page index replaced (parquet-mr no longer
@@ -113,12 +118,18 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		parquet.CreatedBy("flowkit", "", ""),
 		parquet.KeyValueMetadata("flowkit.schema", "flow/1"),
 	)
+	for i, cw := range pw.ColumnWriters() {
+		for id := range numCols {
+			if colIndex[id] == i {
+				cols[id].cw = cw
+			}
+		}
+	}
 	x := &Writer{
 		pw:     pw,
-		cols:   pw.ColumnWriters(),
-		dicts:  dicts,
-		main:   make([]parquet.Value, chunkRows),
-		worker: make([]parquet.Value, chunkRows),
+		cols:   cols,
+		main:   newScratch(),
+		worker: newScratch(),
 		jobs:   make(chan []flow.Record),
 		done:   make(chan error),
 		rg:     int64(rg),
@@ -164,15 +175,15 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 }
 
 // writeColumns writes the columns of recs (at most chunkRows records) that
-// it takes from w.next until none is left, using vals as scratch.
-func (w *Writer) writeColumns(vals []parquet.Value, recs []flow.Record) error {
+// it takes from w.next until none is left, using s as scratch.
+func (w *Writer) writeColumns(s *scratch, recs []flow.Record) error {
 	for {
 		i := int(w.next.Add(1)) - 1
 		if i >= len(colOrder) {
 			return nil
 		}
 		id := colOrder[i]
-		if _, err := w.cols[colIndex[id]].WriteRowValues(fillColumn(id, vals, recs, w.dicts)); err != nil {
+		if err := writeColumn(w.cols, id, s, recs); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[id], err)
 		}
 	}
