@@ -87,6 +87,21 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The same with two workers: the records must not change.
+	var fk2 totals
+	flowsFile2 := filepath.Join(e.work, "meter2.txt")
+	meter2 := command{
+		argv: []string{e.flowkit, "meter", "-workers", "2", "-r", pcap},
+		out:  flowsFile2,
+		check: func([]byte) (err error) {
+			fk2, err = sumTextFlows(flowsFile2)
+			return err
+		},
+	}
+	a2, err := measure(meter2, e.runs)
+	if err != nil {
+		return nil, err
+	}
 	if fk.packets != truthPackets || fk.bytes != truthBytes {
 		return nil, fmt.Errorf("flowkit meter: %v, the pcap holds %d packets, %d IP bytes", fk, truthPackets, truthBytes)
 	}
@@ -101,10 +116,18 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 	if fk.flows != sf.flows {
 		flows = fmt.Sprintf("flows: flowkit %d, softflowd %d (timeout policies differ)", fk.flows, sf.flows)
 	}
+	if fk2 != fk {
+		return nil, fmt.Errorf("flowkit meter -workers 2: %v, with 1 worker %v", fk2, fk)
+	}
+	pps2 := float64(truthPackets) / a2.median.Seconds() / 1e6
 	return []row{{
 		work:    fmt.Sprintf("pcap -> flows, %d packets, 200 k concurrent flows (flowkit %.2f M packets/s)", truthPackets, pps),
 		flowkit: a, peer: b, peerName: "softflowd -m 400000 -P tcp -> flowkit collect",
 		check: fmt.Sprintf("both %d packets (= the pcap), %s; flowkit bytes = synth's IP bytes, softflowd's %+.2f%%", fk.packets, flows, diff),
+	}, {
+		work:    fmt.Sprintf("the same, flowkit meter -workers 2 (%.2f M packets/s)", pps2),
+		flowkit: a2, peer: b, peerName: "softflowd (the runs above)",
+		check:   "flowkit's flows, packets and bytes as with 1 worker",
 	}}, nil
 }
 
