@@ -275,6 +275,12 @@ type blockDecoder struct {
 	u2     []uint64
 	p16    []uint16 // posted values of a 16-bit indexed column
 	e16    []uint16 // its exceptions
+	p8     []uint8  // posted values of an 8-bit indexed column
+	e8     []uint8  // its exceptions
+	pf, ef []flow.TCPFlags
+	a32    []uint32 // an IPv4 column's rows as numbers
+	p32    []uint32 // its posted addresses
+	e32    []uint32 // its exceptions
 }
 
 func (f *File) decoder() *blockDecoder {
@@ -479,23 +485,29 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		if k <= 0 {
 			return errStream
 		}
-		if _, err := readUints(raw[k:], u); err != nil {
+		// the deltas decode in place, then one pass sums them
+		st := grow(dst.Start, n)
+		dst.Start = st
+		if _, err := readUints(raw[k:], st); err != nil {
 			return err
 		}
-		dst.Start = grow(dst.Start, n)
 		s := unzigzag(base)
-		for i, v := range u {
-			s += int64(v)
-			dst.Start[i] = s
+		for i, v := range st {
+			s += v
+			st[i] = s
 		}
 		return nil
 	case ColEnd:
 		return d.readDurations(raw, n, dst)
 	case ColRevStartOffset:
+		dst.RevStartOffset = grow(dst.RevStartOffset, n)
+		if v, _, ok := constUints(raw); ok {
+			setAll(dst.RevStartOffset, unzigzag(v))
+			return nil
+		}
 		if _, err := readUints(raw, u); err != nil {
 			return err
 		}
-		dst.RevStartOffset = grow(dst.RevStartOffset, n)
 		for i, v := range u {
 			dst.RevStartOffset[i] = unzigzag(v)
 		}
@@ -515,25 +527,30 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 			col = &dst.NextHop
 		}
 		*col = grow(*col, n)
+		if ix.kind == kindAddr4 {
+			return d.fillAddrs4(ix, *col)
+		}
 		return ix.fillAddrs(*col)
 	case ColBytes, ColRevBytes:
-		u2 := grow(d.u2, n)
-		d.u2 = u2
 		pk, out := dst.Packets, &dst.Bytes
 		if c == ColRevBytes {
 			pk, out = dst.RevPackets, &dst.RevBytes
 		}
 		*out = grow(*out, n)
 		o := *out
+		// q decodes into the output vector, which then becomes q·p + r
 		q, rest, qConst := constUints(raw)
 		if !qConst {
 			var err error
-			if rest, err = readUints(raw, u); err != nil {
+			if rest, err = readUints(raw, o); err != nil {
 				return err
 			}
 		}
 		r, _, rConst := constUints(rest)
+		var u2 []uint64
 		if !rConst {
+			u2 = grow(d.u2, n)
+			d.u2 = u2
 			if _, err := readUints(rest, u2); err != nil {
 				return err
 			}
@@ -545,7 +562,7 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 			}
 		case rConst:
 			for i := range o {
-				o[i] = u[i]*pk[i] + r
+				o[i] = o[i]*pk[i] + r
 			}
 		case qConst:
 			for i := range o {
@@ -553,7 +570,7 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 			}
 		default:
 			for i := range o {
-				o[i] = u[i]*pk[i] + u2[i]
+				o[i] = o[i]*pk[i] + u2[i]
 			}
 		}
 		return nil
@@ -579,9 +596,14 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		case ColApplication:
 			out = &dst.Application
 		}
-		if out != nil {
-			// 16-bit columns: filled in their own width, no 64-bit pass
-			return fillIndexed16(ix, out, n, &d.p16, &d.e16)
+		// filled in their own width, no 64-bit pass
+		switch {
+		case out != nil:
+			return fillIndexedSmall(ix, out, n, &d.p16, &d.e16)
+		case c == ColProtocol:
+			return fillIndexedSmall(ix, &dst.Protocol, n, &d.p8, &d.e8)
+		case c == ColFlags:
+			return fillIndexedSmall(ix, &dst.Flags, n, &d.pf, &d.ef)
 		}
 		if err := ix.fillUints(u); err != nil {
 			return err

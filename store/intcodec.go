@@ -253,87 +253,78 @@ func readStreamHeader(src []byte) (base, g uint64, tc tierCode, body, rest []byt
 	return base, g, tc, src[n : n+int(blen)], src[n+int(blen):], nil
 }
 
+// streamValue is what an integer stream decodes into: a 64-bit vector,
+// or a narrower one when the column's values are narrow (readUints then
+// refuses values that do not fit).
+type streamValue interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64 | ~int64
+}
+
 // readUints decodes an integer stream of len(dst) values into dst and
-// returns the rest of src.
-func readUints(src []byte, dst []uint64) ([]byte, error) {
+// returns the rest of src. Decoding straight into a column's own vector
+// (uint16 ports, int64 deltas) saves a 64-bit pass and a copy; a value
+// that does not fit T is errRange.
+func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 	base, g, tc, body, rest, err := readStreamHeader(src)
 	if err != nil {
 		return nil, err
 	}
 	if tc.n == 1 && tc.w[0] == 0 {
-		for i := range dst {
-			dst[i] = base
+		if uint64(T(base)) != base {
+			return nil, errRange
 		}
+		setAll(dst, T(base))
 		return rest, nil
 	}
 	tab, wide := tc.lookupTable()
 	r := bitReader{data: body}
+	var all uint64 // OR of the values: one check that they fit T
+	i := 0
 	switch {
 	case tc.n == 1 && tc.w[0] <= 56:
-		w, m := tc.w[0], uint64(1)<<tc.w[0]-1
-		for i := range dst {
-			dst[i] = base + (r.peek()&m)*g
-			r.pos += w
-		}
-	case tc.n == 1:
-		for i := range dst {
-			dst[i] = base + r.read(tc.w[0])*g
-		}
+		i, r.pos, all = decodeFixed(body, dst, base, g, tc.w[0])
 	case !wide:
-		// two codes per 8-byte load when they fit in the 57 bits a load
-		// guarantees: the second decode does not wait for a reload. The
-		// table lives in two registers (8 bits per entry), so the
-		// dependency from one code to the next is a load and a few ALU
-		// operations, no table load.
-		var usedTab, shiftTab uint64
-		for x := 0; x < 8; x++ {
-			usedTab |= uint64(tab[x].used) << (8 * x)
-			shiftTab |= uint64(tab[x].shift) << (8 * x)
-		}
-		i, pos := decodePairs(body, dst, base, g, usedTab, shiftTab)
-		r.pos = pos
-		for ; i+1 < len(dst); i += 2 {
-			x := r.peek()
-			k0 := (x & 7) * 8
-			u0 := (usedTab >> k0) & 0xff
-			s0 := (shiftTab >> k0) & 0xff
-			y := x >> u0
-			k1 := (y & 7) * 8
-			u1 := (usedTab >> k1) & 0xff
-			dst[i] = base + ((x>>s0)&(1<<(u0-s0)-1))*g
-			if u0+u1 <= 57 {
-				s1 := (shiftTab >> k1) & 0xff
-				dst[i+1] = base + ((y>>s1)&(1<<(u1-s1)-1))*g
-				r.pos += uint(u0 + u1)
-				continue
+		// codes in chunks of a multiple of k through a stack buffer,
+		// then to values in the column's type
+		tt, k := tiers(&tab)
+		var buf [240]uint64
+		chunk := len(buf) / k * k
+		for i < len(dst) {
+			m := min(len(dst)-i, chunk)
+			c, p := tieredCodes(body, r.pos, buf[:m], k, &tt)
+			d := dst[i : i+c]
+			for j, code := range buf[:len(d)] {
+				v := base + code*g
+				all |= v
+				d[j] = T(v)
 			}
-			r.pos += uint(u0)
-			x = r.peek()
-			f := tab[x&7]
-			dst[i+1] = base + ((x>>f.shift)&f.mask)*g
-			r.pos += uint(f.used)
-		}
-		for ; i < len(dst); i++ {
-			x := r.peek()
-			e := tab[x&7]
-			dst[i] = base + ((x>>e.shift)&e.mask)*g
-			r.pos += uint(e.used)
-		}
-	default:
-		for i := range dst {
-			x := r.peek()
-			e := tab[x&7]
-			if e.used <= 57 {
-				dst[i] = base + ((x>>e.shift)&e.mask)*g
-				r.pos += uint(e.used)
-			} else {
-				r.pos += uint(e.shift)
-				dst[i] = base + r.read(uint(e.used-e.shift))*g
+			i, r.pos = i+c, p
+			if c < m {
+				break
 			}
 		}
 	}
+	// the values decodeFixed and tieredCodes leave (near the end of
+	// body, or codes too wide for their loads), one at a time
+	for ; i < len(dst); i++ {
+		x := r.peek()
+		e := tab[x&7]
+		var v uint64
+		if e.used <= 57 {
+			v = base + ((x>>e.shift)&e.mask)*g
+			r.pos += uint(e.used)
+		} else {
+			r.pos += uint(e.shift)
+			v = base + r.read(uint(e.used-e.shift))*g
+		}
+		all |= v
+		dst[i] = T(v)
+	}
 	if r.pos > uint(len(body))*8 || r.overrun {
 		return nil, errStream
+	}
+	if uint64(T(all)) != all {
+		return nil, errRange
 	}
 	return rest, nil
 }
@@ -382,32 +373,70 @@ func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
 	return src[n+int(blen):], base, hi, nil
 }
 
-// decodePairs is the inner loop of readUints for streams whose two codes
-// fit in one 57-bit window: it decodes pairs while a whole 8-byte load
-// stays inside body, with the bit position in a register, and returns
-// how many values it wrote and the bit position reached.
-func decodePairs(body []byte, dst []uint64, base, g, usedTab, shiftTab uint64) (int, uint) {
+// decodeFixed is the inner loop of readUints for one-tier streams of
+// width w <= 56: code i lies at bit i·w, so no code waits for the one
+// before. It decodes while a whole 8-byte load stays inside body and
+// returns how many values it wrote, the bit position reached and the OR
+// of the values.
+func decodeFixed[T streamValue](body []byte, dst []T, base, g uint64, w uint) (int, uint, uint64) {
+	m := uint64(1)<<w - 1
+	var all uint64
 	pos := uint(0)
 	i := 0
+	for ; i < len(dst) && int(pos>>3)+8 <= len(body); i++ {
+		v := base + (binary.LittleEndian.Uint64(body[pos>>3:])>>(pos&7)&m)*g
+		all |= v
+		dst[i] = T(v)
+		pos += w
+	}
+	return i, pos, all
+}
+
+// tierTabs is a tiered code's lookup table in the form tieredCodes
+// reads: per value of the low 3 bits, the shift past the selector and
+// the mask of the code; then the bits used (selector and code) as 8
+// bytes of one word.
+type tierTabs struct {
+	shift   [8]uint64
+	mask    [8]uint64
+	usedTab uint64
+}
+
+// tiers returns tab as tierTabs and k, the number of whole codes one
+// 8-byte load always holds (57 valid bits over the longest code; at most
+// 8, at least 1 when no code is wider than 57 bits).
+func tiers(tab *[8]tierEntry) (tt tierTabs, k int) {
+	maxUsed := uint64(1)
+	for x := 0; x < 8; x++ {
+		tt.usedTab |= uint64(tab[x].used) << (8 * x)
+		tt.shift[x], tt.mask[x] = uint64(tab[x].shift), tab[x].mask
+		maxUsed = max(maxUsed, uint64(tab[x].used))
+	}
+	return tt, int(min(57/maxUsed, 8))
+}
+
+// tieredCodesGo decodes the codes (not values) of a tiered stream from
+// bit pos of body into dst, k per 8-byte load, while a whole group of k
+// fits dst and a whole load stays inside body; it returns how many codes
+// it wrote and the bit position reached. One load holds the k codes, so
+// they wait for each other only through a few register operations, not
+// for a reload.
+func tieredCodesGo(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (int, uint) {
 	if len(body) < 8 {
-		return 0, 0
+		return 0, pos
 	}
 	limit := uint(len(body)-8) * 8 // a load at pos>>3 stays inside body
-	for ; i+1 < len(dst) && pos <= limit; i += 2 {
+	i := 0
+	for ; i+k <= len(dst) && pos <= limit; i += k {
 		x := binary.LittleEndian.Uint64(body[pos>>3:]) >> (pos & 7)
-		k0 := (x & 7) * 8
-		u0 := (usedTab >> k0) & 0xff
-		s0 := (shiftTab >> k0) & 0xff
-		y := x >> u0
-		k1 := (y & 7) * 8
-		u1 := (usedTab >> k1) & 0xff
-		if u0+u1 > 57 {
-			break // the caller's loop handles the reload
+		d := dst[i : i+k]
+		for j := range d {
+			t := x & 7
+			d[j] = (x >> (tt.shift[t] & 63)) & tt.mask[t]
+			u := (tt.usedTab >> (t << 3)) & 0xff
+			x >>= u & 63
+			pos += uint(u)
 		}
-		s1 := (shiftTab >> k1) & 0xff
-		dst[i] = base + ((x>>s0)&(1<<(u0-s0)-1))*g
-		dst[i+1] = base + ((y>>s1)&(1<<(u1-s1)-1))*g
-		pos += uint(u0 + u1)
 	}
 	return i, pos
 }

@@ -1,0 +1,70 @@
+#include "textflag.h"
+
+// func tieredCodes(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
+//
+// Registers: SI body, AX bit limit, BX bit position, DI next code slot,
+// DX the loaded bits, R11 the used-bits table, R12 tabs, R13 codes left
+// in the load, R10 tier index, R8 and R9 scratch. The code-to-code
+// dependency is AND, SHL, SHR, MOVBQZX, SHR: about five cycles.
+TEXT ·tieredCodes(SB), NOSPLIT, $8-88
+	MOVQ body_base+0(FP), SI
+	MOVQ body_len+8(FP), AX
+	MOVQ pos+24(FP), BX
+	MOVQ dst_base+32(FP), DI
+	MOVQ dst_len+40(FP), CX
+	MOVQ k+56(FP), R13
+	MOVQ tabs+64(FP), R12
+	MOVQ 128(R12), R11
+	SUBQ $8, AX
+	JLT  none
+	SHLQ $3, AX             // a load at pos>>3 stays inside body while pos <= AX
+	SUBQ R13, CX
+	JLT  none
+	LEAQ (DI)(CX*8), CX     // where the last whole group of k codes starts
+	MOVQ CX, last-8(SP)
+
+group:
+	CMPQ DI, last-8(SP)
+	JHI  done
+	CMPQ BX, AX
+	JHI  done
+	MOVQ BX, CX
+	SHRQ $3, CX
+	MOVQ (SI)(CX*1), DX
+	MOVQ BX, CX
+	ANDQ $7, CX
+	SHRQ CX, DX
+	MOVQ k+56(FP), R13
+
+code:
+	MOVQ DX, R10
+	ANDQ $7, R10
+	MOVQ (R12)(R10*8), CX   // shift past the selector
+	MOVQ DX, R8
+	SHRQ CX, R8
+	ANDQ 64(R12)(R10*8), R8 // mask of the tier's width
+	MOVQ R8, (DI)
+	ADDQ $8, DI
+	MOVQ R10, CX
+	SHLQ $3, CX
+	MOVQ R11, R9
+	SHRQ CX, R9
+	MOVBQZX R9, CX          // bits used by the code with its selector
+	SHRQ CX, DX
+	ADDQ CX, BX
+	DECQ R13
+	JNZ  code
+	JMP  group
+
+done:
+	MOVQ DI, CX
+	SUBQ dst_base+32(FP), CX
+	SHRQ $3, CX
+	MOVQ CX, n+72(FP)
+	MOVQ BX, end+80(FP)
+	RET
+
+none:
+	MOVQ $0, n+72(FP)
+	MOVQ BX, end+80(FP)
+	RET
