@@ -248,10 +248,12 @@ func (s *RepoSink) apply(name string) error {
 }
 
 // move renames files (relative paths) from stage into the repository. A
-// file missing from the stage was moved before. Each directory given a
-// file is fsynced, and the stage's emptied directories are removed.
+// file missing from the stage was moved before. The directories given
+// files are not fsynced
+// here: until Forget (which fsyncs them) removes the commit record, a
+// rename that a power failure undid is done again by the next RepoSink to
+// start.
 func (s *RepoSink) move(stage string, files []string) error {
-	dirs := map[string]bool{}
 	for _, f := range files {
 		dst := filepath.Join(s.root, f)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -264,20 +266,24 @@ func (s *RepoSink) move(stage string, files []string) error {
 		if err != nil {
 			return fmt.Errorf("nats: committing %s: %w", dst, err)
 		}
-		dirs[filepath.Dir(dst)] = true
-		// Empty stage directories go, so the next batch's walk stays short.
-		for d := filepath.Dir(filepath.Join(stage, f)); len(d) > len(stage); d = filepath.Dir(d) {
-			if os.Remove(d) != nil {
-				break
-			}
-		}
-	}
-	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return err
-		}
 	}
 	return nil
+}
+
+// pruneStage removes the stage's empty directories (Forget calls it), so
+// that the walk of each commit stays short. Removing them at every commit
+// cost more: the next batch made them again.
+func (s *RepoSink) pruneStage() {
+	var dirs []string
+	filepath.WalkDir(s.stage, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path != s.stage {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- { // children first
+		os.Remove(dirs[i]) // fails, as it should, on a directory in use
+	}
 }
 
 func syncDir(dir string) error {
@@ -452,7 +458,8 @@ func (s *RepoSink) discardFiles(files []string) {
 }
 
 // Forget implements ExactSink: it removes the commit records whose
-// messages all have stream sequences at or below floor.
+// messages all have stream sequences at or below floor, after fsyncing
+// the directories their files were renamed into.
 func (s *RepoSink) Forget(floor uint64) error {
 	if err := lockFile(s.lock, true); err != nil {
 		return fmt.Errorf("nats: %w", err)
@@ -462,16 +469,35 @@ func (s *RepoSink) Forget(floor uint64) error {
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
+	var names []string
+	dirs := map[string]bool{}
 	for _, e := range ents {
 		seq, ok := nameSeq(e.Name())
 		if !ok || seq > floor {
 			continue
 		}
-		if err := os.Remove(filepath.Join(s.commits, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		r, err := readCommitRecord(filepath.Join(s.commits, e.Name()))
+		if err != nil {
 			return fmt.Errorf("nats: %w", err)
 		}
-		s.forget(e.Name())
+		for _, f := range r.files {
+			dirs[filepath.Dir(filepath.Join(s.root, f))] = true
+		}
+		names = append(names, e.Name())
 	}
+	for d := range dirs {
+		// A directory gone is one retention removed.
+		if err := syncDir(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for _, name := range names {
+		if err := os.Remove(filepath.Join(s.commits, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("nats: %w", err)
+		}
+		s.forget(name)
+	}
+	s.pruneStage()
 	return nil
 }
 

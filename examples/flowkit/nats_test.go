@@ -43,10 +43,11 @@ func TestNATSTransport(t *testing.T) {
 // repository; one of them is killed with SIGKILL ten times mid-stream and
 // restarted each time: at a random moment, while it writes a batch, or
 // once it has committed one and before the server has the
-// acknowledgement (it fsyncs a directory of the repository: after the
-// commit record or after the batch's files were renamed into place; the
-// window where a batch used to be stored twice). The repository must end
-// up with exactly the published records.
+// acknowledgement (it fsyncs a directory of the repository outside its
+// stage: the commit records' directory once the batch's record is in
+// place, the window where a plain store writer's batch, fsyncing its
+// partition directories after the renames, was stored twice). The
+// repository must end up with exactly the published records.
 func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 	js := testenv.JetStream(t, url)
 	ctx := context.Background()
@@ -72,7 +73,8 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 	modes := []string{"committed", "at random", "writing", "committed"}
 	for trial := range 10 {
 		mode := modes[trial%len(modes)]
-		tries := 0
+		tries, where := 0, ""
+
 		for {
 			if tries%100 == 0 {
 				if info := durableInfo(js, "exact", "exact"); info != nil && info.NumPending == 0 {
@@ -86,7 +88,8 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 			}
 			if mode == "committed" {
 				// Watched running: a stopped thread is never seen inside fsync.
-				if syncingDir(a.cmd.Process.Pid, repo, stage) {
+				if where = syncingDir(a.cmd.Process.Pid, repo, stage); where != "" {
+					where = " (fsync " + strings.TrimPrefix(where, repo) + ")"
 					break
 				}
 				time.Sleep(20 * time.Microsecond)
@@ -102,8 +105,8 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 		}
 		a.kill(t)
 		info := durableInfo(js, "exact", "exact")
-		t.Logf("trial %d: killed A %s after %d tries; %d records stored, %d messages pending, %d unacknowledged",
-			trial, mode, tries, len(unionRepos(t, []string{repo}, false)), info.NumPending, info.NumAckPending)
+		t.Logf("trial %d: killed A %s%s after %d tries; %d records stored, %d messages pending, %d unacknowledged",
+			trial, mode, where, tries, len(unionRepos(t, []string{repo}, false)), info.NumPending, info.NumAckPending)
 		a = startCollector(t, bin, src, repo)
 	}
 	testenv.NATSDrained(t, js, stream, "exact", 120*time.Second)
@@ -154,13 +157,14 @@ func (c *collector) kill(t *testing.T) {
 // fsyncCall is the fsync system call's number, by architecture.
 var fsyncCall = map[string]string{"amd64": "74", "arm64": "82", "386": "118", "riscv64": "82"}
 
-// syncingDir reports whether a thread of process pid is inside fsync of a
-// directory under repo but not under stage (/proc/PID/task/TID/syscall:
-// the call's number and arguments, the first the descriptor).
-func syncingDir(pid int, repo, stage string) bool {
+// syncingDir returns the directory under repo but not under stage that a
+// thread of process pid is inside fsync of, or "" (from
+// /proc/PID/task/TID/syscall: the call's number and arguments, the first
+// the descriptor).
+func syncingDir(pid int, repo, stage string) string {
 	call, ok := fsyncCall[runtime.GOARCH]
 	if !ok {
-		return false
+		return ""
 	}
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
 	for _, p := range tasks {
@@ -178,10 +182,10 @@ func syncingDir(pid int, repo, stage string) bool {
 			continue
 		}
 		if st, err := os.Stat(path); err == nil && st.IsDir() {
-			return true
+			return path
 		}
 	}
-	return false
+	return ""
 }
 
 func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
