@@ -58,15 +58,6 @@ func TestRoaringWriter(t *testing.T) {
 	}
 }
 
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
-}
-
 func cards(keyRows [][]uint32) []int {
 	var c []int
 	for _, r := range keyRows {

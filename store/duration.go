@@ -25,55 +25,59 @@ const (
 // appendDurations encodes the end column of rs (sorted rows).
 func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 	u, u2 := e.u[:len(rs)], e.u2[:len(rs)]
-	var g uint64
-	neg := false
+	var sign int64
 	for i := range rs {
 		d := rs[i].End - rs[i].Start
-		if d < 0 {
-			neg = true
-			break
-		}
-		if d != 0 && g != 1 {
-			g = gcd64(uint64(d), g)
-		}
+		sign |= d
+		u[i] = uint64(d)
 	}
-	plain := func(dst []byte) []byte {
+	if sign < 0 {
 		for i := range rs {
 			u[i] = zigzag(rs[i].End - rs[i].Start)
 		}
-		return appendUints(append(dst, durPlain), u, &e.bw)
+		return appendUints(append(dst, durPlain), u, nil)
 	}
-	if neg {
-		return plain(dst)
-	}
-	if g == 0 {
-		g = 1
-	}
-	rbits := 0
+	g := max(gcdDeltas(u, 0), 1)
+	shift := uint(bits.TrailingZeros64(g))
+	inv := oddInverse(g >> shift)
+	var rbits uint64
 	for i := range rs {
-		units := uint64(rs[i].End-rs[i].Start) / g
+		units := (u[i] >> shift) * inv // u[i] / g: g divides it
 		p := max(rs[i].Packets, 1)
 		u[i] = units / p
 		u2[i] = units % p
-		rbits += bits.Len64(p - 1)
+		rbits += uint64(bits.Len64(p - 1))
 	}
 	start := len(dst)
 	dst = append(dst, durPerPacket)
 	dst = binary.AppendUvarint(dst, g)
-	dst = appendUints(dst, u, &e.bw)
-	bw := &e.bw
-	bw.buf, bw.acc, bw.n = bw.buf[:0], 0, 0
+	dst = appendUints(dst, u, nil)
+	// the remainders: bitlen(p-1) bits each
+	body := int((rbits + 7) / 8)
+	dst = binary.AppendUvarint(dst, uint64(body))
+	at := len(dst)
+	dst = append(dst, make([]byte, body)...)
+	out := dst[at:]
+	var acc uint64
+	var n uint
+	w := 0
 	for i := range rs {
-		bw.write(u2[i], uint(bits.Len64(max(rs[i].Packets, 1)-1)))
+		acc, n, w = putBits(out, acc, n, w, u2[i], uint(bits.Len64(max(rs[i].Packets, 1)-1)))
 	}
-	body := bw.finish()
-	dst = binary.AppendUvarint(dst, uint64(len(body)))
-	dst = append(dst, body...)
-	// keep whichever mode is smaller
+	for ; n > 0; n -= min(n, 8) {
+		out[w] = byte(acc)
+		w++
+		acc >>= 8
+	}
+	// keep whichever mode is smaller: the plain stream is planned, and
+	// written only when it wins
 	perPacket := len(dst) - start
-	alt := plain(nil)
-	if len(alt) < perPacket {
-		return append(dst[:start], alt...)
+	for i := range rs {
+		u[i] = zigzag(rs[i].End - rs[i].Start)
+	}
+	plain := planUints(u)
+	if 1+plain.size() < perPacket {
+		return plain.append(append(dst[:start], durPlain), u)
 	}
 	return dst
 }

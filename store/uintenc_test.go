@@ -1,0 +1,176 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestUintsEncoding checks appendUints against the reference encoder on
+// skewed, gcd-scaled, wide and constant vectors, and that the plan's size
+// is the stream's length.
+func TestUintsEncoding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	gen := []func(n int) []uint64{
+		func(n int) []uint64 { // skewed small values, rare large ones
+			v := make([]uint64, n)
+			for i := range v {
+				v[i] = uint64(rng.ExpFloat64() * 40)
+				if rng.IntN(100) == 0 {
+					v[i] = rng.Uint64() >> rng.IntN(64)
+				}
+			}
+			return v
+		},
+		func(n int) []uint64 { // multiples of an odd or even gcd above a base
+			g := []uint64{3, 1000, 1e6, 1 << 20, 7 << 9}[rng.IntN(5)]
+			base := rng.Uint64N(1 << 40)
+			v := make([]uint64, n)
+			for i := range v {
+				v[i] = base + g*rng.Uint64N(1<<rng.IntN(30))
+			}
+			return v
+		},
+		func(n int) []uint64 { // full 64-bit values: selector and code over a word
+			v := make([]uint64, n)
+			for i := range v {
+				v[i] = rng.Uint64()
+				if rng.IntN(2) == 0 {
+					v[i] >>= 60
+				}
+			}
+			return v
+		},
+		func(n int) []uint64 { // constant
+			v := make([]uint64, n)
+			c := rng.Uint64()
+			for i := range v {
+				v[i] = c
+			}
+			return v
+		},
+		func(n int) []uint64 { // start deltas: sorted times in ms, as ns
+			v := make([]uint64, n)
+			for i := range v {
+				v[i] = 1e6 * uint64(rng.IntN(3)*rng.IntN(50))
+			}
+			return v
+		},
+	}
+	var bw bitWriter
+	for iter := 0; iter < 500; iter++ {
+		n := 1 + rng.IntN(3000)
+		vals := gen[rng.IntN(len(gen))](n)
+		want := appendUintsRef([]byte{1}, vals, &bw)
+		got := appendUints([]byte{1}, vals, nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("iteration %d: stream of %d values differs from the reference (%d vs %d bytes)", iter, n, len(got), len(want))
+		}
+		p := planUints(vals)
+		if p.size() != len(want)-1 {
+			t.Fatalf("iteration %d: planned %d bytes, wrote %d", iter, p.size(), len(want)-1)
+		}
+	}
+}
+
+func TestGcdDeltas(t *testing.T) {
+	for _, c := range []struct {
+		vals []uint64
+		mn   uint64
+		want uint64
+	}{
+		{[]uint64{5, 5}, 5, 0},
+		{[]uint64{5, 11, 17}, 5, 6},
+		{[]uint64{0, 1e6, 3e6, 2e6 + 5e5}, 0, 5e5},
+		{[]uint64{0, 1 << 40, 3 << 40, 1<<40 + 1<<39}, 0, 1 << 39},
+		{[]uint64{0, 9, 6}, 0, 3},
+	} {
+		if g := gcdDeltas(c.vals, c.mn); g != c.want {
+			t.Errorf("gcdDeltas(%v) = %d, want %d", c.vals, g, c.want)
+		}
+	}
+}
+
+// appendUintsRef is the integer stream encoder as first written, one
+// bitWriter.write per value: the reference the faster encoder must match
+// byte for byte.
+func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
+	if len(vals) == 0 {
+		return append(dst, 0, 1, 1, 0, 0)
+	}
+	mn, mx := vals[0], vals[0]
+	for _, v := range vals {
+		mn = min(mn, v)
+		mx = max(mx, v)
+	}
+	var g uint64
+	if mx != mn {
+		for _, v := range vals {
+			if d := v - mn; d != 0 {
+				g = gcd64(d, g)
+				if g == 1 {
+					break
+				}
+			}
+		}
+	}
+	if g == 0 {
+		g = 1
+	}
+	var hist [65]int
+	shift := uint(bits.TrailingZeros64(g))
+	pow2 := g == 1<<shift
+	switch {
+	case mx == mn:
+		hist[0] = len(vals)
+	case pow2:
+		for _, v := range vals {
+			hist[bits.Len64((v-mn)>>shift)]++
+		}
+	default:
+		for _, v := range vals {
+			hist[bits.Len64((v-mn)/g)]++
+		}
+	}
+	tc := chooseTiers(&hist)
+	dst = binary.AppendUvarint(dst, mn)
+	dst = binary.AppendUvarint(dst, g)
+	dst = append(dst, byte(tc.n))
+	for t := 0; t < tc.n; t++ {
+		dst = append(dst, byte(tc.w[t]))
+	}
+	if tc.n == 1 && tc.w[0] == 0 {
+		return binary.AppendUvarint(dst, 0)
+	}
+	bw := scratch
+	bw.buf, bw.acc, bw.n = bw.buf[:0], 0, 0
+	var sel [maxTiers]uint64
+	for t := 0; t < tc.n; t++ {
+		sel[t] = 1<<uint(t) - 1
+	}
+	for _, v := range vals {
+		c := v - mn
+		if pow2 {
+			c >>= shift
+		} else {
+			c /= g
+		}
+		l := uint(bits.Len64(c))
+		t := 0
+		for l > tc.w[t] {
+			t++
+		}
+		sb := tc.selBits(t)
+		if sb+tc.w[t] <= 64 {
+			bw.write(sel[t]|c<<sb, sb+tc.w[t])
+		} else {
+			bw.write(sel[t], sb)
+			bw.write(c, tc.w[t])
+		}
+	}
+	body := bw.finish()
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	return append(dst, body...)
+}
