@@ -132,13 +132,8 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 	n := len(recs)
 	keys := grow(e.keys, n)
 	e.keys = keys
-	sorted := true
-	for i := range recs {
-		keys[i] = sortKey{recs[i].Start, int32(i)}
-		if i > 0 && recs[i].Start < recs[i-1].Start {
-			sorted = false
-		}
-	}
+	scan := scanRows(recs, keys)
+	sorted := scan.sorted
 	if !sorted {
 		e.tmpKeys = grow(e.tmpKeys, n)
 		radixSort(keys, e.tmpKeys)
@@ -164,14 +159,8 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 
 	info.MinStart = rs[0].Start
 	info.MaxStart = rs[n-1].Start
-	info.MinEnd, info.MaxEnd = rs[0].End, rs[0].End
-	for i := range rs {
-		end := rs[i].End
-		info.MinEnd = min(info.MinEnd, end)
-		info.MaxEnd = max(info.MaxEnd, end)
-	}
-
-	same := constantColumns(rs)
+	info.MinEnd, info.MaxEnd = scan.minEnd, scan.maxEnd
+	same := scan.same
 	for c := Column(0); int(c) < NumColumns; c++ {
 		raw := e.raw[:0]
 		m := &info.chunks[c]
@@ -326,20 +315,36 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 	return raw
 }
 
-// constantColumns returns the columns whose value is the same in every row
-// of rs (many exporters leave most fields zero), in one pass over the
-// rows: a constant column is then encoded from its first row alone.
-// ColStart and ColEnd are never reported.
-func constantColumns(rs []flow.Record) ColumnMask {
-	f := &rs[0]
+// rowScan is what one sequential pass over a block's records finds.
+type rowScan struct {
+	sorted         bool // by Start
+	minEnd, maxEnd int64
+	// same holds the columns whose value is the same in every row (many
+	// exporters leave most fields zero): a constant column is encoded
+	// from one row. ColStart and ColEnd are never in it.
+	same ColumnMask
+}
+
+// scanRows fills keys with each record's Start and index and scans the
+// records, in one pass over them.
+func scanRows(recs []flow.Record, keys []sortKey) rowScan {
+	f := &recs[0]
 	fw := packedSmall(f)
 	nh0, nh1 := binary.LittleEndian.Uint64(f.NextHop[:8]), binary.LittleEndian.Uint64(f.NextHop[8:])
 	sr0, sr1 := binary.LittleEndian.Uint64(f.Src[:8]), binary.LittleEndian.Uint64(f.Src[8:])
 	ds0, ds1 := binary.LittleEndian.Uint64(f.Dst[:8]), binary.LittleEndian.Uint64(f.Dst[8:])
 	var src, dst, nh, pk, by, rp, rb, ro, io, as uint64
 	var small [3]uint64
-	for i := range rs {
-		r := &rs[i]
+	sorted := true
+	prev := f.Start
+	minEnd, maxEnd := f.End, f.End
+	for i := range recs {
+		r := &recs[i]
+		keys[i] = sortKey{r.Start, int32(i)}
+		sorted = sorted && r.Start >= prev
+		prev = r.Start
+		minEnd = min(minEnd, r.End)
+		maxEnd = max(maxEnd, r.End)
 		src |= binary.LittleEndian.Uint64(r.Src[:8]) ^ sr0 | binary.LittleEndian.Uint64(r.Src[8:]) ^ sr1
 		dst |= binary.LittleEndian.Uint64(r.Dst[:8]) ^ ds0 | binary.LittleEndian.Uint64(r.Dst[8:]) ^ ds1
 		nh |= binary.LittleEndian.Uint64(r.NextHop[:8]) ^ nh0 | binary.LittleEndian.Uint64(r.NextHop[8:]) ^ nh1
@@ -387,7 +392,7 @@ func constantColumns(rs []flow.Record) ColumnMask {
 	set(ColRevSessionFlags, small[2]&0xff)
 	set(ColEndReason, small[2]>>8&0xff)
 	set(ColType, small[2]>>16&0xff)
-	return m
+	return rowScan{sorted: sorted, minEnd: minEnd, maxEnd: maxEnd, same: m}
 }
 
 // packedSmall packs the 16- and 8-bit fields of r into three words.

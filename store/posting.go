@@ -309,9 +309,9 @@ func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte
 		if k == P {
 			nexc++
 			if kind == kindAddr4 {
-				e.excU = append(e.excU, uint64(addrs[id].Uint32()))
+				e.excU = append(e.excU, uint64(binary.BigEndian.Uint32(vals[row][12:]))) // IPv4: all4
 			} else {
-				e.exc6 = append(e.exc6, addrs[id])
+				e.exc6 = append(e.exc6, vals[row])
 			}
 			if implicit {
 				continue
