@@ -376,13 +376,17 @@ func (s *RepoSink) CommitMessages(written, seen []MsgRef) error {
 	r := &commitRecord{stage: s.stageID, msgs: written, files: files}
 	s.n++
 	name := r.name(s.n)
-	if err := s.writeRecord(name, r); err != nil {
+	renamed, err := s.writeRecord(name, r)
+	if !renamed {
 		s.discardFiles(files)
 		return err
 	}
 	// Committed: from here on a failure must not discard the files.
 	s.remember(name, r)
-	if err := s.move(s.stage, files); err != nil {
+	if err == nil {
+		err = s.move(s.stage, files)
+	}
+	if err != nil {
 		s.err = err
 		return err
 	}
@@ -391,12 +395,14 @@ func (s *RepoSink) CommitMessages(written, seen []MsgRef) error {
 }
 
 // writeRecord writes r as commits/name: a hidden temporary file, fsync,
-// rename, fsync of the directory.
-func (s *RepoSink) writeRecord(name string, r *commitRecord) error {
+// rename, fsync of the directory. Once renamed the record may be read by
+// any collector, so it says whether it got there: if so the batch is
+// committed whatever the error.
+func (s *RepoSink) writeRecord(name string, r *commitRecord) (renamed bool, _ error) {
 	tmp := filepath.Join(s.commits, "."+name+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("nats: %w", err)
+		return false, fmt.Errorf("nats: %w", err)
 	}
 	_, err = f.Write(r.marshal())
 	if err == nil {
@@ -410,9 +416,9 @@ func (s *RepoSink) writeRecord(name string, r *commitRecord) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("nats: commit record %s: %w", name, err)
+		return false, fmt.Errorf("nats: commit record %s: %w", name, err)
 	}
-	return syncDir(s.commits)
+	return true, syncDir(s.commits)
 }
 
 // staged lists the store files in the stage, relative to it.

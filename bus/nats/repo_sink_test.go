@@ -157,7 +157,7 @@ func crashAfterRecord(t *testing.T, s *RepoSink, recs []flow.Record, msgs []MsgR
 		t.Fatalf("staged %v, %v: want several files", files, err)
 	}
 	r := &commitRecord{stage: s.stageID, msgs: msgs, files: files}
-	if err := s.writeRecord(r.name(1), r); err != nil {
+	if _, err := s.writeRecord(r.name(1), r); err != nil {
 		t.Fatal(err)
 	}
 	// Half the files made it before the crash.
