@@ -23,7 +23,7 @@ func init() {
 		example: "flowkit collect -listen udp://127.0.0.1:4739 -repo /data/flows\n" +
 			"  flowkit collect -r export.pcap -format csv -o flows.csv\n" +
 			"  flowkit collect -r flows.ipfix -w - | flowkit uniq -fields dport -values bytes\n" +
-			"  flowkit collect -listen 'nats://127.0.0.1:4222/flows?durable=store' -repo /data/flows    # run several: they share the stream\n" +
+			"  flowkit collect -listen 'nats://127.0.0.1:4222/flows?durable=store' -repo /data/flows    # run several: they share the stream and the repository; each flow is stored once, even if collectors die\n" +
 			"  flowkit collect -listen udp://127.0.0.1:4739 -clickhouse 'clickhouse://127.0.0.1:9000/default?table=flows'",
 		run: runCollect,
 	})
