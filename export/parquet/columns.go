@@ -144,12 +144,12 @@ func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record) erro
 		}
 		// The IPv4 column's bounds go in before its values, which
 		// parquet-go may write out as a page at once.
-		v4b.bound(fillAddr(b.grow32(n), s.vals, recs, st.text, v4.ints, false, get))
+		v4b.bound(fillAddr(b.grow32(n), s.vals, recs, st.text, v4.ints, &b.text, false, get))
 		if _, err := v4.cw.WriteRowValues(s.vals[:n]); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[v4id], err)
 		}
 	case colNextHop:
-		fillAddr(b.grow32(n), nil, recs, st.text, nil, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
+		fillAddr(b.grow32(n), nil, recs, st.text, nil, &b.text, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
 	case colEndReason:
 		d, dst := st.text, b.grow32(n)
 		for i := range dst {
@@ -269,22 +269,29 @@ var endReasonText, flowTypeText = func() (er, ft [256][]byte) {
 // text and vals to its index in the IPv4 dictionary v4 or null for an
 // IPv6 address (with v4 nil, vals is left alone); with noneEmpty the
 // zero address (no next hop) is the empty string rather than "::". It
-// returns the least and greatest IPv4 address.
-func fillAddr(idx []int32, vals []parquet.Value, recs []flow.Record, d *textDict, v4 *intDict, noneEmpty bool, get func(*flow.Record) *flow.Addr) (lo, hi uint64) {
+// takes the texts' bounds into tb and returns the least and greatest
+// IPv4 address.
+func fillAddr(idx []int32, vals []parquet.Value, recs []flow.Record, d *textDict, v4 *intDict, tb *textBounds, noneEmpty bool, get func(*flow.Record) *flow.Addr) (lo, hi uint64) {
 	recs = recs[:len(idx)]
 	lo = math.MaxUint64
 	for i := range recs {
 		a := get(&recs[i])
 		j, k := d.indexOfAddr(a, noneEmpty, v4)
 		idx[i] = j
+		is4 := a.Is4()
+		x := a.Uint32()
+		if is4 {
+			tb.addV4(x)
+		} else {
+			tb.other = true
+		}
 		if v4 == nil {
 			continue
 		}
-		if k >= 0 {
+		if is4 {
 			vals[i] = parquet.Int32Value(k)
 			vals[i].SetDefinitionLevel(1)
-			x := uint64(a.Uint32())
-			lo, hi = min(lo, x), max(hi, x)
+			lo, hi = min(lo, uint64(x)), max(hi, uint64(x))
 		} else {
 			vals[i] = parquet.NullValue()
 		}

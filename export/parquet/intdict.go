@@ -28,14 +28,23 @@ type intDict struct {
 	u32    []uint32 // the values as the dictionary page of an INT32 column
 }
 
-// directSize is the length of the direct index of the columns whose
-// values are at most 8 or 16 bits; 0 for the others.
-var directSize = [numCols]int{
-	colSrcPort: 1 << 16, colDstPort: 1 << 16, colProtocol: 1 << 8,
-	colSensor: 1 << 16, colVLAN: 1 << 16, colApplication: 1 << 16,
-	colFlags: 1 << 8, colInitialFlags: 1 << 8, colSessionFlags: 1 << 8,
-	colRevFlags: 1 << 8, colRevInitialFlags: 1 << 8, colRevSessionFlags: 1 << 8,
-}
+// directSize is the length of the direct index of each integer column:
+// all of the values of the 8-bit columns, the values below 64 Ki of the
+// others (all of the 16-bit columns', and most packet counts, interface
+// indexes and AS numbers); the table has the rest. The IPv4 columns have
+// none: the address lookup fills their dictionaries.
+var directSize = func() (n [numCols]int) {
+	for id := range numCols {
+		switch id {
+		case colProtocol, colFlags, colInitialFlags, colSessionFlags, colRevFlags, colRevInitialFlags, colRevSessionFlags:
+			n[id] = 1 << 8
+		case colSrcIPv4, colDstIPv4:
+		default:
+			n[id] = 1 << 16
+		}
+	}
+	return n
+}()
 
 func newIntDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st *colState, direct int) *intDict {
 	d := &intDict{Dictionary: base, typ: typ, column: columnIndex, st: st, wide: typ.Kind() == parquet.Int64}

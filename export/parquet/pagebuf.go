@@ -38,6 +38,7 @@ type pageBuf struct {
 	dict   parquet.Dictionary // of an indexKind buffer
 	ints   *intDict           // dict, when an intDict
 	lo, hi uint64             // least and greatest value of ints (lo > hi when none)
+	text   textBounds         // of an address column
 }
 
 // grow32 extends the buffer of indexes by n and returns the new part.
@@ -103,6 +104,7 @@ func (b *pageBuf) Size() int64 {
 func (b *pageBuf) Reset() {
 	b.i32, b.i64, b.u64 = b.i32[:0], b.i64[:0], b.u64[:0]
 	b.lo, b.hi = math.MaxUint64, 0
+	b.text = textBounds{}
 }
 
 // Page returns the buffer's values as a page (sharing its memory:
@@ -117,6 +119,8 @@ func (b *pageBuf) Page() parquet.Page {
 	p := indexPage{Page: b.typ.NewPage(b.column, len(b.i32), encoding.Int32Values(b.i32)), dict: b.dict}
 	if b.ints != nil && b.lo <= b.hi {
 		p.lo, p.hi, p.known = b.ints.value(b.lo), b.ints.value(b.hi), true
+	} else {
+		p.lo, p.hi, p.known = b.text.bounds()
 	}
 	return p
 }

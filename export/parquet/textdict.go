@@ -33,8 +33,7 @@ type textDict struct {
 	v4s     *v4Table    // IPv4 addresses
 	enum    *[256]int32 // index+1 of each enum value, 0 when not yet in
 	text    map[string]int32
-	stamp   []uint32 // per text, the page whose bounds last saw it
-	epoch   uint32
+	prefix  []uint64 // per text, its first 8 bytes as a big-endian number (0-padded)
 }
 
 // newTextDict returns an empty dictionary of column columnIndex, of type
@@ -98,7 +97,9 @@ func (d *textDict) indexOfEnum(v uint8, text []byte) int32 {
 // add ends the text appended to d.values and returns its index.
 func (d *textDict) add() int32 {
 	d.offsets = append(d.offsets, uint32(len(d.values)))
-	d.stamp = append(d.stamp, 0)
+	var p [8]byte
+	copy(p[:], d.values[d.offsets[len(d.offsets)-2]:])
+	d.prefix = append(d.prefix, binary.BigEndian.Uint64(p[:]))
 	return int32(len(d.offsets) - 2)
 }
 
@@ -145,29 +146,23 @@ func (d *textDict) Lookup(indexes []int32, values []parquet.Value) {
 	}
 }
 
-// Bounds returns the least and greatest text of indexes, comparing each
-// distinct text once.
+// Bounds returns the least and greatest text of indexes. It compares
+// the texts' 8-byte prefixes as numbers, which orders them as the texts
+// (texts hold no zero byte, so padding orders a prefix first), and the
+// texts themselves only when the prefixes are equal.
 func (d *textDict) Bounds(indexes []int32) (lo, hi parquet.Value) {
 	if len(indexes) == 0 {
 		return lo, hi
 	}
-	d.epoch++
-	if d.epoch == 0 { // wrapped: forget old stamps
-		clear(d.stamp)
-		d.epoch = 1
-	}
 	minI, maxI := indexes[0], indexes[0]
-	minB, maxB := d.bytes(minI), d.bytes(maxI)
+	minK, maxK := d.prefix[minI], d.prefix[maxI]
 	for _, i := range indexes {
-		if d.stamp[i] == d.epoch {
-			continue
+		k := d.prefix[i]
+		if k <= minK && i != minI && (k < minK || bytes.Compare(d.bytes(i), d.bytes(minI)) < 0) {
+			minI, minK = i, k
 		}
-		d.stamp[i] = d.epoch
-		b := d.bytes(i)
-		if bytes.Compare(b, minB) < 0 {
-			minI, minB = i, b
-		} else if bytes.Compare(b, maxB) > 0 {
-			maxI, maxB = i, b
+		if k >= maxK && i != maxI && (k > maxK || bytes.Compare(d.bytes(i), d.bytes(maxI)) > 0) {
+			maxI, maxK = i, k
 		}
 	}
 	return d.Index(minI), d.Index(maxI)
@@ -177,7 +172,7 @@ func (d *textDict) Bounds(indexes []int32) (lo, hi parquet.Value) {
 func (d *textDict) Reset() {
 	d.values = d.values[:0]
 	d.offsets = d.offsets[:1]
-	d.stamp = d.stamp[:0]
+	d.prefix = d.prefix[:0]
 	if d.addrs != nil {
 		d.addrs.reset()
 		d.v4s.reset()
