@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/flowkit/flowkit/flow"
 )
@@ -104,6 +105,10 @@ func (m ColumnMask) Has(c Column) bool { return m&(1<<c) != 0 }
 // Columns holds decoded column vectors of one block, owned by the caller
 // and reused across calls: [File.ReadColumns] fills the vectors of the
 // selected columns (Len entries each) and leaves the others untouched.
+// The vectors are read-only to the caller: a column that is one value in
+// a block (a sensor, a flow type, the reverse counters of one-way flows)
+// is not written again when its vector still holds that value from the
+// block before, which saves most of the memory traffic of such columns.
 type Columns struct {
 	Len  int        // rows in the block
 	Mask ColumnMask // columns filled by the last ReadColumns
@@ -131,6 +136,35 @@ type Columns struct {
 	RevSessFlags   []flow.TCPFlags
 	EndReason      []flow.EndReason
 	Type           []flow.FlowType
+
+	held [NumColumns]held // which vectors hold one value, from constant chunks
+}
+
+// held says that a column vector holds one value (v, as one or two
+// words) in its first n entries; p is the vector's first element, so a
+// vector the caller replaced is not mistaken for it.
+type held struct {
+	p    unsafe.Pointer
+	n    int
+	v, w uint64
+}
+
+// fillHeld makes *dst n copies of v, whose words are v0 and v1, writing
+// only what prev (what the vector held before this block) does not
+// already hold, and records the result in h.
+func fillHeld[T any](dst *[]T, v T, v0, v1 uint64, n int, prev held, h *held) {
+	s := grow(*dst, n)
+	*dst = s
+	p := unsafe.Pointer(unsafe.SliceData(s))
+	switch {
+	case prev.p != p || prev.v != v0 || prev.w != v1:
+		setAll(s, v)
+	case prev.n < n:
+		setAll(s[prev.n:], v)
+	default:
+		n = prev.n // the entries past n still hold v too
+	}
+	*h = held{p: p, n: n, v: v0, w: v1}
 }
 
 // Record fills r with row i of the columns in c.Mask; fields of columns not

@@ -13,11 +13,16 @@ type smallValue interface{ ~uint8 | ~uint16 }
 // in the column's own width: the exceptions decode straight into the
 // scratch vector es and the posted values are narrowed into ps, so no
 // 64-bit vector is written and copied. A value that does not fit T is
-// errRange.
-func fillIndexedSmall[T smallValue](ix *Index, out *[]T, n int, ps, es *[]T) error {
+// errRange. A column that is its default alone (one) is a fill, skipped
+// when the vector still holds the value (prev); h records what it holds.
+func fillIndexedSmall[T smallValue](ix *Index, out *[]T, n int, ps, es *[]T, one bool, prev held, h *held) error {
 	maxT := uint64(^T(0))
 	if ix.def > maxT || (len(ix.vals) > 0 && ix.vals[len(ix.vals)-1] > maxT) {
 		return errRange
+	}
+	if one {
+		fillHeld(out, T(ix.def), ix.def, 0, n, prev, h)
+		return nil
 	}
 	p := grow(*ps, len(ix.vals))
 	*ps = p

@@ -477,8 +477,9 @@ var decodeOrder = func() []Column {
 var errRange = errors.New("value out of range for its field")
 
 func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) error {
-	u := grow(d.u, n)
-	d.u = u
+	// what the vector held before; a constant chunk sets it again
+	prev := dst.held[c]
+	dst.held[c] = held{}
 	switch c {
 	case ColStart:
 		base, k := binary.Uvarint(raw)
@@ -498,40 +499,23 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		return nil
 	case ColEnd:
-		return d.readDurations(raw, n, dst)
+		return d.readEnd(raw, n, dst)
 	case ColRevStartOffset:
-		dst.RevStartOffset = grow(dst.RevStartOffset, n)
 		if v, _, ok := constUints(raw); ok {
-			setAll(dst.RevStartOffset, unzigzag(v))
+			fillHeld(&dst.RevStartOffset, unzigzag(v), v, 0, n, prev, &dst.held[c])
 			return nil
 		}
-		if _, err := readUints(raw, u); err != nil {
+		ro := grow(dst.RevStartOffset, n)
+		dst.RevStartOffset = ro
+		if _, err := readUints(raw, ro); err != nil {
 			return err
 		}
-		for i, v := range u {
-			dst.RevStartOffset[i] = unzigzag(v)
+		for i, v := range ro {
+			ro[i] = unzigzag(uint64(v))
 		}
 		return nil
-	case ColSrc, ColDst, ColNextHop:
-		ix := &d.ix
-		if err := ix.parse(raw, c, n); err != nil {
-			return err
-		}
-		var col *[]flow.Addr
-		switch c {
-		case ColSrc:
-			col = &dst.Src
-		case ColDst:
-			col = &dst.Dst
-		default:
-			col = &dst.NextHop
-		}
-		*col = grow(*col, n)
-		if ix.kind == kindAddr4 {
-			return d.fillAddrs4(ix, *col)
-		}
-		return ix.fillAddrs(*col)
 	case ColBytes, ColRevBytes:
+		// packets are the column before bytes, revpackets before revbytes
 		pk, out := dst.Packets, &dst.Bytes
 		if c == ColRevBytes {
 			pk, out = dst.RevPackets, &dst.RevBytes
@@ -540,6 +524,13 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		o := *out
 		// q decodes into the output vector, which then becomes q·p + r
 		q, rest, qConst := constUints(raw)
+		if r, _, rConst := constUints(rest); qConst && rConst {
+			// constant packets (held from this block): constant bytes
+			if ph := dst.held[c-1]; ph.p != nil && ph.n >= n {
+				fillHeld(out, q*ph.v+r, q*ph.v+r, 0, n, prev, &dst.held[c])
+				return nil
+			}
+		}
 		if !qConst {
 			var err error
 			if rest, err = readUints(raw, o); err != nil {
@@ -575,137 +566,149 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		return nil
 	}
-	if !c.Indexed() {
-		if v, _, ok := constUints(raw); ok {
-			return fillConst(c, v, n, dst)
-		}
-	}
 	if c.Indexed() {
-		ix := &d.ix
-		if err := ix.parse(raw, c, n); err != nil {
-			return err
-		}
-		var out *[]uint16
-		switch c {
-		case ColSrcPort:
-			out = &dst.SrcPort
-		case ColDstPort:
-			out = &dst.DstPort
-		case ColSensor:
-			out = &dst.Sensor
-		case ColApplication:
-			out = &dst.Application
-		}
-		// filled in their own width, no 64-bit pass
-		switch {
-		case out != nil:
-			return fillIndexedSmall(ix, out, n, &d.p16, &d.e16)
-		case c == ColProtocol:
-			return fillIndexedSmall(ix, &dst.Protocol, n, &d.p8, &d.e8)
-		case c == ColFlags:
-			return fillIndexedSmall(ix, &dst.Flags, n, &d.pf, &d.ef)
-		}
-		if err := ix.fillUints(u); err != nil {
-			return err
-		}
-	} else {
-		switch c { // 64-bit columns: decode straight into the vector
-		case ColPackets:
-			dst.Packets = grow(dst.Packets, n)
-			u = dst.Packets
-		case ColRevPackets:
-			dst.RevPackets = grow(dst.RevPackets, n)
-			u = dst.RevPackets
-		}
-		if _, err := readUints(raw, u); err != nil {
-			return err
-		}
+		return d.decodeIndexed(raw, c, n, dst, prev)
 	}
-	switch c {
-	case ColPackets, ColRevPackets:
-		return nil // decoded in place above
+	if v, _, ok := constUints(raw); ok {
+		return fillConst(c, v, n, dst, prev)
+	}
+	switch c { // 64-bit columns: decode straight into the vector
+	case ColPackets:
+		dst.Packets = grow(dst.Packets, n)
+		_, err := readUints(raw, dst.Packets)
+		return err
+	case ColRevPackets:
+		dst.RevPackets = grow(dst.RevPackets, n)
+		_, err := readUints(raw, dst.RevPackets)
+		return err
 	case ColInput:
-		return narrow(&dst.Input, u)
+		return readInto(raw, &dst.Input, n)
 	case ColOutput:
-		return narrow(&dst.Output, u)
+		return readInto(raw, &dst.Output, n)
 	case ColSrcAS:
-		return narrow(&dst.SrcAS, u)
+		return readInto(raw, &dst.SrcAS, n)
 	case ColDstAS:
-		return narrow(&dst.DstAS, u)
-	case ColSrcPort:
-		return narrow(&dst.SrcPort, u)
-	case ColDstPort:
-		return narrow(&dst.DstPort, u)
-	case ColSensor:
-		return narrow(&dst.Sensor, u)
+		return readInto(raw, &dst.DstAS, n)
 	case ColVLAN:
-		return narrow(&dst.VLAN, u)
-	case ColApplication:
-		return narrow(&dst.Application, u)
-	case ColProtocol:
-		return narrow(&dst.Protocol, u)
-	case ColFlags:
-		return narrow(&dst.Flags, u)
+		return readInto(raw, &dst.VLAN, n)
 	case ColInitialFlags:
-		return narrow(&dst.InitialFlags, u)
+		return readInto(raw, &dst.InitialFlags, n)
 	case ColSessionFlags:
-		return narrow(&dst.SessionFlags, u)
+		return readInto(raw, &dst.SessionFlags, n)
 	case ColRevFlags:
-		return narrow(&dst.RevFlags, u)
+		return readInto(raw, &dst.RevFlags, n)
 	case ColRevInitialFlags:
-		return narrow(&dst.RevInitFlags, u)
+		return readInto(raw, &dst.RevInitFlags, n)
 	case ColRevSessionFlags:
-		return narrow(&dst.RevSessFlags, u)
+		return readInto(raw, &dst.RevSessFlags, n)
 	case ColEndReason:
-		return narrow(&dst.EndReason, u)
+		return readInto(raw, &dst.EndReason, n)
 	case ColType:
-		return narrow(&dst.Type, u)
+		return readInto(raw, &dst.Type, n)
 	}
 	return fmt.Errorf("unknown column %d", c)
 }
 
-// fillConst fills a plain numeric column with one value.
-func fillConst(c Column, v uint64, n int, dst *Columns) error {
+// readInto decodes an integer stream of n values into *dst, in the
+// vector's own width.
+func readInto[T streamValue](raw []byte, dst *[]T, n int) error {
+	*dst = grow(*dst, n)
+	_, err := readUints(raw, *dst)
+	return err
+}
+
+// decodeIndexed decodes an indexed column. One that is a single value
+// in the block (the default, no bitmap, no exception) is a fill, skipped
+// when the vector still holds the value (prev).
+func (d *blockDecoder) decodeIndexed(raw []byte, c Column, n int, dst *Columns, prev held) error {
+	ix := &d.ix
+	if err := ix.parse(raw, c, n); err != nil {
+		return err
+	}
+	one := !ix.implicit && ix.rb.n == 0 && ix.excN == 0
+	h := &dst.held[c]
+	switch c {
+	case ColSrc, ColDst, ColNextHop:
+		col := &dst.NextHop
+		switch c {
+		case ColSrc:
+			col = &dst.Src
+		case ColDst:
+			col = &dst.Dst
+		}
+		if one {
+			a := ix.defAddr
+			fillHeld(col, a, binary.LittleEndian.Uint64(a[:8]), binary.LittleEndian.Uint64(a[8:]), n, prev, h)
+			return nil
+		}
+		*col = grow(*col, n)
+		if ix.kind == kindAddr4 {
+			return d.fillAddrs4(ix, *col)
+		}
+		return ix.fillAddrs(*col)
+	case ColProtocol:
+		return fillIndexedSmall(ix, &dst.Protocol, n, &d.p8, &d.e8, one, prev, h)
+	case ColFlags:
+		return fillIndexedSmall(ix, &dst.Flags, n, &d.pf, &d.ef, one, prev, h)
+	}
+	var out *[]uint16
+	switch c {
+	case ColSrcPort:
+		out = &dst.SrcPort
+	case ColDstPort:
+		out = &dst.DstPort
+	case ColSensor:
+		out = &dst.Sensor
+	case ColApplication:
+		out = &dst.Application
+	default:
+		return fmt.Errorf("unknown column %d", c)
+	}
+	return fillIndexedSmall(ix, out, n, &d.p16, &d.e16, one, prev, h)
+}
+
+// fillConst fills a plain numeric column with one value, unless its
+// vector still holds it (prev).
+func fillConst(c Column, v uint64, n int, dst *Columns, prev held) error {
+	h := &dst.held[c]
 	switch c {
 	case ColPackets:
-		return fill(&dst.Packets, v, n)
+		return fill(&dst.Packets, v, n, prev, h)
 	case ColRevPackets:
-		return fill(&dst.RevPackets, v, n)
+		return fill(&dst.RevPackets, v, n, prev, h)
 	case ColInput:
-		return fill(&dst.Input, v, n)
+		return fill(&dst.Input, v, n, prev, h)
 	case ColOutput:
-		return fill(&dst.Output, v, n)
+		return fill(&dst.Output, v, n, prev, h)
 	case ColSrcAS:
-		return fill(&dst.SrcAS, v, n)
+		return fill(&dst.SrcAS, v, n, prev, h)
 	case ColDstAS:
-		return fill(&dst.DstAS, v, n)
+		return fill(&dst.DstAS, v, n, prev, h)
 	case ColVLAN:
-		return fill(&dst.VLAN, v, n)
+		return fill(&dst.VLAN, v, n, prev, h)
 	case ColInitialFlags:
-		return fill(&dst.InitialFlags, v, n)
+		return fill(&dst.InitialFlags, v, n, prev, h)
 	case ColSessionFlags:
-		return fill(&dst.SessionFlags, v, n)
+		return fill(&dst.SessionFlags, v, n, prev, h)
 	case ColRevFlags:
-		return fill(&dst.RevFlags, v, n)
+		return fill(&dst.RevFlags, v, n, prev, h)
 	case ColRevInitialFlags:
-		return fill(&dst.RevInitFlags, v, n)
+		return fill(&dst.RevInitFlags, v, n, prev, h)
 	case ColRevSessionFlags:
-		return fill(&dst.RevSessFlags, v, n)
+		return fill(&dst.RevSessFlags, v, n, prev, h)
 	case ColEndReason:
-		return fill(&dst.EndReason, v, n)
+		return fill(&dst.EndReason, v, n, prev, h)
 	case ColType:
-		return fill(&dst.Type, v, n)
+		return fill(&dst.Type, v, n, prev, h)
 	}
 	return fmt.Errorf("unknown column %d", c)
 }
 
-func fill[T ~uint8 | ~uint16 | ~uint32 | ~uint64](dst *[]T, v uint64, n int) error {
+func fill[T ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~int64](dst *[]T, v uint64, n int, prev held, h *held) error {
 	if uint64(T(v)) != v {
 		return errRange
 	}
-	out := grow(*dst, n)
-	*dst = out
-	setAll(out, T(v))
+	fillHeld(dst, T(v), v, 0, n, prev, h)
 	return nil
 }
 
@@ -724,22 +727,6 @@ func setAll[T any](s []T, v T) {
 	for k := 1; k < len(s); k *= 2 {
 		copy(s[k:], s[:k])
 	}
-}
-
-// narrow copies src into a smaller unsigned vector, refusing values that
-// do not fit (a crafted file must not lose data silently).
-func narrow[T ~uint8 | ~uint16 | ~uint32](dst *[]T, src []uint64) error {
-	out := grow(*dst, len(src))
-	*dst = out
-	var all uint64
-	for i, v := range src {
-		all |= v
-		out[i] = T(v)
-	}
-	if uint64(T(all)) != all {
-		return errRange
-	}
-	return nil
 }
 
 // Reader reads the records of a file block by block; it implements
