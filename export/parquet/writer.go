@@ -43,6 +43,14 @@ const (
 	Uncompressed
 )
 
+// The codecs are shared by all writers: each keeps a pool of encoders
+// (zstd's take a few hundred KB to set up), which a writer of its own
+// would make again for every file.
+var (
+	zstdCodec   = &zstd.Codec{Level: zstd.SpeedFastest}
+	snappyCodec = &snappy.Codec{}
+)
+
 // ParseCompression reads "zstd", "snappy" or "none".
 func ParseCompression(s string) (Compression, error) {
 	switch s {
@@ -99,11 +107,11 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	var codec compress.Codec
 	switch opts.Compression {
 	case Snappy:
-		codec = &snappy.Codec{}
+		codec = snappyCodec
 	case Uncompressed:
 		codec = &parquet.Uncompressed
 	default:
-		codec = &zstd.Codec{Level: zstd.SpeedFastest}
+		codec = zstdCodec
 	}
 	cols := new(colStates)
 	pw := parquet.NewGenericWriter[any](w, writeSchema(cols, codec),
@@ -138,10 +146,43 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return x
 }
 
-// work encodes the helper goroutine's columns of each chunk it is sent.
+// work encodes the helper goroutine's columns of each chunk it is sent,
+// or with a nil chunk writes out its columns' last pages.
 func (w *Writer) work() {
 	for recs := range w.jobs {
-		w.done <- w.writeColumns(w.worker, recs)
+		if recs == nil {
+			w.done <- w.flushColumns()
+		} else {
+			w.done <- w.writeColumns(w.worker, recs)
+		}
+	}
+}
+
+// endGroup writes out the last page of every column of the row group in
+// both goroutines, as it encodes chunks, so that what is left for
+// parquet-go to do alone (dictionary pages, putting the row group
+// together) is less.
+func (w *Writer) endGroup() error {
+	w.next.Store(0)
+	w.jobs <- nil
+	err := w.flushColumns()
+	if werr := <-w.done; err == nil {
+		err = werr
+	}
+	return err
+}
+
+// flushColumns writes out the last page of the columns it takes from
+// w.next until none is left.
+func (w *Writer) flushColumns() error {
+	for {
+		id := colID(w.next.Add(1) - 1)
+		if id >= numCols {
+			return nil
+		}
+		if err := w.cols[id].cw.Flush(); err != nil {
+			return fmt.Errorf("column %s: %w", colNames[id], err)
+		}
 	}
 }
 
@@ -165,6 +206,9 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 		w.n += int64(n)
 		batch = batch[n:]
 		if w.inGroup += int64(n); w.inGroup == w.rg {
+			if err := w.endGroup(); err != nil {
+				return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
+			}
 			if err := w.pw.Flush(); err != nil {
 				return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
 			}
@@ -199,7 +243,14 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
+	var err error
+	if w.inGroup > 0 {
+		err = w.endGroup()
+	}
 	close(w.jobs)
+	if err != nil {
+		return fmt.Errorf("parquet: writing the last row group: %w", err)
+	}
 	if err := w.pw.Close(); err != nil {
 		return fmt.Errorf("parquet: closing file: %w", err)
 	}
