@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"unsafe"
 )
 
 // An integer stream stores n unsigned values as
@@ -204,17 +205,21 @@ func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 	case tc.n == 1 && tc.w[0] <= 56:
 		i, r.pos, all = decodeFixed(body, dst, base, g, tc.w[0])
 	case !wide:
-		// codes in chunks of a multiple of k through a stack buffer,
-		// then to values in the column's type
-		tt, k := tiers(&tab)
+		tt, k := tiers(&tab, base, g)
+		if d64 := as64(dst); d64 != nil {
+			// 64-bit columns: values straight into the vector
+			i, r.pos = tieredValues(body, 0, d64, k, &tt)
+			break
+		}
+		// narrower ones: values in chunks of a multiple of k through a
+		// stack buffer, then checked and narrowed
 		var buf [240]uint64
 		chunk := len(buf) / k * k
 		for i < len(dst) {
 			m := min(len(dst)-i, chunk)
-			c, p := tieredCodes(body, r.pos, buf[:m], k, &tt)
+			c, p := tieredValues(body, r.pos, buf[:m], k, &tt)
 			d := dst[i : i+c]
-			for j, code := range buf[:len(d)] {
-				v := base + code*g
+			for j, v := range buf[:len(d)] {
 				all |= v
 				d[j] = T(v)
 			}
@@ -224,7 +229,7 @@ func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 			}
 		}
 	}
-	// the values decodeFixed and tieredCodes leave (near the end of
+	// the values decodeFixed and tieredValues leave (near the end of
 	// body, or codes too wide for their loads), one at a time
 	for ; i < len(dst); i++ {
 		x := r.peek()
@@ -312,36 +317,59 @@ func decodeFixed[T streamValue](body []byte, dst []T, base, g uint64, w uint) (i
 	return i, pos, all
 }
 
-// tierTabs is a tiered code's lookup table in the form tieredCodes
-// reads: per value of the low 3 bits, the shift past the selector and
-// the mask of the code; then the bits used (selector and code) as 8
-// bytes of one word.
+// tierTabs is a tiered code's lookup table in the form tieredValues
+// reads (the assembly knows the offsets): per value of the low 3 bits,
+// the shift past the selector and the mask of the code; the bits used
+// (selector and code) as 8 bytes of one word; base and gcd; and for two
+// tiers (two) the bits used by each, a choice on the lowest bit.
 type tierTabs struct {
-	shift   [8]uint64
-	mask    [8]uint64
-	usedTab uint64
+	shift        [8]uint64
+	mask         [8]uint64
+	usedTab      uint64
+	base, g      uint64
+	used0, used1 uint64
+	two          bool
 }
 
 // tiers returns tab as tierTabs and k, the number of whole codes one
 // 8-byte load always holds (57 valid bits over the longest code; at most
 // 8, at least 1 when no code is wider than 57 bits).
-func tiers(tab *[8]tierEntry) (tt tierTabs, k int) {
+func tiers(tab *[8]tierEntry, base, g uint64) (tt tierTabs, k int) {
 	maxUsed := uint64(1)
 	for x := 0; x < 8; x++ {
 		tt.usedTab |= uint64(tab[x].used) << (8 * x)
 		tt.shift[x], tt.mask[x] = uint64(tab[x].shift), tab[x].mask
 		maxUsed = max(maxUsed, uint64(tab[x].used))
 	}
+	tt.base, tt.g = base, g
+	tt.used0, tt.used1 = uint64(tab[0].used), uint64(tab[1].used)
+	// two tiers: '0' then width 0, '1' then width 1, both past one bit
+	tt.two = tab[0].shift == 1 && tab[1].shift == 1 && tab[2] == tab[0] && tab[3] == tab[1]
+	for x := 4; x < 8; x++ {
+		tt.two = tt.two && tab[x] == tab[x&1]
+	}
 	return tt, int(min(57/maxUsed, 8))
 }
 
-// tieredCodesGo decodes the codes (not values) of a tiered stream from
-// bit pos of body into dst, k per 8-byte load, while a whole group of k
-// fits dst and a whole load stays inside body; it returns how many codes
-// it wrote and the bit position reached. One load holds the k codes, so
+// as64 returns a 64-bit vector as []uint64 (an int64 vector is the same
+// memory), nil for narrower ones.
+func as64[T streamValue](dst []T) []uint64 {
+	switch d := any(dst).(type) {
+	case []uint64:
+		return d
+	case []int64:
+		return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(d))), len(d))
+	}
+	return nil
+}
+
+// tieredValuesGo decodes the values of a tiered stream from bit pos of
+// body into dst, k codes per 8-byte load, while a whole group of k fits
+// dst and a whole load stays inside body; it returns how many values it
+// wrote and the bit position reached. One load holds the k codes, so
 // they wait for each other only through a few register operations, not
 // for a reload.
-func tieredCodesGo(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (int, uint) {
+func tieredValuesGo(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (int, uint) {
 	if len(body) < 8 {
 		return 0, pos
 	}
@@ -352,7 +380,7 @@ func tieredCodesGo(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (in
 		d := dst[i : i+k]
 		for j := range d {
 			t := x & 7
-			d[j] = (x >> (tt.shift[t] & 63)) & tt.mask[t]
+			d[j] = tt.base + ((x>>(tt.shift[t]&63))&tt.mask[t])*tt.g
 			u := (tt.usedTab >> (t << 3)) & 0xff
 			x >>= u & 63
 			pos += uint(u)

@@ -1,12 +1,15 @@
 #include "textflag.h"
 
-// func tieredCodes(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
+// The tierTabs offsets: shift 0, mask 64, usedTab 128, base 136, g 144,
+// used0 152, used1 160.
+
+// func tieredAsm(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
 //
-// Registers: SI body, AX bit limit, BX bit position, DI next code slot,
+// Registers: SI body, AX bit limit, BX bit position, DI next value slot,
 // DX the loaded bits, R11 the used-bits table, R12 tabs, R13 codes left
 // in the load, R10 tier index, R8 and R9 scratch. The code-to-code
 // dependency is AND, SHL, SHR, MOVBQZX, SHR: about five cycles.
-TEXT ·tieredCodes(SB), NOSPLIT, $8-88
+TEXT ·tieredAsm(SB), NOSPLIT, $8-88
 	MOVQ body_base+0(FP), SI
 	MOVQ body_len+8(FP), AX
 	MOVQ pos+24(FP), BX
@@ -20,7 +23,7 @@ TEXT ·tieredCodes(SB), NOSPLIT, $8-88
 	SHLQ $3, AX             // a load at pos>>3 stays inside body while pos <= AX
 	SUBQ R13, CX
 	JLT  none
-	LEAQ (DI)(CX*8), CX     // where the last whole group of k codes starts
+	LEAQ (DI)(CX*8), CX     // where the last whole group of k values starts
 	MOVQ CX, last-8(SP)
 
 group:
@@ -43,6 +46,8 @@ code:
 	MOVQ DX, R8
 	SHRQ CX, R8
 	ANDQ 64(R12)(R10*8), R8 // mask of the tier's width
+	IMULQ 144(R12), R8
+	ADDQ 136(R12), R8       // base + code·gcd
 	MOVQ R8, (DI)
 	ADDQ $8, DI
 	MOVQ R10, CX
@@ -65,6 +70,74 @@ done:
 	RET
 
 none:
+	MOVQ $0, n+72(FP)
+	MOVQ BX, end+80(FP)
+	RET
+
+// func tiered2Asm(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
+//
+// tieredAsm for two tiers: the selector is the lowest bit and the code
+// starts past it, so the bits used are a conditional move between R8
+// (used0) and R9 (used1): the code-to-code dependency is TEST, CMOV, SHR.
+TEXT ·tiered2Asm(SB), NOSPLIT, $8-88
+	MOVQ body_base+0(FP), SI
+	MOVQ body_len+8(FP), AX
+	MOVQ pos+24(FP), BX
+	MOVQ dst_base+32(FP), DI
+	MOVQ dst_len+40(FP), CX
+	MOVQ k+56(FP), R13
+	MOVQ tabs+64(FP), R12
+	MOVQ 152(R12), R8
+	MOVQ 160(R12), R9
+	SUBQ $8, AX
+	JLT  none2
+	SHLQ $3, AX
+	SUBQ R13, CX
+	JLT  none2
+	LEAQ (DI)(CX*8), CX
+	MOVQ CX, last-8(SP)
+
+group2:
+	CMPQ DI, last-8(SP)
+	JHI  done2
+	CMPQ BX, AX
+	JHI  done2
+	MOVQ BX, CX
+	SHRQ $3, CX
+	MOVQ (SI)(CX*1), DX
+	MOVQ BX, CX
+	ANDQ $7, CX
+	SHRQ CX, DX
+	MOVQ k+56(FP), R13
+
+code2:
+	MOVQ DX, R10
+	ANDQ $1, R10
+	MOVQ DX, R11
+	SHRQ $1, R11
+	ANDQ 64(R12)(R10*8), R11
+	IMULQ 144(R12), R11
+	ADDQ 136(R12), R11
+	MOVQ R11, (DI)
+	ADDQ $8, DI
+	MOVQ R8, CX
+	TESTQ $1, DX
+	CMOVQNE R9, CX
+	SHRQ CX, DX
+	ADDQ CX, BX
+	DECQ R13
+	JNZ  code2
+	JMP  group2
+
+done2:
+	MOVQ DI, CX
+	SUBQ dst_base+32(FP), CX
+	SHRQ $3, CX
+	MOVQ CX, n+72(FP)
+	MOVQ BX, end+80(FP)
+	RET
+
+none2:
 	MOVQ $0, n+72(FP)
 	MOVQ BX, end+80(FP)
 	RET

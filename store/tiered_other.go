@@ -2,6 +2,6 @@
 
 package store
 
-func tieredCodes(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint) {
-	return tieredCodesGo(body, pos, dst, k, tabs)
+func tieredValues(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (int, uint) {
+	return tieredValuesGo(body, pos, dst, k, tt)
 }
