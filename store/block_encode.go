@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"hash/crc32"
+	"math/bits"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -93,29 +94,68 @@ type sortKey struct {
 	idx   int32
 }
 
+// perPacket returns b/p, or 0 when p is 0. A 32-bit division, when the
+// values fit, is several times faster than a 64-bit one on many x86 cores.
+func perPacket(b, p uint64) uint64 {
+	switch {
+	case p == 0:
+		return 0
+	case (b|p)>>32 == 0:
+		return uint64(uint32(b) / uint32(p))
+	}
+	return b / p
+}
+
 // radixSort sorts keys by start, stably (so equal starts keep their input
-// order), with LSD radix passes of 11 bits over start minus the minimum;
-// tmp is scratch of the same length.
+// order), with LSD radix passes of at most 11 bits; tmp is scratch of the
+// same length. It replaces each start by (start - min) / g, g the gcd of
+// those differences (times of a coarser clock than ns, like the ms of
+// most exporters, give fewer bits and fewer passes): the caller keeps
+// only the order.
 func radixSort(keys, tmp []sortKey) {
 	mn, mx := keys[0].start, keys[0].start
 	for _, k := range keys {
 		mn = min(mn, k.start)
 		mx = max(mx, k.start)
 	}
-	span := uint64(mx - mn)
+	var a gcdAcc
+	for _, k := range keys {
+		if d := uint64(k.start - mn); !a.divides(d) {
+			if a.add(d); a.g == 1 {
+				break
+			}
+		}
+	}
+	if a.g == 0 {
+		return // all equal: sorted
+	}
+	if a.g > 1 {
+		for i := range keys {
+			keys[i].start = int64((uint64(keys[i].start-mn) >> a.shift) * a.inv)
+		}
+	} else {
+		for i := range keys {
+			keys[i].start -= mn
+		}
+	}
+	span := uint64(mx-mn) / a.g
+	// as few passes as the span needs, of equal width
+	passes := (bits.Len64(span) + 10) / 11
+	width := uint((bits.Len64(span) + passes - 1) / passes)
+	mask := uint64(1)<<width - 1
 	src, dst := keys, tmp
-	for shift := uint(0); shift < 64 && span>>shift != 0; shift += 11 {
+	for shift := uint(0); span>>shift != 0; shift += width {
 		var count [2048]int
 		for _, k := range src {
-			count[(uint64(k.start-mn)>>shift)&2047]++
+			count[(uint64(k.start)>>shift)&mask]++
 		}
 		pos := 0
-		for i, c := range count {
+		for i, c := range count[:mask+1] {
 			count[i] = pos
 			pos += c
 		}
 		for _, k := range src {
-			d := (uint64(k.start-mn) >> shift) & 2047
+			d := (uint64(k.start) >> shift) & mask
 			dst[count[d]] = k
 			count[d]++
 		}
@@ -213,10 +253,7 @@ func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []
 		if c == ColRevBytes {
 			p, b = r.RevPackets, r.RevBytes
 		}
-		var q uint64
-		if p > 0 {
-			q = b / p
-		}
+		q := perPacket(b, p)
 		u[0], u2[0] = q, b-q*p
 		m.min, m.max = b, b
 		raw = appendUints(raw, u, &e.bw)
@@ -285,10 +322,7 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 			if c == ColRevBytes {
 				p, b = r.RevPackets, r.RevBytes
 			}
-			var q uint64
-			if p > 0 {
-				q = b / p
-			}
+			q := perPacket(b, p)
 			u[i] = q
 			u2[i] = b - q*p
 			if i == 0 || b < m.min {

@@ -44,8 +44,9 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 	for i := range rs {
 		units := (u[i] >> shift) * inv // u[i] / g: g divides it
 		p := max(rs[i].Packets, 1)
-		u[i] = units / p
-		u2[i] = units % p
+		q := perPacket(units, p)
+		u[i] = q
+		u2[i] = units - q*p
 		rbits += uint64(bits.Len64(p - 1))
 	}
 	start := len(dst)

@@ -30,27 +30,39 @@ func oddInverse(a uint64) uint64 {
 // and a multiply by the odd part's inverse does it.
 func (p *uintPlan) code(v uint64) uint64 { return ((v - p.mn) >> p.shift) * p.inv }
 
-// gcdDeltas returns the gcd of v-mn over vals (0 when all equal mn). The
-// gcd rarely changes after the first values: a value it divides is
-// recognized with a mask, a multiply and a compare instead of a division.
+// gcdAcc accumulates the gcd of a sequence. The gcd rarely changes after
+// the first values: a value it divides is recognized with a mask, a
+// multiply and a compare (divides) instead of a division.
+type gcdAcc struct {
+	g, mask, inv, limit uint64
+	shift               uint
+}
+
+// divides reports whether the gcd so far divides d (0 divides only 0).
+func (a *gcdAcc) divides(d uint64) bool {
+	return d == 0 || (a.g != 0 && d&a.mask == 0 && (d>>a.shift)*a.inv <= a.limit)
+}
+
+// add takes d, which the gcd so far does not divide, into it.
+func (a *gcdAcc) add(d uint64) {
+	a.g = gcd64(d, a.g)
+	a.shift = uint(bits.TrailingZeros64(a.g))
+	a.mask = 1<<a.shift - 1
+	odd := a.g >> a.shift
+	a.inv, a.limit = oddInverse(odd), ^uint64(0)/odd
+}
+
+// gcdDeltas returns the gcd of v-mn over vals (0 when all equal mn).
 func gcdDeltas(vals []uint64, mn uint64) uint64 {
-	var g, mask, inv, limit uint64
-	var shift uint
+	var a gcdAcc
 	for _, v := range vals {
-		d := v - mn
-		if d == 0 || (g != 0 && d&mask == 0 && (d>>shift)*inv <= limit) {
-			continue
+		if d := v - mn; !a.divides(d) {
+			if a.add(d); a.g == 1 {
+				return 1
+			}
 		}
-		g = gcd64(d, g)
-		if g == 1 {
-			return 1
-		}
-		shift = uint(bits.TrailingZeros64(g))
-		mask = 1<<shift - 1
-		odd := g >> shift
-		inv, limit = oddInverse(odd), ^uint64(0)/odd
 	}
-	return g
+	return a.g
 }
 
 // planUints chooses the encoding of vals (at least one value).
