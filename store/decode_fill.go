@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/flowkit/flowkit/flow"
 )
@@ -80,9 +81,10 @@ func (d *blockDecoder) fillAddrs4(ix *Index, dst []flow.Addr) error {
 	for i, v := range a {
 		// two 8-byte stores in place: a returned flow.Addr would go
 		// through the stack and stall on store forwarding
+		// (bytes 10, 11 0xff, 12-15 the address big-endian)
 		b := dst[i][:]
 		binary.LittleEndian.PutUint64(b, 0)
-		binary.BigEndian.PutUint64(b[8:], 0xffff<<32|uint64(v))
+		binary.LittleEndian.PutUint64(b[8:], 0xffff0000|uint64(bits.ReverseBytes32(v))<<32)
 	}
 	return nil
 }
