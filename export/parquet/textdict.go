@@ -154,6 +154,9 @@ func (d *textDict) Bounds(indexes []int32) (lo, hi parquet.Value) {
 	if len(indexes) == 0 {
 		return lo, hi
 	}
+	if d.Len() == 1 { // no next hops, one end reason or flow type
+		return d.Index(0), d.Index(0)
+	}
 	minI, maxI := indexes[0], indexes[0]
 	minK, maxK := d.prefix[minI], d.prefix[maxI]
 	for _, i := range indexes {

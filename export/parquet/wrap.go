@@ -27,12 +27,14 @@ import (
 // colState is what a Writer keeps of one column: parquet-go's writer for
 // it, the page buffer that writer made through the column's wrapped type
 // (of dictionary indexes for a dictionary-encoded column), and the
-// column's dictionary (text or ints), if it has one.
+// column's dictionary (text or ints), if it has one, and the codec that
+// compresses an address column's dictionary page ahead.
 type colState struct {
 	cw   *parquet.ColumnWriter
 	buf  *pageBuf
 	text *textDict
 	ints *intDict
+	dict *dictCodec // of an address column
 }
 
 // colStates are a writer's columns, by colID.
@@ -51,6 +53,11 @@ func writeSchema(cols *colStates, codec compress.Codec) *parquet.Schema {
 				c := codec
 				if !compressible[id] {
 					c = &parquet.Uncompressed
+				} else if colID(id) == colSrcAddr || colID(id) == colDstAddr || colID(id) == colNextHop {
+					if c.CompressionCodec() != format.Uncompressed {
+						cols[id].dict = &dictCodec{Codec: c}
+						c = cols[id].dict
+					}
 				}
 				wrapped[i] = wrapField{Field: f, st: &cols[id], id: colID(id), codec: c}
 			}

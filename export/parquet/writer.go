@@ -34,9 +34,11 @@ var ErrClosed = errors.New("parquet: writer closed")
 type Compression uint8
 
 // Codecs. Zstd is the default: the smallest files. The column encodings
-// leave little for a codec to do (on the benchmark corpus 31.0 bytes per
-// flow with zstd, 31.7 with Snappy, 33.6 with none) and little time to
-// spend on it.
+// leave little for a codec to do (on the benchmark corpus 31.1 bytes per
+// flow with zstd, 31.8 with Snappy, 33.6 with none), and the writer
+// compresses only the columns where it gains (compressible): the
+// addresses, whose dictionary pages of texts shrink by 60%, and the
+// destination ports and AS numbers.
 const (
 	Zstd Compression = iota
 	Snappy
@@ -159,9 +161,10 @@ func (w *Writer) work() {
 }
 
 // endGroup writes out the last page of every column of the row group in
-// both goroutines, as it encodes chunks, so that what is left for
-// parquet-go to do alone (dictionary pages, putting the row group
-// together) is less.
+// both goroutines, as it encodes chunks, and compresses the address
+// columns' dictionary pages, so that what is left for parquet-go to do
+// alone (the other dictionary pages, putting the row group together) is
+// little.
 func (w *Writer) endGroup() error {
 	w.next.Store(0)
 	w.jobs <- nil
@@ -173,15 +176,22 @@ func (w *Writer) endGroup() error {
 }
 
 // flushColumns writes out the last page of the columns it takes from
-// w.next until none is left.
+// w.next until none is left (and compresses their dictionary pages
+// ahead, for the address columns).
 func (w *Writer) flushColumns() error {
 	for {
 		id := colID(w.next.Add(1) - 1)
 		if id >= numCols {
 			return nil
 		}
-		if err := w.cols[id].cw.Flush(); err != nil {
+		st := &w.cols[id]
+		if err := st.cw.Flush(); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[id], err)
+		}
+		if st.dict != nil && st.text != nil {
+			if err := st.dict.precompress(st.text); err != nil {
+				return fmt.Errorf("column %s: compressing its dictionary: %w", colNames[id], err)
+			}
 		}
 	}
 }
