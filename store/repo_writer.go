@@ -117,8 +117,12 @@ type Writer struct {
 	tick     int64
 	last     *partition
 	lastKey  partKey
-	err      error
-	records  int64
+	// recent caches partitions by a hash of their key: records of a
+	// few hours and types interleave, and a Go map lookup per record
+	// (hashing the key) cost a tenth of the ingest
+	recent  [64]*partition
+	err     error
+	records int64
 }
 
 type partKey struct {
@@ -242,10 +246,21 @@ func (w *Writer) spill() error {
 	return w.err
 }
 
+// slot returns the key's index in Writer.recent.
+func (k partKey) slot() int {
+	return int((uint64(k.hour)*4+uint64(k.typ)+uint64(k.sensor)*0x9e37)*0x9e3779b97f4a7c15>>58) & 63
+}
+
 func (w *Writer) partition(k partKey) (*partition, error) {
 	w.tick++
+	slot := &w.recent[k.slot()]
+	if p := *slot; p != nil && p.key == k {
+		p.lastUse = w.tick
+		return p, nil
+	}
 	if p, ok := w.parts[k]; ok {
 		p.lastUse = w.tick
+		*slot = p
 		return p, nil
 	}
 	if len(w.parts) >= w.opts.MaxOpen {
@@ -275,6 +290,7 @@ func (w *Writer) partition(k partKey) (*partition, error) {
 	p.bw = bufio.NewWriterSize(f, 1<<20)
 	p.fw = NewFileWriter(p.bw, w.opts.BlockRows)
 	w.parts[k] = p
+	*slot = p
 	return p, nil
 }
 
@@ -298,6 +314,9 @@ func (w *Writer) finish(ps []*partition) error {
 		delete(w.parts, p.key)
 		if w.last == p {
 			w.last = nil
+		}
+		if slot := &w.recent[p.key.slot()]; *slot == p {
+			*slot = nil
 		}
 		w.buffered -= len(p.fw.buf)
 		wg.Add(1)
