@@ -32,9 +32,11 @@
 //
 // The encodings are chosen for write speed as much as size: a column of
 // few distinct values (flags, ports, packet counts, addresses) becomes
-// bit-packed dictionary indexes, and wide counters become deltas, so
-// that the page compressor has a fraction of the bytes to read (plain
-// integers made zstd a third of the writer's time; now a twentieth).
+// bit-packed dictionary indexes, and wide counters become deltas, which
+// leave a codec little to do: only the columns where it gains are
+// compressed (the addresses, whose dictionary pages of texts zstd
+// shrinks by 60%, destination ports and AS numbers); the others' pages
+// are stored as they are, for the same size and a fifth less time.
 // The dictionaries are per column chunk, in first-seen order.
 // Engines read every encoding; the types are what queries see.
 //
@@ -53,7 +55,7 @@
 // nothing; DuckDB, Trino, ClickHouse and pandas read TIMESTAMP(NANOS).
 // Spark 3 needs spark.sql.legacy.parquet.nanosAsLong=true for it.
 //
-// Row groups hold DefaultRowGroupRows (1 M) rows, about 35 MB with zstd
+// Row groups hold DefaultRowGroupRows (1 M) rows, about 31 MB with zstd
 // on the benchmark corpus: large enough for engines to read efficiently,
 // small enough that a writer keeps one in memory. Every column has column
 // chunk statistics (min, max, null count) and a page index (each page's
@@ -82,25 +84,35 @@
 //
 // # Speed
 //
-// BenchmarkWrite, 1 M corpus flows (go test -bench Write -benchtime 2x,
-// 2-core machine whose other core was busy with another job; two runs
-// each, alternating with the row-struct writer this one replaced):
+// BenchmarkWrite, 1 M corpus flows (go test ./export/parquet -run XXX
+// -bench Write -benchtime 3x), six runs each, alternating with the
+// previous writer (parquet-go's column buffers and dictionaries filled
+// from a parquet.Value per row and column), on the project's 2-core
+// machine while other jobs kept both cores busy (load 6-8): flows per
+// CPU-second are the figures to compare; mean (best):
 //
-//	codec           flows/s      flows/CPU-s   bytes/flow   row-struct writer
-//	zstd (fastest)  1.44-1.71 M  1.46-1.72 M   31.0         0.81-0.85 M, 32.7
-//	snappy          1.62-1.64 M  1.62-1.65 M   31.7         0.87-0.97 M, 41.0
-//	none            1.72-2.25 M  1.73-2.25 M   33.6         1.18-1.23 M, 131
+//	codec           flows/CPU-s    flows/s        bytes/flow   previous writer (flows/CPU-s, bytes/flow)
+//	zstd (fastest)  2.24 M (2.56)  2.10 M (2.53)  31.1         1.52 M (1.81), 31.0
+//	snappy          2.15 M (2.59)  1.91 M (2.53)  31.8         1.51 M (1.80), 31.7
+//	none            2.38 M (2.90)  2.23 M (2.85)  33.6         1.69 M (2.08), 33.6
 //
-// Zstd at its fastest level is the default; with the encodings above it
-// adds little size or time either way. The writer encodes columns in two
-// goroutines, so flows/s can exceed flows/CPU-s when both cores are free
-// (with the second core busy, GOMAXPROCS=1 measured the same).
+// Zstd at its fastest level is the default. The writer encodes columns
+// in two goroutines (the caller's and a helper), so flows/s exceeds
+// flows/CPU-s when both cores are free; at a row group's end they also
+// write out the columns' last pages and compress the address
+// dictionaries, leaving parquet-go little to do alone.
 //
-// Where the time goes, by CPU profile: the writer keeps the text
-// columns' dictionaries itself (textdict.go), keyed by flow.Addr in an
-// open-addressing table, because parquet-go's, a Go map of the formatted
-// text, took half of the time; what remains is parquet-go filling and
-// encoding its column buffers (its integer dictionaries, hash-probed
-// with AVX2, about a ninth; the address table lookups a twelfth; page
-// statistics a twentieth; compression a twentieth).
+// How: the writer hands parquet-go no values (wrap.go). It fills each
+// column's page buffer with a typed slice (pagebuf.go) and keeps every
+// dictionary itself, keyed by what it knows of the values: the address
+// texts by the address in open-addressing tables, which also give the
+// IPv4 columns' indexes (textdict.go), the integers in direct arrays
+// below 64 Ki and a table above (intdict.go); a page's min and max come
+// from the values as they are looked up (textbounds.go), and the bit
+// width of a page of indexes from the dictionary's length. Where
+// the time goes now, by CPU profile: the address lookups, a random
+// memory read each, a third; parquet-go encoding and compressing pages
+// a quarter; the integer dictionaries a tenth; the IPv4 columns'
+// definition levels (through parquet-go's optional column buffer) a
+// twentieth.
 package parquet

@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultRowGroupRows is the row group length when Options does not set
-// one: a million flows (about 35 MB compressed on the benchmark corpus),
+// one: a million flows (about 31 MB compressed on the benchmark corpus),
 // in the range query engines read best (row groups of tens to hundreds
 // of MB that one task scans, with min/max statistics to skip the others).
 const DefaultRowGroupRows = 1 << 20
