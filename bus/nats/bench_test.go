@@ -160,7 +160,7 @@ func BenchmarkConsumeRepo(b *testing.B) {
 				opts.Commit = func([]string) error { return w.Flush() }
 				sink = w
 			} else {
-				rs, err := OpenRepoSink(root, StreamName("bench"), "flowkit", store.WriterOptions{})
+				rs, err := OpenRepoSink(root, StreamName("bench"), "flowkit.0", store.WriterOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -224,6 +224,19 @@ func (c *Consumer) Stream() string { return StreamName(c.opts.Subject) }
 // Durable returns the name of the durable consumer.
 func (c *Consumer) Durable() string { return c.opts.Durable }
 
+// Incarnation names this incarnation of the durable consumer,
+// DURABLE.CREATED (its creation time in base-36 nanoseconds): a consumer
+// deleted and created again under the same name (or on a re-created
+// stream) starts its acknowledgement floor, and maybe its stream
+// sequences, from zero, so a RepoSink keeps its state per incarnation.
+func (c *Consumer) Incarnation() string {
+	var created int64
+	if info := c.cons.CachedInfo(); info != nil {
+		created = info.Created.UnixNano()
+	}
+	return c.opts.Durable + "." + strconv.FormatInt(created, 36)
+}
+
 // Stats returns the consumer's counters.
 func (c *Consumer) Stats() ConsumerStats { return c.stats }
 

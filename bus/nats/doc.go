@@ -63,8 +63,8 @@
 //     without storing again those it has. [RepoSink] is one for a store
 //     repository (flowkit collect -listen nats:// -repo): each collector
 //     flushes its batch into a stage of its own under the repository's
-//     state directory (ROOT/.nats/STREAM/DURABLE, where readers never
-//     look), then, holding that directory's lock, writes a commit record
+//     state directory (ROOT/.nats/STREAM/DURABLE.CREATED, where readers
+//     never look), then, holding that directory's lock, writes a commit record
 //     naming the messages and the files (fsync and rename: the commit
 //     point) and renames the files into the repository. A crash before the
 //     commit point leaves a stage that the next collector to start
@@ -72,7 +72,11 @@
 //     start, or to get one of its messages again, completes. The records
 //     are in the repository directory, so every collector sharing it sees
 //     them, and are removed once the durable consumer's acknowledgement
-//     floor has passed their messages (they can never come back).
+//     floor has passed their messages (they can never come back); the
+//     floor is kept there too, so that a collector that held a message
+//     past AckWait, while another stored and acknowledged it, finds out
+//     at its commit. A durable consumer deleted and created again gets a
+//     state directory of its own (CREATED is its creation time).
 //
 // Other sinks (text, record files; anything with only a commit hook) stay
 // at least once: a batch committed just before a crash is stored again.

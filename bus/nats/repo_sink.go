@@ -23,7 +23,7 @@ var ErrConflict = errors.New("message committed by another collector")
 var errLocked = errors.New("locked")
 
 // StateDir is the directory under a repository's root where RepoSinks keep
-// their state, STATEDIR/STREAM/DURABLE: readers of the repository look only
+// their state, STATEDIR/STREAM/CONSUMER: readers of the repository look only
 // at its S<sensor> directories.
 const StateDir = ".nats"
 
@@ -49,7 +49,7 @@ const StateDir = ".nats"
 // processes may share a repository and a durable consumer.
 type RepoSink struct {
 	root    string // the repository
-	state   string // root/.nats/STREAM/DURABLE
+	state   string // root/.nats/STREAM/CONSUMER
 	commits string // state/commits
 	stageID string
 	stage   string // state/stage/ID, a repository of its own
@@ -57,6 +57,7 @@ type RepoSink struct {
 	w       *store.Writer
 	lock    *os.File // state/lock, held around each commit
 	owner   *os.File // stage/.owner, held while the sink lives
+	floor   uint64   // the highest acknowledgement floor Forget was given, by any sink
 	dirty   bool     // records written since the last commit
 	err     error    // a commit half done: the sink stops
 	n       int      // commit records written by this sink
@@ -66,17 +67,17 @@ type RepoSink struct {
 	applied map[string]bool     // records known to have their files in place
 }
 
-// OpenRepoSink opens the state of durable consumer durable of stream in
-// the repository at root (both created if missing), completes the commits
-// that dead collectors left half done, removes their stages, and returns a
-// sink storing with opts.
-func OpenRepoSink(root, stream, durable string, opts store.WriterOptions) (*RepoSink, error) {
-	for _, name := range []string{stream, durable} {
+// OpenRepoSink opens the state of consumer (a Consumer's Incarnation) of
+// stream in the repository at root (both created if missing), completes
+// the commits that dead collectors left half done, removes their stages,
+// and returns a sink storing with opts.
+func OpenRepoSink(root, stream, consumer string, opts store.WriterOptions) (*RepoSink, error) {
+	for _, name := range []string{stream, consumer} {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
-			return nil, fmt.Errorf("nats: repository state for %q/%q: bad name", stream, durable)
+			return nil, fmt.Errorf("nats: repository state for %q/%q: bad name", stream, consumer)
 		}
 	}
-	state := filepath.Join(root, StateDir, stream, durable)
+	state := filepath.Join(root, StateDir, stream, consumer)
 	s := &RepoSink{root: root, state: state, commits: filepath.Join(state, "commits"), wopts: opts,
 		loaded: map[string][]string{}, keys: map[string]string{}, applied: map[string]bool{}}
 	for _, d := range []string{s.commits, filepath.Join(state, "stage")} {
@@ -173,8 +174,12 @@ func (s *RepoSink) removeDeadStages() error {
 	return nil
 }
 
+// floorPrefix starts the name of the empty file in the commits directory
+// whose name holds the acknowledgement floor: floor-SEQ (20 digits).
+const floorPrefix = "floor-"
+
 // refresh loads the commit records written since the last refresh and
-// forgets those removed since.
+// forgets those removed since, and reads the floor.
 func (s *RepoSink) refresh() error {
 	ents, err := os.ReadDir(s.commits)
 	if err != nil {
@@ -183,6 +188,12 @@ func (s *RepoSink) refresh() error {
 	present := make(map[string]bool, len(ents))
 	for _, e := range ents {
 		name := e.Name()
+		if f, ok := strings.CutPrefix(name, floorPrefix); ok {
+			if n, err := strconv.ParseUint(f, 10, 64); err == nil {
+				s.floor = max(s.floor, n)
+			}
+			continue
+		}
 		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, commitExt) {
 			continue
 		}
@@ -360,6 +371,12 @@ func (s *RepoSink) CommitMessages(written, seen []MsgRef) error {
 			s.discard()
 			return fmt.Errorf("nats: message %s (stream sequence %d) is in %s: %w", m.Key, m.Seq, name, ErrConflict)
 		}
+		// Acknowledged (by a collector that got it after this one's
+		// AckWait ran out), and its record maybe forgotten already.
+		if m.Seq != 0 && m.Seq <= s.floor {
+			s.discard()
+			return fmt.Errorf("nats: message %s (stream sequence %d) is below the acknowledgement floor %d: %w", m.Key, m.Seq, s.floor, ErrConflict)
+		}
 	}
 	for _, m := range seen {
 		if name, ok := s.keys[m.Key]; ok {
@@ -465,12 +482,24 @@ func (s *RepoSink) discardFiles(files []string) {
 
 // Forget implements ExactSink: it removes the commit records whose
 // messages all have stream sequences at or below floor, after fsyncing
-// the directories their files were renamed into.
+// the directories their files were renamed into. First it records the
+// floor (durably) for every sink: a collector that held one of those
+// messages past AckWait, while another stored and acknowledged it, must
+// find out at its commit although the record is gone.
 func (s *RepoSink) Forget(floor uint64) error {
 	if err := lockFile(s.lock, true); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
 	defer unlockFile(s.lock)
+	if err := s.refresh(); err != nil {
+		return err
+	}
+	if floor > s.floor {
+		if err := s.setFloor(floor); err != nil {
+			return err
+		}
+	}
+	floor = s.floor
 	ents, err := os.ReadDir(s.commits)
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)
@@ -504,6 +533,28 @@ func (s *RepoSink) Forget(floor uint64) error {
 		s.forget(name)
 	}
 	s.pruneStage()
+	return nil
+}
+
+// setFloor replaces the floor file by one naming floor, durably before
+// any record below it is removed. The caller holds the lock.
+func (s *RepoSink) setFloor(floor uint64) error {
+	name := filepath.Join(s.commits, fmt.Sprintf("%s%020d", floorPrefix, floor))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	f.Close()
+	if err := syncDir(s.commits); err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(s.commits, floorPrefix+"*"))
+	for _, o := range old {
+		if o != name {
+			os.Remove(o)
+		}
+	}
+	s.floor = floor
 	return nil
 }
 

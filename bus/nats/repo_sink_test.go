@@ -243,7 +243,8 @@ func TestRepoSinkConflict(t *testing.T) {
 }
 
 // TestRepoSinkForget: Forget removes the records of acknowledged
-// messages only.
+// messages only, and every sink then refuses to commit a message below the
+// floor (a delivery held past AckWait, which another collector stored).
 func TestRepoSinkForget(t *testing.T) {
 	root := t.TempDir()
 	s := openSink(t, root)
@@ -259,14 +260,37 @@ func TestRepoSinkForget(t *testing.T) {
 	if err := s.Forget(2); err != nil {
 		t.Fatal(err)
 	}
-	ents, _ := os.ReadDir(s.commits)
-	if len(ents) != 2 {
-		t.Errorf("%d commit records after Forget(2), want 2", len(ents))
+	records, _ := filepath.Glob(filepath.Join(s.commits, "*"+commitExt))
+	if len(records) != 2 {
+		t.Errorf("%d commit records after Forget(2), want 2", len(records))
 	}
 	for seq, want := range map[uint64]bool{1: false, 2: false, 3: true, 4: true} {
 		if seen, _ := s.Seen(MsgRef{Key: "k" + string(rune('0'+seq)), Seq: seq}); seen != want {
 			t.Errorf("message %d seen %v after Forget(2), want %v", seq, seen, want)
 		}
+	}
+	other := openSink(t, root)
+	defer other.Close()
+	if err := other.WriteBatch(someRecords(5, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CommitMessages([]MsgRef{{Key: "k2", Seq: 2}}, nil); !errors.Is(err, ErrConflict) {
+		t.Errorf("commit of a message below the floor: %v, want ErrConflict", err)
+	}
+	if err := s.Forget(1); err != nil { // an older floor never lowers it
+		t.Fatal(err)
+	}
+	if err := other.WriteBatch(someRecords(5, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CommitMessages([]MsgRef{{Key: "k2", Seq: 2}}, nil); !errors.Is(err, ErrConflict) {
+		t.Errorf("after Forget(1): %v, want ErrConflict", err)
+	}
+	if err := other.CommitMessages([]MsgRef{{Key: "k5", Seq: 5}}, nil); err != nil {
+		t.Errorf("commit above the floor: %v", err)
+	}
+	if got := len(repoRecords(t, root)); got != 20 {
+		t.Errorf("%d records stored, want the 4 batches of 5", got)
 	}
 }
 
@@ -385,6 +409,75 @@ func TestConsumerRepoSinkCrash(t *testing.T) {
 	wg.Wait()
 	if total.Duplicates == 0 {
 		t.Errorf("the batch committed before the crash was not seen again")
+	}
+	testenv.SameRecords(t, repoRecords(t, root), want)
+}
+
+// slowSink is a RepoSink whose first WriteBatch outlasts AckWait, as a
+// collector stalled (swapping, stopped) would.
+type slowSink struct {
+	*RepoSink
+	stall  time.Duration
+	called bool
+}
+
+func (s *slowSink) WriteBatch(b []flow.Record) error {
+	if !s.called {
+		s.called = true
+		time.Sleep(s.stall)
+	}
+	return s.RepoSink.WriteBatch(b)
+}
+
+// TestConsumerRepoSinkConflict: a collector stalls past AckWait holding a
+// batch; the server gives the batch to the other collector, which commits
+// it. The stalled one's commit is refused, its batch discarded and
+// redelivered, and it goes on: every record stored once.
+func TestConsumerRepoSinkConflict(t *testing.T) {
+	url := startServer(t)
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/cf", PublisherOptions{Sensor: 8, MaxMessageSize: 16384})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := meterDay(t, 8, pub)
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stats := make([]ConsumerStats, 2)
+	for i := range 2 {
+		c, err := DialConsumer(ctx, url+"/cf", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sink ExactSink = openSink(t, root)
+		if i == 0 {
+			sink = &slowSink{RepoSink: sink.(*RepoSink), stall: 2500 * time.Millisecond}
+		} else {
+			time.Sleep(100 * time.Millisecond) // the slow one fetches first
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			if err := c.Run(cctx, sink); err != nil {
+				t.Errorf("collector %d: %v", i, err)
+			}
+			stats[i] = c.Stats()
+		}()
+	}
+	js := testenv.JetStream(t, url)
+	testenv.NATSDrained(t, js, StreamName("cf"), "cf", 60*time.Second)
+	cancel()
+	wg.Wait()
+	t.Logf("stalled collector %+v", stats[0])
+	t.Logf("other collector %+v", stats[1])
+	if stats[0].Conflicts == 0 {
+		t.Errorf("the stalled collector's commit was not refused")
 	}
 	testenv.SameRecords(t, repoRecords(t, root), want)
 }

@@ -53,7 +53,7 @@ func collectNATSRepo(ctx context.Context, rawURL, dir string, stats io.Writer) (
 		return ipfix.Stats{}, err
 	}
 	defer c.Close()
-	rs, err := busnats.OpenRepoSink(dir, c.Stream(), c.Durable(), store.WriterOptions{})
+	rs, err := busnats.OpenRepoSink(dir, c.Stream(), c.Incarnation(), store.WriterOptions{})
 	if err != nil {
 		return ipfix.Stats{}, err
 	}

@@ -69,7 +69,6 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 	src := url + "/exact?durable=exact&fetch=2"
 	b := startCollector(t, bin, src, repo)
 	a := startCollector(t, bin, src, repo)
-	stage := filepath.Join(repo, busnats.StateDir, stream, "exact", "stage")
 	modes := []string{"committed", "at random", "writing", "committed"}
 	for trial := range 10 {
 		mode := modes[trial%len(modes)]
@@ -88,7 +87,7 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 			}
 			if mode == "committed" {
 				// Watched running: a stopped thread is never seen inside fsync.
-				if where = syncingDir(a.cmd.Process.Pid, repo, stage); where != "" {
+				if where = syncingDir(a.cmd.Process.Pid, repo); where != "" {
 					where = " (fsync " + strings.TrimPrefix(where, repo) + ")"
 					break
 				}
@@ -157,11 +156,11 @@ func (c *collector) kill(t *testing.T) {
 // fsyncCall is the fsync system call's number, by architecture.
 var fsyncCall = map[string]string{"amd64": "74", "arm64": "82", "386": "118", "riscv64": "82"}
 
-// syncingDir returns the directory under repo but not under stage that a
-// thread of process pid is inside fsync of, or "" (from
+// syncingDir returns the directory under repo, but not in a collector's
+// stage, that a thread of process pid is inside fsync of, or "" (from
 // /proc/PID/task/TID/syscall: the call's number and arguments, the first
 // the descriptor).
-func syncingDir(pid int, repo, stage string) string {
+func syncingDir(pid int, repo string) string {
 	call, ok := fsyncCall[runtime.GOARCH]
 	if !ok {
 		return ""
@@ -178,7 +177,7 @@ func syncingDir(pid int, repo, stage string) string {
 			continue
 		}
 		path, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
-		if err != nil || !strings.HasPrefix(path, repo) || strings.HasPrefix(path, stage) {
+		if err != nil || !strings.HasPrefix(path, repo) || strings.Contains(path, string(filepath.Separator)+"stage") {
 			continue
 		}
 		if st, err := os.Stat(path); err == nil && st.IsDir() {
