@@ -43,7 +43,10 @@ const StateDir = ".nats"
 // one that dies after it leaves a record that the next RepoSink to start,
 // or the next collector given one of its messages, completes. Records
 // whose messages are all below the durable consumer's acknowledgement
-// floor can never be redelivered and are removed (Forget).
+// floor can never be redelivered and are removed (Forget); the floor stays
+// (STATE/commits/floor-SEQ), and a batch holding a message at or below it
+// (a delivery held past AckWait while another collector stored the
+// message) is refused like one holding a message a record names.
 //
 // It implements ExactSink. It is not safe for concurrent use; any number of
 // processes may share a repository and a durable consumer.
