@@ -166,13 +166,22 @@ func radixSort(keys, tmp []sortKey) {
 	}
 }
 
-// encode appends the chunks of a block holding recs (1..MaxBlockRows
-// records) to e.out and returns its info (Offset left zero).
-func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
-	n := len(recs)
+// encode appends the chunks of a block holding the records of chunks
+// (1..MaxBlockRows records in all; every chunk but the last holds
+// 1<<shift records) to e.out and returns its info (Offset left zero).
+func (e *blockEncoder) encode(chunks [][]flow.Record, shift uint) BlockInfo {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
 	keys := grow(e.keys, n)
 	e.keys = keys
-	scan := scanRows(recs, keys)
+	var acc rowAcc
+	acc.start(&chunks[0][0])
+	for i, c := range chunks {
+		acc.scan(c, keys[i<<shift:], i<<shift)
+	}
+	scan := acc.result()
 	sorted := scan.sorted
 	if !sorted {
 		e.tmpKeys = grow(e.tmpKeys, n)
@@ -180,12 +189,29 @@ func (e *blockEncoder) encode(recs []flow.Record) BlockInfo {
 	}
 	// one pass of random reads puts the rows in order; every column
 	// below then reads the records sequentially
-	rs := recs
-	if !sorted {
+	var rs []flow.Record
+	switch {
+	case sorted && len(chunks) == 1:
+		rs = chunks[0]
+	case sorted:
 		rs = grow(e.sorted, n)
 		e.sorted = rs
+		for i, c := range chunks {
+			copy(rs[i<<shift:], c)
+		}
+	case len(chunks) == 1:
+		rs = grow(e.sorted, n)
+		e.sorted = rs
+		recs := chunks[0]
 		for i, k := range keys {
 			rs[i] = recs[k.idx]
+		}
+	default:
+		rs = grow(e.sorted, n)
+		e.sorted = rs
+		mask := int32(1)<<shift - 1
+		for i, k := range keys {
+			rs[i] = chunks[k.idx>>shift][k.idx&mask]
 		}
 	}
 	info := BlockInfo{Rows: n}
@@ -359,22 +385,37 @@ type rowScan struct {
 	same ColumnMask
 }
 
-// scanRows fills keys with each record's Start and index and scans the
-// records, in one pass over them.
-func scanRows(recs []flow.Record, keys []sortKey) rowScan {
-	f := &recs[0]
-	fw := packedSmall(f)
-	nh0, nh1 := binary.LittleEndian.Uint64(f.NextHop[:8]), binary.LittleEndian.Uint64(f.NextHop[8:])
-	sr0, sr1 := binary.LittleEndian.Uint64(f.Src[:8]), binary.LittleEndian.Uint64(f.Src[8:])
-	ds0, ds1 := binary.LittleEndian.Uint64(f.Dst[:8]), binary.LittleEndian.Uint64(f.Dst[8:])
-	var src, dst, nh, pk, by, rp, rb, ro, io, as uint64
-	var small [3]uint64
-	sorted := true
-	prev := f.Start
-	minEnd, maxEnd := f.End, f.End
+// rowAcc accumulates a rowScan over a block's records, chunk by chunk:
+// per field, the bits in which some row differs from the first row.
+type rowAcc struct {
+	f                                        *flow.Record
+	fw                                       [3]uint64
+	nh0, nh1, sr0, sr1, ds0, ds1             uint64
+	src, dst, nh, pk, by, rp, rb, ro, io, as uint64
+	small                                    [3]uint64
+	sorted                                   bool
+	prev, minEnd, maxEnd                     int64
+}
+
+func (a *rowAcc) start(f *flow.Record) {
+	*a = rowAcc{f: f, fw: packedSmall(f), sorted: true, prev: f.Start, minEnd: f.End, maxEnd: f.End}
+	a.nh0, a.nh1 = binary.LittleEndian.Uint64(f.NextHop[:8]), binary.LittleEndian.Uint64(f.NextHop[8:])
+	a.sr0, a.sr1 = binary.LittleEndian.Uint64(f.Src[:8]), binary.LittleEndian.Uint64(f.Src[8:])
+	a.ds0, a.ds1 = binary.LittleEndian.Uint64(f.Dst[:8]), binary.LittleEndian.Uint64(f.Dst[8:])
+}
+
+// scan fills keys with each record's Start and index (from base) and
+// takes the records in, in one pass over them.
+func (a *rowAcc) scan(recs []flow.Record, keys []sortKey, base int) {
+	f, fw := a.f, a.fw
+	nh0, nh1, sr0, sr1, ds0, ds1 := a.nh0, a.nh1, a.sr0, a.sr1, a.ds0, a.ds1
+	src, dst, nh, pk, by, rp, rb, ro, io, as := a.src, a.dst, a.nh, a.pk, a.by, a.rp, a.rb, a.ro, a.io, a.as
+	small := a.small
+	sorted, prev, minEnd, maxEnd := a.sorted, a.prev, a.minEnd, a.maxEnd
+	keys = keys[:len(recs)]
 	for i := range recs {
 		r := &recs[i]
-		keys[i] = sortKey{r.Start, int32(i)}
+		keys[i] = sortKey{r.Start, int32(base + i)}
 		sorted = sorted && r.Start >= prev
 		prev = r.Start
 		minEnd = min(minEnd, r.End)
@@ -394,6 +435,15 @@ func scanRows(recs []flow.Record, keys []sortKey) rowScan {
 		small[1] |= w[1] ^ fw[1]
 		small[2] |= w[2] ^ fw[2]
 	}
+	a.src, a.dst, a.nh, a.pk, a.by, a.rp, a.rb, a.ro, a.io, a.as = src, dst, nh, pk, by, rp, rb, ro, io, as
+	a.small = small
+	a.sorted, a.prev, a.minEnd, a.maxEnd = sorted, prev, minEnd, maxEnd
+}
+
+// result returns the scan of every record taken in.
+func (a *rowAcc) result() rowScan {
+	src, dst, nh, pk, by, rp, rb, ro, io, as := a.src, a.dst, a.nh, a.pk, a.by, a.rp, a.rb, a.ro, a.io, a.as
+	small := a.small
 	var m ColumnMask
 	set := func(c Column, diff uint64) {
 		if diff == 0 {
@@ -426,7 +476,7 @@ func scanRows(recs []flow.Record, keys []sortKey) rowScan {
 	set(ColRevSessionFlags, small[2]&0xff)
 	set(ColEndReason, small[2]>>8&0xff)
 	set(ColType, small[2]>>16&0xff)
-	return rowScan{sorted: sorted, minEnd: minEnd, maxEnd: maxEnd, same: m}
+	return rowScan{sorted: a.sorted, minEnd: a.minEnd, maxEnd: a.maxEnd, same: m}
 }
 
 // packedSmall packs the 16- and 8-bit fields of r into three words.

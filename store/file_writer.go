@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"sync"
 
 	"github.com/flowkit/flowkit/flow"
@@ -42,12 +43,21 @@ const DefaultBlockRows = MaxBlockRows
 type FileWriter struct {
 	w         io.Writer
 	blockRows int
-	buf       []flow.Record
-	blocks    []BlockInfo
-	off       int64
-	err       error
-	closed    bool
+	// the block's records so far, in chunks of 1<<shift records
+	// allocated as needed and kept from block to block: no buffer is
+	// grown and copied (a repository writer fills many partitions)
+	chunks [][]flow.Record
+	shift  uint
+	n      int
+	view   [][]flow.Record
+	blocks []BlockInfo
+	off    int64
+	err    error
+	closed bool
 }
+
+// maxChunkShift sizes a block buffer's chunks: 1024 records, 144 KiB.
+const maxChunkShift = 10
 
 // NewFileWriter returns a writer of a store file to w. blockRows is the
 // number of records per block (0 means DefaultBlockRows; at most
@@ -56,7 +66,21 @@ func NewFileWriter(w io.Writer, blockRows int) *FileWriter {
 	if blockRows <= 0 || blockRows > MaxBlockRows {
 		blockRows = DefaultBlockRows
 	}
-	return &FileWriter{w: w, blockRows: blockRows}
+	// small blocks take chunks of their size
+	shift := min(uint(bits.Len(uint(blockRows-1))), maxChunkShift)
+	return &FileWriter{w: w, blockRows: blockRows, shift: shift}
+}
+
+// slot returns the place of the next buffered record; the caller fills
+// it and, when Buffered reaches the block size, calls writeBlock.
+func (fw *FileWriter) slot() *flow.Record {
+	c := fw.n >> fw.shift
+	if c == len(fw.chunks) {
+		fw.chunks = append(fw.chunks, make([]flow.Record, 1<<fw.shift))
+	}
+	r := &fw.chunks[c][fw.n&(1<<fw.shift-1)]
+	fw.n++
+	return r
 }
 
 // ErrClosed is returned when writing to a closed writer.
@@ -68,14 +92,14 @@ func (fw *FileWriter) WriteBatch(batch []flow.Record) error {
 		return ErrClosed
 	}
 	for len(batch) > 0 && fw.err == nil {
-		room := fw.blockRows - len(fw.buf)
-		k := min(room, len(batch))
-		for cap(fw.buf)-len(fw.buf) < k {
-			fw.buf = growBlockBuffer(fw.buf, fw.blockRows)
+		c, at := fw.n>>fw.shift, fw.n&(1<<fw.shift-1)
+		if c == len(fw.chunks) {
+			fw.chunks = append(fw.chunks, make([]flow.Record, 1<<fw.shift))
 		}
-		fw.buf = append(fw.buf, batch[:k]...)
+		k := copy(fw.chunks[c][at:min(1<<fw.shift, at+fw.blockRows-fw.n)], batch)
+		fw.n += k
 		batch = batch[k:]
-		if len(fw.buf) == fw.blockRows {
+		if fw.n == fw.blockRows {
 			fw.writeBlock()
 		}
 	}
@@ -83,7 +107,7 @@ func (fw *FileWriter) WriteBatch(batch []flow.Record) error {
 }
 
 // Buffered returns the number of records not yet written as a block.
-func (fw *FileWriter) Buffered() int { return len(fw.buf) }
+func (fw *FileWriter) Buffered() int { return fw.n }
 
 // Records returns the number of records written so far in blocks.
 func (fw *FileWriter) Records() int64 {
@@ -112,19 +136,25 @@ func (fw *FileWriter) writeHeader() {
 }
 
 func (fw *FileWriter) writeBlock() {
-	if len(fw.buf) == 0 || fw.err != nil {
+	if fw.n == 0 || fw.err != nil {
+		fw.n = 0
 		return
 	}
 	if fw.off == 0 {
 		fw.writeHeader()
 	}
+	fw.view = fw.view[:0]
+	for rest := fw.n; rest > 0; rest -= 1 << fw.shift {
+		c := fw.chunks[len(fw.view)]
+		fw.view = append(fw.view, c[:min(rest, len(c))])
+	}
 	enc := getEncoder()
-	info := enc.encode(fw.buf)
+	info := enc.encode(fw.view, fw.shift)
 	info.Offset = fw.off
 	fw.write(enc.out)
 	encoders.Put(enc)
 	fw.blocks = append(fw.blocks, info)
-	fw.buf = fw.buf[:0]
+	fw.n = 0
 }
 
 // Close writes the last partial block, the footer and the trailer. It does

@@ -190,15 +190,13 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 			w.last, w.lastKey = p, k
 		}
 		fw := p.fw
-		if len(fw.buf) == cap(fw.buf) {
-			fw.buf = growBlockBuffer(fw.buf, fw.blockRows)
-		}
-		fw.buf = append(fw.buf, *rec)
-		fw.buf[len(fw.buf)-1].Type = typ
+		r := fw.slot()
+		*r = *rec
+		r.Type = typ
 		w.buffered++
 		w.records++
-		if len(fw.buf) == fw.blockRows {
-			w.buffered -= len(fw.buf)
+		if fw.n == fw.blockRows {
+			w.buffered -= fw.n
 			fw.writeBlock()
 			if fw.err != nil {
 				w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
@@ -214,31 +212,18 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	return nil
 }
 
-// growBlockBuffer doubles a partition's record buffer, up to a block. The
-// built-in append grows large slices by a quarter at a time, which copied
-// each record four to five times on its way to a full block.
-func growBlockBuffer(buf []flow.Record, blockRows int) []flow.Record {
-	n := min(max(2*cap(buf), 256), blockRows)
-	if n <= cap(buf) {
-		n = cap(buf) + 1 // a full block is written before it grows; stay safe
-	}
-	grown := make([]flow.Record, len(buf), n)
-	copy(grown, buf)
-	return grown
-}
-
 // spill encodes the fullest partition's buffer as a block.
 func (w *Writer) spill() error {
 	var big *partition
 	for _, p := range w.parts {
-		if big == nil || len(p.fw.buf) > len(big.fw.buf) {
+		if big == nil || p.fw.n > big.fw.n {
 			big = p
 		}
 	}
 	if big == nil {
 		return nil
 	}
-	w.buffered -= len(big.fw.buf)
+	w.buffered -= big.fw.n
 	big.fw.writeBlock()
 	if big.fw.err != nil {
 		w.err = fmt.Errorf("store: %s: %w", big.tmp, big.fw.err)
@@ -318,7 +303,7 @@ func (w *Writer) finish(ps []*partition) error {
 		if slot := &w.recent[p.key.slot()]; *slot == p {
 			*slot = nil
 		}
-		w.buffered -= len(p.fw.buf)
+		w.buffered -= p.fw.n
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
