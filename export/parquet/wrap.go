@@ -55,7 +55,7 @@ func writeSchema(cols *colStates, codec compress.Codec) *parquet.Schema {
 					c = &parquet.Uncompressed
 				} else if colID(id) == colSrcAddr || colID(id) == colDstAddr || colID(id) == colNextHop {
 					if c.CompressionCodec() != format.Uncompressed {
-						cols[id].dict = &dictCodec{Codec: c}
+						cols[id].dict = &dictCodec{Codec: c, st: &cols[id], zstd: c.CompressionCodec() == format.Zstd}
 						c = cols[id].dict
 					}
 				}
