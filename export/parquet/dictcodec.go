@@ -20,8 +20,8 @@ type dictCodec struct {
 	compress.Codec
 	st     *colState // the column, for its dictionary's length
 	zstd   bool      // Codec is zstd
-	plain  []byte // the dictionary page, PLAIN encoded as parquet-go does
-	packed []byte // plain compressed
+	plain  []byte    // the dictionary page, PLAIN encoded as parquet-go does
+	packed []byte    // plain compressed
 	ready  bool
 	hits   int // pages handed back compressed ahead
 	raws   int // pages stored in raw blocks
