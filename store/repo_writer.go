@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -295,6 +296,9 @@ func (w *Writer) finish(ps []*partition) error {
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
+	// encoding is CPU work: more encoders than processors only take
+	// turns, each evicting the others' scratch from the caches
+	cpu := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, p := range ps {
 		delete(w.parts, p.key)
 		if w.last == p {
@@ -308,10 +312,12 @@ func (w *Writer) finish(ps []*partition) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			cpu <- struct{}{}
 			err := p.fw.Close()
 			if err == nil {
 				err = p.bw.Flush()
 			}
+			<-cpu
 			if err == nil {
 				err = p.file.Sync()
 			}
