@@ -170,8 +170,21 @@ func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record) erro
 		lo, hi := st.ints.indexes(b.grow32(n), vals)
 		b.bound(lo, hi)
 	}
+	if st.text != nil && st.text.Size() > maxTextDict {
+		return fmt.Errorf("%w: %d bytes of texts", ErrDictTooLarge, st.text.Size())
+	}
 	return st.written()
 }
+
+// maxTextDict bounds a text column's dictionary in a row group:
+// parquet-go would turn a column whose dictionary passed 1 GiB to PLAIN
+// pages, which the writer, handing it dictionary indexes, cannot write.
+var maxTextDict int64 = 512 << 20
+
+// ErrDictTooLarge is returned by WriteBatch when a row group has more
+// distinct addresses than a dictionary page holds: set a smaller
+// Options.RowGroupRows.
+var ErrDictTooLarge = errors.New("parquet: address dictionary of the row group too large")
 
 // gather sets vals to the values of integer column id of recs; false
 // when id is not one.

@@ -2,6 +2,8 @@ package parquet
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -47,5 +49,18 @@ func TestZstdRaw(t *testing.T) {
 		if err != nil || !bytes.Equal(got, src) {
 			t.Errorf("%d bytes: decoded %d bytes, %v", n, len(got), err)
 		}
+	}
+}
+
+// TestDictTooLarge: a row group whose address texts pass the dictionary
+// bound is an error, not a file parquet-go would turn half to PLAIN.
+func TestDictTooLarge(t *testing.T) {
+	defer func(n int64) { maxTextDict = n }(maxTextDict)
+	maxTextDict = 10_000
+	w := NewWriter(io.Discard, Options{})
+	defer w.Close()
+	err := w.WriteBatch(day(t))
+	if !errors.Is(err, ErrDictTooLarge) {
+		t.Fatalf("WriteBatch: %v, want ErrDictTooLarge", err)
 	}
 }
