@@ -308,6 +308,25 @@ func decodeFixed[T streamValue](body []byte, dst []T, base, g uint64, w uint) (i
 	var all uint64
 	pos := uint(0)
 	i := 0
+	if g == 1 && (w == 16 || w == 32) {
+		// whole 16- or 32-bit words (IPv4 exceptions, ports): one plain
+		// load each, no shift, no mask, no multiply
+		n := min(len(dst), len(body)/int(w/8))
+		if w == 16 {
+			for j := range dst[:n] {
+				v := base + uint64(binary.LittleEndian.Uint16(body[2*j:]))
+				all |= v
+				dst[j] = T(v)
+			}
+		} else {
+			for j := range dst[:n] {
+				v := base + uint64(binary.LittleEndian.Uint32(body[4*j:]))
+				all |= v
+				dst[j] = T(v)
+			}
+		}
+		return n, uint(n) * w, all
+	}
 	for ; i < len(dst) && int(pos>>3)+8 <= len(body); i++ {
 		v := base + (binary.LittleEndian.Uint64(body[pos>>3:])>>(pos&7)&m)*g
 		all |= v

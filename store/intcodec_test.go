@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -26,6 +27,22 @@ func TestUintsRoundTrip(t *testing.T) {
 		}
 	}
 	cases["skew"] = skew
+	// uniform 16- and 32-bit words: one tier of a whole-byte width
+	for _, w := range []int{16, 32} {
+		v := make([]uint64, 1001)
+		for i := range v {
+			v[i] = 7 + rng.Uint64N(1<<w-8)
+		}
+		v[0], v[1] = 7, 7+1<<w-1
+		cases[fmt.Sprintf("word%d", w)] = v
+		// one value more than the stream holds runs past its body
+		if _, err := readUints(appendUints(nil, v, nil), make([]uint16, len(v)+1)); err == nil && w == 16 {
+			t.Fatalf("word%d: a value past the end decoded", w)
+		}
+		if _, err := readUints(appendUints(nil, v, nil), make([]uint64, len(v)+1)); err == nil {
+			t.Fatalf("word%d: a value past the end decoded", w)
+		}
+	}
 	var bw bitWriter
 	for name, vals := range cases {
 		enc := appendUints([]byte{9}, vals, &bw)
