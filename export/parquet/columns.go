@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -289,24 +290,22 @@ func fillAddr(idx []int32, vals []parquet.Value, recs []flow.Record, d *textDict
 	lo = math.MaxUint64
 	for i := range recs {
 		a := get(&recs[i])
-		j, k := d.indexOfAddr(a, noneEmpty, v4)
-		idx[i] = j
-		is4 := a.Is4()
-		x := a.Uint32()
-		if is4 {
-			tb.addV4(x)
-		} else {
+		if !a.Is4() {
+			idx[i] = d.indexOfV6(a, noneEmpty)
 			tb.other = true
-		}
-		if v4 == nil {
+			if v4 != nil {
+				vals[i] = parquet.NullValue()
+			}
 			continue
 		}
-		if is4 {
+		x := binary.BigEndian.Uint32(a[12:])
+		j, k := d.indexOfV4(a, x, v4)
+		idx[i] = j
+		tb.addV4(x)
+		if v4 != nil {
 			vals[i] = parquet.Int32Value(k)
 			vals[i].SetDefinitionLevel(1)
 			lo, hi = min(lo, uint64(x)), max(hi, uint64(x))
-		} else {
-			vals[i] = parquet.NullValue()
 		}
 	}
 	return lo, hi

@@ -50,37 +50,39 @@ func newTextDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st 
 	return d
 }
 
-// indexOfAddr returns the index of a's text (or of "" for the zero
-// address when noneEmpty), adding it when new, and the index of a in v4,
-// the dictionary of the column of IPv4 addresses as integers (-1 for an
-// IPv6 address, or when v4 is nil): one table lookup for both columns.
-// IPv4 addresses have a table of their own, of 12-byte slots rather than
-// 20, so that more of it stays in the cache.
-func (d *textDict) indexOfAddr(a *flow.Addr, noneEmpty bool, v4 *intDict) (int32, int32) {
-	if a.Is4() {
-		k := a.Uint32()
-		slot := d.v4s.find(k)
-		if slot.index > 0 {
-			return slot.index - 1, slot.v4 - 1
-		}
-		d.values = a.AppendText(d.values)
-		i, j := d.add(), int32(-1)
-		if v4 != nil {
-			j = v4.add(uint64(k))
-		}
-		d.v4s.set(slot, k, i, j)
-		return i, j
+// indexOfV4 returns the index of the text of a, an IPv4 address whose
+// value is x, adding it when new, and the index of x in v4, the
+// dictionary of the column of IPv4 addresses as integers (-1 when v4 is
+// nil): one table lookup for both columns. IPv4 addresses have a table
+// of their own, of 12-byte slots rather than 20, so that more of it
+// stays in the cache.
+func (d *textDict) indexOfV4(a *flow.Addr, x uint32, v4 *intDict) (int32, int32) {
+	slot := d.v4s.find(x)
+	if slot.index > 0 {
+		return slot.index - 1, slot.v4 - 1
 	}
+	d.values = a.AppendText(d.values)
+	i, j := d.add(), int32(-1)
+	if v4 != nil {
+		j = v4.add(uint64(x))
+	}
+	d.v4s.set(slot, x, i, j)
+	return i, j
+}
+
+// indexOfV6 returns the index of the text of a, an IPv6 address (or with
+// noneEmpty, of "" for the zero address), adding it when new.
+func (d *textDict) indexOfV6(a *flow.Addr, noneEmpty bool) int32 {
 	slot := d.addrs.find(a)
 	if slot.index > 0 {
-		return slot.index - 1, -1
+		return slot.index - 1
 	}
 	if !noneEmpty || *a != (flow.Addr{}) {
 		d.values = a.AppendText(d.values)
 	}
 	i := d.add()
 	d.addrs.set(slot, a, i)
-	return i, -1
+	return i
 }
 
 // indexOfEnum returns the index of text, the text of enum value v.
