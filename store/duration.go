@@ -37,6 +37,14 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 		}
 		return appendUints(append(dst, durPlain), u, nil)
 	}
+	// the plain stream of zigzag(d) = 2d is planned from d: the same
+	// codes and widths, twice the base and (unless constant) the gcd
+	plain := planUints(u)
+	plain.mn *= 2
+	if plain.tc.n > 1 || plain.tc.w[0] > 0 {
+		plain.g *= 2
+		plain.shift++
+	}
 	g := max(gcdDeltas(u, 0), 1)
 	shift := uint(bits.TrailingZeros64(g))
 	inv := oddInverse(g >> shift)
@@ -70,14 +78,12 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 		w++
 		acc >>= 8
 	}
-	// keep whichever mode is smaller: the plain stream is planned, and
-	// written only when it wins
-	perPacket := len(dst) - start
-	for i := range rs {
-		u[i] = zigzag(rs[i].End - rs[i].Start)
-	}
-	plain := planUints(u)
-	if 1+plain.size() < perPacket {
+	// keep whichever mode is smaller: the plain stream is written only
+	// when it wins
+	if 1+plain.size() < len(dst)-start {
+		for i := range rs {
+			u[i] = zigzag(rs[i].End - rs[i].Start)
+		}
 		return plain.append(append(dst[:start], durPlain), u)
 	}
 	return dst

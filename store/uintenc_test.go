@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/flowkit/flowkit/flow"
 )
 
 // TestUintsEncoding checks appendUints against the reference encoder on
@@ -173,4 +175,57 @@ func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 	body := bw.finish()
 	dst = binary.AppendUvarint(dst, uint64(len(body)))
 	return append(dst, body...)
+}
+
+// TestDurationModes checks the end column's choice of mode: the plain
+// stream, planned from the durations without being written, must be
+// exactly the reference stream of zigzag durations when it is chosen, and
+// no smaller than the per-packet encoding when it is not.
+func TestDurationModes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var bw bitWriter
+	modes := [2]int{}
+	for iter := 0; iter < 300; iter++ {
+		n := 1 + rng.IntN(3000)
+		rs := make([]flow.Record, n)
+		kind := iter % 4
+		for i := range rs {
+			r := &rs[i]
+			r.Start = 1767250186e9 + rng.Int64N(1e12)
+			r.Packets = 1 + rng.Uint64N(1<<uint(1+rng.IntN(20)))
+			switch kind {
+			case 0: // duration grows with packets: per packet
+				r.End = r.Start + int64(r.Packets)*1e6*int64(1+rng.IntN(3))
+			case 1: // unrelated: plain
+				r.End = r.Start + 1000*rng.Int64N(300)
+			case 2: // constant
+				r.End = r.Start + 5000
+			default: // some negative
+				r.End = r.Start + rng.Int64N(1e6) - 1000
+			}
+		}
+		e := &blockEncoder{u: make([]uint64, n), u2: make([]uint64, n)}
+		got := e.appendDurations(nil, rs)
+		z := make([]uint64, n)
+		for i := range rs {
+			z[i] = zigzag(rs[i].End - rs[i].Start)
+		}
+		plain := appendUintsRef([]byte{durPlain}, z, &bw)
+		modes[got[0]]++
+		switch got[0] {
+		case durPlain:
+			if !bytes.Equal(got, plain) {
+				t.Fatalf("iteration %d: plain mode differs from the reference stream", iter)
+			}
+		case durPerPacket:
+			if len(got) > len(plain) {
+				t.Fatalf("iteration %d: per-packet mode (%d bytes) chosen over plain (%d)", iter, len(got), len(plain))
+			}
+		default:
+			t.Fatalf("iteration %d: mode %d", iter, got[0])
+		}
+	}
+	if modes[durPlain] == 0 || modes[durPerPacket] == 0 {
+		t.Fatalf("modes chosen %v: both must be exercised", modes)
+	}
 }
