@@ -47,6 +47,11 @@ var directSize = func() (n [numCols]int) {
 }()
 
 func newIntDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st *colState, direct int) *intDict {
+	if d, ok := intDictPool(direct).Get().(*intDict); ok && len(d.direct) == direct {
+		d.Dictionary, d.typ, d.column, d.st, d.wide = base, typ, columnIndex, st, typ.Kind() == parquet.Int64
+		d.Reset()
+		return d
+	}
 	d := &intDict{Dictionary: base, typ: typ, column: columnIndex, st: st, wide: typ.Kind() == parquet.Int64}
 	if direct > 0 {
 		d.direct = make([]int32, direct)

@@ -41,6 +41,26 @@ type pageBuf struct {
 	text   textBounds         // of an address column
 }
 
+// newPageBuf returns an empty buffer of kind, from the pool if it has
+// one; the caller sets the rest.
+func newPageBuf(kind pageKind) *pageBuf {
+	b, ok := pageBufPools[kind].Get().(*pageBuf)
+	if !ok {
+		b = &pageBuf{kind: kind}
+		switch kind {
+		case indexKind:
+			b.i32 = make([]int32, 0, pageBufferSize/4+chunkRows)
+		case int64Kind:
+			b.i64 = make([]int64, 0, pageBufferSize/8+chunkRows)
+		default:
+			b.u64 = make([]uint64, 0, pageBufferSize/8+chunkRows)
+		}
+	}
+	b.dict, b.ints = nil, nil
+	b.Reset()
+	return b
+}
+
 // grow32 extends the buffer of indexes by n and returns the new part.
 func (b *pageBuf) grow32(n int) []int32 {
 	k := len(b.i32)

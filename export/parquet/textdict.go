@@ -40,6 +40,13 @@ type textDict struct {
 // typ, for addresses or (with enum) enum values; base is parquet-go's
 // dictionary for the column, for the unexported methods.
 func newTextDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st *colState, enum bool) *textDict {
+	if !enum {
+		if d, ok := addrDictPool.Get().(*textDict); ok {
+			d.Dictionary, d.typ, d.column, d.st = base, typ, columnIndex, st
+			d.Reset()
+			return d
+		}
+	}
 	d := &textDict{Dictionary: base, typ: typ, column: columnIndex, st: st, offsets: []uint32{0}}
 	if enum {
 		d.enum = new([256]int32)

@@ -108,19 +108,12 @@ type wrapType struct {
 }
 
 func (t wrapType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
-	b := &pageBuf{
-		ColumnBuffer: t.Type.NewColumnBuffer(columnIndex, 0),
-		typ:          t.Type,
-		column:       columnIndex,
-		kind:         int64Kind,
-	}
+	kind := int64Kind
 	if t.id == colBytes || t.id == colRevBytes {
-		b.kind = uint64Kind
-		b.u64 = make([]uint64, 0, pageBufferSize/8+chunkRows)
-	} else {
-		b.i64 = make([]int64, 0, pageBufferSize/8+chunkRows)
+		kind = uint64Kind
 	}
-	b.Reset()
+	b := newPageBuf(kind)
+	b.ColumnBuffer, b.typ, b.column = t.Type.NewColumnBuffer(columnIndex, 0), t.Type, columnIndex
 	t.st.buf = b
 	return b
 }
@@ -147,16 +140,9 @@ type indexType struct {
 }
 
 func (t indexType) NewColumnBuffer(columnIndex, numValues int) parquet.ColumnBuffer {
-	b := &pageBuf{
-		ColumnBuffer: parquet.Int32Type.NewColumnBuffer(columnIndex, 0),
-		typ:          parquet.Int32Type,
-		column:       columnIndex,
-		kind:         indexKind,
-		dict:         t.dict,
-		i32:          make([]int32, 0, pageBufferSize/4+chunkRows),
-	}
+	b := newPageBuf(indexKind)
+	b.ColumnBuffer, b.typ, b.column, b.dict = parquet.Int32Type.NewColumnBuffer(columnIndex, 0), parquet.Int32Type, columnIndex, t.dict
 	b.ints, _ = t.dict.(*intDict)
-	b.Reset()
 	t.st.buf = b
 	return b
 }

@@ -261,7 +261,9 @@ func (w *Writer) Close() error {
 	if err != nil {
 		return fmt.Errorf("parquet: writing the last row group: %w", err)
 	}
-	if err := w.pw.Close(); err != nil {
+	err = w.pw.Close()
+	w.cols.release()
+	if err != nil {
 		return fmt.Errorf("parquet: closing file: %w", err)
 	}
 	return nil
