@@ -88,13 +88,13 @@
 // -bench Write -benchtime 3x), six runs each, alternating with the
 // previous writer (parquet-go's column buffers and dictionaries filled
 // from a parquet.Value per row and column), on the project's 2-core
-// machine while other jobs kept both cores busy (load 6-8): flows per
+// machine while other jobs used part of it (load 3-5): flows per
 // CPU-second are the figures to compare; mean (best):
 //
-//	codec           flows/CPU-s    flows/s        bytes/flow   previous writer (flows/CPU-s, bytes/flow)
-//	zstd (fastest)  2.24 M (2.56)  2.10 M (2.53)  31.1         1.52 M (1.81), 31.0
-//	snappy          2.15 M (2.59)  1.91 M (2.53)  31.8         1.51 M (1.80), 31.7
-//	none            2.38 M (2.90)  2.23 M (2.85)  33.6         1.69 M (2.08), 33.6
+//	codec           flows/CPU-s    flows/s        bytes/flow   previous writer (flows/CPU-s, flows/s, bytes/flow)
+//	zstd (fastest)  2.59 M (2.77)  2.93 M (3.68)  31.1         1.61 M (1.68), 1.96 M (2.41), 31.0
+//	snappy          2.60 M (2.79)  3.08 M (3.33)  31.8         1.57 M (1.76), 1.87 M (2.31), 31.7
+//	none            2.96 M (3.74)  3.44 M (4.05)  33.6         1.81 M (2.18), 2.20 M (2.48), 33.6
 //
 // Zstd at its fastest level is the default. The writer encodes columns
 // in two goroutines (the caller's and a helper), so flows/s exceeds
