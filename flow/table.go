@@ -150,9 +150,9 @@ func (t *Table) Add(pkts []Packet) error {
 		return nil
 	}
 	if t.crew != nil {
-		t.crew.run(jobAdd, pkts, 0)
+		t.crew.add(pkts)
 	} else {
-		t.shards[0].add(pkts, 1)
+		t.shards[0].add(pkts)
 	}
 	t.clock = t.shards[0].clock
 	return t.takeErr()
@@ -239,7 +239,7 @@ type PacketSource interface {
 func (t *Table) Meter(ctx context.Context, src PacketSource) error {
 	free := make(chan []Packet, meterBuffers)
 	for range meterBuffers {
-		free <- make([]Packet, DefaultBatchSize)
+		free <- make([]Packet, meterBatch)
 	}
 	full := make(chan meterRead, meterBuffers) // never blocks: one slot a buffer
 	stop := make(chan struct{})
@@ -286,8 +286,13 @@ func (t *Table) Meter(ctx context.Context, src PacketSource) error {
 }
 
 // meterBuffers is the number of batch buffers Meter reads into: one being
-// metered, one being read, one ready.
-const meterBuffers = 3
+// metered, one being read, one ready. meterBatch is the size of each:
+// larger than DefaultBatchSize, so that a table with several workers
+// hands over less often (each hand-over waits for the slowest shard).
+const (
+	meterBuffers = 3
+	meterBatch   = 8 * DefaultBatchSize
+)
 
 // meterRead is one ReadPackets result that Meter's reader hands over.
 type meterRead struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -37,11 +38,14 @@ func benchStream(n, flows int) []Packet {
 }
 
 // BenchmarkTableUpdate meters a prepared stream of decoded packets over
-// 100 000 concurrent flows (no flow expires): one op is one packet.
+// 100 000 concurrent flows (no flow expires), in batches of Table.Meter's
+// size: one op is one packet. independent=2 is the yardstick for
+// workers=2: two one-shard tables on two goroutines, each fed its own
+// half of the flows (split beforehand by the same key hash), with nothing
+// shared; what two cores of this machine can do at best.
 func BenchmarkTableUpdate(b *testing.B) {
 	const flows = 100_000
 	stream := benchStream(1<<20, flows)
-	span := int64(len(stream)) * 1000
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Workers: workers, Sink: &discardSink{}})
@@ -49,42 +53,76 @@ func BenchmarkTableUpdate(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer tab.Close()
-			// Warm up: every flow exists before timing starts.
-			for i := 0; i < len(stream); i += DefaultBatchSize {
-				tab.Add(stream[i : i+DefaultBatchSize])
-			}
-			pos := 0
+			meterStream(b, tab, stream, len(stream)) // warm up: every flow exists before timing starts
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			b.ResetTimer()
-			for n := 0; n < b.N; {
-				if pos == len(stream) {
-					// Replay with later timestamps so the clock keeps moving.
-					for i := range stream {
-						stream[i].Time += span
-					}
-					pos = 0
-				}
-				k := min(DefaultBatchSize, len(stream)-pos, b.N-n)
-				if err := tab.Add(stream[pos : pos+k]); err != nil {
-					b.Fatal(err)
-				}
-				pos += k
-				n += k
-			}
-			// With workers, batches may still be in flight: wait for them
-			// inside the timed region (Stats is a barrier).
-			tab.Stats()
+			meterStream(b, tab, stream, b.N)
 			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
-			// CPU time per packet over all threads: on a shared machine the
-			// wall clock also counts waiting for a core.
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/pkt")
+			reportRates(b, cpu0)
 			if st := tab.Stats(); st.ActiveFlows > flows || st.Flows() != 0 {
 				b.Fatalf("unexpected table state %+v", st)
 			}
 		})
 	}
+	b.Run("independent=2", func(b *testing.B) {
+		var halves [2][]Packet
+		for i := range stream {
+			p := &stream[i]
+			k := shardOf(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol), 2)
+			halves[k] = append(halves[k], *p)
+		}
+		var tabs [2]*Table
+		for k := range tabs {
+			tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Sink: &discardSink{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tab.Close()
+			meterStream(b, tab, halves[k], len(halves[k]))
+			tabs[k] = tab
+		}
+		cpu0 := cpuTime()
+		b.ResetTimer()
+		var wg sync.WaitGroup
+		for k := range tabs {
+			wg.Go(func() { meterStream(b, tabs[k], halves[k], (b.N+1-k)/2) })
+		}
+		wg.Wait()
+		b.StopTimer()
+		reportRates(b, cpu0)
+	})
+}
+
+// meterStream meters n packets of stream in batches of Table.Meter's
+// size, replaying it with later timestamps as often as needed so that the
+// clock keeps moving.
+func meterStream(b *testing.B, tab *Table, stream []Packet, n int) {
+	span := stream[len(stream)-1].Time - stream[0].Time + 1000
+	pos := 0
+	for done := 0; done < n; {
+		if pos == len(stream) {
+			for i := range stream {
+				stream[i].Time += span
+			}
+			pos = 0
+		}
+		k := min(meterBatch, len(stream)-pos, n-done)
+		if err := tab.Add(stream[pos : pos+k]); err != nil {
+			b.Error(err)
+			return
+		}
+		pos += k
+		done += k
+	}
+}
+
+// reportRates reports packets per second and, since on a shared machine
+// the wall clock also counts waiting for a core, CPU time per packet over
+// all threads.
+func reportRates(b *testing.B, cpu0 int64) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/pkt")
 }
 
 // cpuTime returns the process's user+system CPU time in ns.

@@ -18,6 +18,10 @@ type Tracker struct {
 	// gen counts each slot's reuses (low 31 bits) and marks a closing
 	// flow (closedBit), one word per slot instead of two slices.
 	gen []uint32
+	// The trackers of a sharded table are used on different cores, and
+	// the list heads change at every packet: padding keeps the next
+	// object in memory off this one's cache lines.
+	_ [64]byte
 }
 
 // closedBit is the bit of a gen word that says the flow is closing.
