@@ -397,7 +397,6 @@ func TestSorterSpills(t *testing.T) {
 
 func TestIPSetAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 1))
-	type blk struct{ p netip.Prefix }
 	randPrefix := func() netip.Prefix {
 		if rng.IntN(2) == 0 {
 			a := flow.AddrFromUint32(0x0a000000 | uint32(rng.IntN(1<<12))).Netip()

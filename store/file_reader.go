@@ -271,7 +271,6 @@ type blockDecoder struct {
 	ix     Index
 	stored []byte
 	raw    []byte
-	u      []uint64
 	u2     []uint64
 	p16    []uint16 // posted values of a 16-bit indexed column
 	e16    []uint16 // its exceptions

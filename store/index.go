@@ -267,43 +267,6 @@ func (ix *Index) Rows() int { return ix.rows }
 // BitmapBytes returns the serialized size of the index's roaring bitmap.
 func (ix *Index) BitmapBytes() int { return len(ix.rb.data) }
 
-// fillUints decodes a numeric indexed column into dst (len rows).
-func (ix *Index) fillUints(dst []uint64) error {
-	if err := ix.exceptions(); err != nil {
-		return err
-	}
-	return fillIndexed(ix, dst, ix.vals, ix.def, ix.excVals, true)
-}
-
-// fillIndexed16 decodes a numeric indexed column whose values fit 16
-// bits into *out (n rows), through the scratch vectors ps and es; a value
-// that does not fit is errRange.
-func fillIndexed16(ix *Index, out *[]uint16, n int, ps, es *[]uint16) error {
-	if err := ix.exceptions(); err != nil {
-		return err
-	}
-	if ix.def > 0xffff || (len(ix.vals) > 0 && ix.vals[len(ix.vals)-1] > 0xffff) {
-		return errRange
-	}
-	p := grow(*ps, len(ix.vals))
-	*ps = p
-	for i, v := range ix.vals {
-		p[i] = uint16(v)
-	}
-	e := grow(*es, len(ix.excVals))
-	*es = e
-	var all uint64
-	for i, v := range ix.excVals {
-		all |= v
-		e[i] = uint16(v)
-	}
-	if all > 0xffff {
-		return errRange
-	}
-	*out = grow(*out, n)
-	return fillIndexed(ix, *out, p, uint16(ix.def), e, true)
-}
-
 // fillAddrs decodes an address column into dst (len rows).
 func (ix *Index) fillAddrs(dst []flow.Addr) error {
 	if err := ix.exceptions(); err != nil {

@@ -45,8 +45,6 @@ func (l *list) grow(n int) {
 	l.nodes = nodes
 }
 
-func (l *list) linked(s int32) bool { return l.nodes[s].next != notLinked }
-
 // insert links s with time at, walking back from the tail while the
 // predecessor is later.
 func (l *list) insert(s int32, at int64) {
