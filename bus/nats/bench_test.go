@@ -59,6 +59,34 @@ func BenchmarkPublish(b *testing.B) {
 	b.ReportMetric(float64(st.Bytes)/float64(st.Records), "B/flow")
 }
 
+// publishFlows starts a JetStream server and publishes n flows (the
+// synthesizer's ground truth, repeated) to subject, untimed. It returns
+// the server's URL.
+func publishFlows(b *testing.B, subject string, n int) string {
+	b.Helper()
+	url := startServer(b)
+	tr, err := synth.Generate(synth.Config{Seed: 11})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := tr.Truth()
+	pub, err := DialPublisher(context.Background(), url+"/"+subject, PublisherOptions{Sensor: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for left := n; left > 0; {
+		k := min(left, len(recs))
+		if err := pub.WriteBatch(recs[:k]); err != nil {
+			b.Fatal(err)
+		}
+		left -= k
+	}
+	if err := pub.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return url
+}
+
 // discard counts the records it is given.
 type discard struct{ n int }
 
@@ -69,27 +97,8 @@ func (d *discard) WriteBatch(b []flow.Record) error { d.n += len(b); return nil 
 // decodes and acknowledges them into a sink that only counts. It reports
 // flows/s and the process's CPU time per flow.
 func BenchmarkConsume(b *testing.B) {
-	url := startServer(b)
-	tr, err := synth.Generate(synth.Config{Seed: 11})
-	if err != nil {
-		b.Fatal(err)
-	}
-	recs := tr.Truth()
+	url := publishFlows(b, "bench", b.N)
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/bench", PublisherOptions{Sensor: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for left := b.N; left > 0; {
-		n := min(left, len(recs))
-		if err := pub.WriteBatch(recs[:n]); err != nil {
-			b.Fatal(err)
-		}
-		left -= n
-	}
-	if err := pub.Close(); err != nil {
-		b.Fatal(err)
-	}
 	c, err := DialConsumer(ctx, url+"/bench", ConsumerOptions{MaxWait: 100 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
@@ -127,27 +136,8 @@ func BenchmarkConsume(b *testing.B) {
 func BenchmarkConsumeRepo(b *testing.B) {
 	for _, kind := range []string{"writer", "exact"} {
 		b.Run(kind, func(b *testing.B) {
-			url := startServer(b)
-			tr, err := synth.Generate(synth.Config{Seed: 11})
-			if err != nil {
-				b.Fatal(err)
-			}
-			recs := tr.Truth()
+			url := publishFlows(b, "bench", b.N)
 			ctx := context.Background()
-			pub, err := DialPublisher(ctx, url+"/bench", PublisherOptions{Sensor: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for left := b.N; left > 0; {
-				n := min(left, len(recs))
-				if err := pub.WriteBatch(recs[:n]); err != nil {
-					b.Fatal(err)
-				}
-				left -= n
-			}
-			if err := pub.Close(); err != nil {
-				b.Fatal(err)
-			}
 			root := b.TempDir()
 			var sink flow.Sink
 			opts := ConsumerOptions{MaxWait: 100 * time.Millisecond}

@@ -52,16 +52,8 @@ func TestParseConsumerURL(t *testing.T) {
 // and stores it with two collectors sharing one durable consumer into one
 // repository: every metered record is there exactly once.
 func TestMeterPublishTwoCollectors(t *testing.T) {
-	url := startServer(t)
+	url, pub, want := publishDay(t, "flows", PublisherOptions{Sensor: 3, MaxInFlight: 8, MaxMessageSize: 8192})
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/flows", PublisherOptions{Sensor: 3, MaxInFlight: 8, MaxMessageSize: 8192})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := meterDay(t, 3, pub)
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	ps := pub.Stats()
 	t.Logf("published %+v", ps)
 	if ps.Records != int64(len(want)) || ps.Messages < 20 {
@@ -159,16 +151,8 @@ func (s *stagedSink) commit([]string) error {
 // server redelivers the batch after AckWait, and every record is committed
 // exactly once.
 func TestCollectorCrash(t *testing.T) {
-	url := startServer(t)
+	url, _, want := publishDay(t, "site", PublisherOptions{Sensor: 9, MaxMessageSize: 4096})
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/site", PublisherOptions{Sensor: 9, MaxMessageSize: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := meterDay(t, 9, pub)
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var committed []flow.Record
 	opts := ConsumerOptions{Durable: "crash", FetchMessages: 8, AckWait: 2 * time.Second, MaxWait: 200 * time.Millisecond}

@@ -345,16 +345,8 @@ func (s *crashSink) CommitMessages(written, seen []MsgRef) error {
 // it. The server redelivers the batch, which the other collector (or the
 // restarted one) acknowledges without storing it again.
 func TestConsumerRepoSinkCrash(t *testing.T) {
-	url := startServer(t)
+	url, _, want := publishDay(t, "ex", PublisherOptions{Sensor: 6, MaxMessageSize: 4096})
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/ex", PublisherOptions{Sensor: 6, MaxMessageSize: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := meterDay(t, 6, pub)
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	root := t.TempDir()
 	opts := ConsumerOptions{Durable: "exact", FetchMessages: 4, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
 	dial := func() *Consumer {
@@ -434,16 +426,8 @@ func (s *slowSink) WriteBatch(b []flow.Record) error {
 // it. The stalled one's commit is refused, its batch discarded and
 // redelivered, and it goes on: every record stored once.
 func TestConsumerRepoSinkConflict(t *testing.T) {
-	url := startServer(t)
+	url, _, want := publishDay(t, "cf", PublisherOptions{Sensor: 8, MaxMessageSize: 16384})
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/cf", PublisherOptions{Sensor: 8, MaxMessageSize: 16384})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := meterDay(t, 8, pub)
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	root := t.TempDir()
 	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
 	cctx, cancel := context.WithCancel(ctx)

@@ -31,6 +31,23 @@ func (s *teeSink) WriteBatch(b []flow.Record) error {
 	return s.next.WriteBatch(b)
 }
 
+// publishDay starts a JetStream server, meters the synthesizer's day as
+// opts.Sensor and publishes it to subject, closing the publisher. It
+// returns the server's URL, the publisher (for its Stats) and the records.
+func publishDay(t testing.TB, subject string, opts PublisherOptions) (string, *Publisher, []flow.Record) {
+	t.Helper()
+	url := startServer(t)
+	pub, err := DialPublisher(context.Background(), url+"/"+subject, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := meterDay(t, opts.Sensor, pub)
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return url, pub, want
+}
+
 // meterDay meters the synthesizer's day (written as a pcap, read back by
 // capture like any file) as sensor into sink and returns the records.
 func meterDay(t testing.TB, sensor uint16, sink flow.Sink) []flow.Record {
