@@ -239,7 +239,7 @@ type PacketSource interface {
 func (t *Table) Meter(ctx context.Context, src PacketSource) error {
 	free := make(chan []Packet, meterBuffers)
 	for range meterBuffers {
-		free <- make([]Packet, meterBatch)
+		free <- make([]Packet, t.meterBatch())
 	}
 	full := make(chan meterRead, meterBuffers) // never blocks: one slot a buffer
 	stop := make(chan struct{})
@@ -286,13 +286,19 @@ func (t *Table) Meter(ctx context.Context, src PacketSource) error {
 }
 
 // meterBuffers is the number of batch buffers Meter reads into: one being
-// metered, one being read, one ready. meterBatch is the size of each:
-// larger than DefaultBatchSize, so that a table with several workers
-// hands over less often (each hand-over waits for the slowest shard).
-const (
-	meterBuffers = 3
-	meterBatch   = 8 * DefaultBatchSize
-)
+// metered, one being read, one ready.
+const meterBuffers = 3
+
+// meterBatch is the size of Meter's batches: with workers larger than
+// DefaultBatchSize, so that they hand over less often (each hand-over
+// waits for the slowest shard); without, small, so that a short capture
+// starts no faster with a larger allocation.
+func (t *Table) meterBatch() int {
+	if t.crew != nil {
+		return 8 * DefaultBatchSize
+	}
+	return DefaultBatchSize
+}
 
 // meterRead is one ReadPackets result that Meter's reader hands over.
 type meterRead struct {

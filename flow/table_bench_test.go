@@ -107,7 +107,7 @@ func meterStream(b *testing.B, tab *Table, stream []Packet, n int) {
 			}
 			pos = 0
 		}
-		k := min(meterBatch, len(stream)-pos, n-done)
+		k := min(tab.meterBatch(), len(stream)-pos, n-done)
 		if err := tab.Add(stream[pos : pos+k]); err != nil {
 			b.Error(err)
 			return
