@@ -127,7 +127,7 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 	}, {
 		work:    fmt.Sprintf("the same, flowkit meter -workers 2 (%.2f M packets/s)", pps2),
 		flowkit: a2, peer: b, peerName: "softflowd (the runs above)",
-		check:   "flowkit's flows, packets and bytes as with 1 worker",
+		check: "flowkit's flows, packets and bytes as with 1 worker",
 	}}, nil
 }
 
