@@ -100,9 +100,13 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 	}
 	var out collectOut
 	var err error
-	if *chURL != "" {
+	natsRepo := strings.HasPrefix(*listen, "nats://") && *repoDir != ""
+	switch {
+	case natsRepo:
+		out = nopOut{} // collectNATSRepo stores through its own exactly-once sink
+	case *chURL != "":
 		out, err = openClickHouseOut(context.Background(), *chURL)
-	} else {
+	default:
 		out, err = openCollectOut(res, *recOut, *repoDir, fields, stdout)
 	}
 	if err != nil {
@@ -125,7 +129,7 @@ func runCollect(args []string, stdout, stderr io.Writer) error {
 			if *stats {
 				w = stderr
 			}
-			if *repoDir != "" {
+			if natsRepo {
 				// Exactly once: the repository keeps which messages it holds.
 				st, err = collectNATSRepo(ctx, *listen, *repoDir, w)
 			} else {
@@ -158,6 +162,12 @@ type collectOut interface {
 	flow.Sink
 	Close() error
 }
+
+// nopOut is the collectOut of a collector whose records go elsewhere.
+type nopOut struct{}
+
+func (nopOut) WriteBatch([]flow.Record) error { return nil }
+func (nopOut) Close() error                   { return nil }
 
 // openCollectOut opens -o/-format, -w or -repo.
 func openCollectOut(res *qResultFlags, recOut, repoDir string, fields []flowtext.Field, stdout io.Writer) (collectOut, error) {
