@@ -121,7 +121,9 @@ type Writer struct {
 	// recent caches partitions by a hash of their key: records of a
 	// few hours and types interleave, and a Go map lookup per record
 	// (hashing the key) cost a tenth of the ingest
-	recent  [64]*partition
+	recent [64]*partition
+	// touched lists the partitions with records pending in route
+	touched []*partition
 	err     error
 	records int64
 }
@@ -141,9 +143,17 @@ type partition struct {
 	bw      *bufio.Writer
 	fw      *FileWriter
 	lastUse int64
+	// idx holds the indexes of the records of the batch being routed
+	// that go to this partition, in batch order
+	idx []int32
 }
 
 var fileSeq atomic.Int64
+
+// fileBuffers passes the 1 MiB write buffers of committed partitions to new
+// ones: a buffer per partition, fresh, cost page faults on each first
+// write (48 MB per million flows of hourly partitions).
+var fileBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
 
 // NewWriter returns a Writer into r.
 func (r *Repo) NewWriter(opts WriterOptions) *Writer {
@@ -171,44 +181,63 @@ func floorHour(ns int64) int64 {
 
 // WriteBatch classifies and buffers batch. The records are copied.
 func (w *Writer) WriteBatch(batch []flow.Record) error {
-	if w.err != nil {
-		return w.err
+	for len(batch) > 0 {
+		if w.err != nil {
+			return w.err
+		}
+		// records that cannot make the buffer overflow are routed as a
+		// group (route); near the bound, one at a time, so that spills
+		// happen at the same records as always
+		room := w.opts.MaxBuffered - w.buffered
+		if room < minRouted {
+			if err := w.writeOne(&batch[0]); err != nil {
+				return err
+			}
+			batch = batch[1:]
+			continue
+		}
+		n := min(len(batch), room, maxRouted)
+		if err := w.route(batch[:n]); err != nil {
+			return err
+		}
+		batch = batch[n:]
 	}
-	for i := range batch {
-		rec := &batch[i]
-		typ := rec.Type
-		if w.opts.Classifier != nil {
-			typ = w.opts.Classifier.Classify(rec)
+	return w.err
+}
+
+// writeOne classifies and buffers one record, spilling the fullest
+// partition when the buffers hold more than MaxBuffered records.
+func (w *Writer) writeOne(rec *flow.Record) error {
+	typ := rec.Type
+	if w.opts.Classifier != nil {
+		typ = w.opts.Classifier.Classify(rec)
+	}
+	k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
+	p := w.last
+	if p == nil || k != w.lastKey {
+		var err error
+		if p, err = w.partition(k); err != nil {
+			w.err = err
+			return err
 		}
-		k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
-		p := w.last
-		if p == nil || k != w.lastKey {
-			var err error
-			if p, err = w.partition(k); err != nil {
-				w.err = err
-				return err
-			}
-			w.last, w.lastKey = p, k
+		w.last, w.lastKey = p, k
+	}
+	fw := p.fw
+	r := fw.slot()
+	*r = *rec
+	r.Type = typ
+	w.buffered++
+	w.records++
+	if fw.n == fw.blockRows {
+		w.buffered -= fw.n
+		fw.writeBlock()
+		if fw.err != nil {
+			w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
+			return w.err
 		}
-		fw := p.fw
-		r := fw.slot()
-		*r = *rec
-		r.Type = typ
-		w.buffered++
-		w.records++
-		if fw.n == fw.blockRows {
-			w.buffered -= fw.n
-			fw.writeBlock()
-			if fw.err != nil {
-				w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
-				return w.err
-			}
-		}
-		if w.buffered > w.opts.MaxBuffered {
-			if err := w.spill(); err != nil {
-				return err
-			}
-		}
+	}
+	if w.buffered > w.opts.MaxBuffered {
+		return w.spill()
 	}
 	return nil
 }
@@ -237,18 +266,34 @@ func (k partKey) slot() int {
 	return int((uint64(k.hour)*4+uint64(k.typ)+uint64(k.sensor)*0x9e37)*0x9e3779b97f4a7c15>>58) & 63
 }
 
+// partition returns the open partition of k, opening it if needed.
 func (w *Writer) partition(k partKey) (*partition, error) {
+	if p := w.find(k); p != nil {
+		return p, nil
+	}
+	return w.open(k)
+}
+
+// find returns the open partition of k, or nil, and marks it used.
+func (w *Writer) find(k partKey) *partition {
 	w.tick++
 	slot := &w.recent[k.slot()]
 	if p := *slot; p != nil && p.key == k {
 		p.lastUse = w.tick
-		return p, nil
+		return p
 	}
 	if p, ok := w.parts[k]; ok {
 		p.lastUse = w.tick
 		*slot = p
-		return p, nil
+		return p
 	}
+	return nil
+}
+
+// open creates the temporary file of partition k, first committing the
+// least recently used partition when MaxOpen are open.
+func (w *Writer) open(k partKey) (*partition, error) {
+	slot := &w.recent[k.slot()]
 	if len(w.parts) >= w.opts.MaxOpen {
 		var lru *partition
 		for _, p := range w.parts {
@@ -273,7 +318,8 @@ func (w *Writer) partition(k partKey) (*partition, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	p.file = f
-	p.bw = bufio.NewWriterSize(f, 1<<20)
+	p.bw = fileBuffers.Get().(*bufio.Writer)
+	p.bw.Reset(f)
 	p.fw = NewFileWriter(p.bw, w.opts.BlockRows)
 	w.parts[k] = p
 	*slot = p
@@ -317,6 +363,9 @@ func (w *Writer) finish(ps []*partition) error {
 			if err == nil {
 				err = p.bw.Flush()
 			}
+			p.bw.Reset(nil)
+			fileBuffers.Put(p.bw)
+			p.bw = nil
 			<-cpu
 			if err == nil {
 				err = p.file.Sync()

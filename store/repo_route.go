@@ -1,0 +1,98 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// minRouted is the fewest records route takes at once: below it the
+// grouping does not pay for itself.
+const minRouted = 256
+
+// maxRouted bounds the records route takes at once, and so the pending
+// indexes it holds.
+const maxRouted = 1 << 16
+
+// route classifies and buffers batch, which must fit in the buffers
+// without overflowing MaxBuffered (no spill can happen). Records of a few
+// hours and types interleave, so it first groups the record indexes by
+// partition in one pass and then copies each group into its partition's
+// buffer: each partition's buffer is written in a run, not one record
+// here and one there. The files are the same as record by record: each
+// partition receives the same records in the same order, partitions are
+// looked up in the same order (same least recently used), and pending
+// records are copied before a partition is committed to open another.
+func (w *Writer) route(batch []flow.Record) error {
+	cls := w.opts.Classifier
+	for i := range batch {
+		rec := &batch[i]
+		typ := rec.Type
+		if cls != nil {
+			typ = cls.Classify(rec)
+		}
+		k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
+		p := w.last
+		if p == nil || k != w.lastKey {
+			if p = w.find(k); p == nil {
+				if len(w.parts) >= w.opts.MaxOpen {
+					// opening commits a partition, maybe one
+					// with records pending
+					if err := w.drain(batch); err != nil {
+						return err
+					}
+				}
+				var err error
+				if p, err = w.open(k); err != nil {
+					w.err = err
+					return err
+				}
+			}
+			w.last, w.lastKey = p, k
+		}
+		if len(p.idx) == 0 {
+			w.touched = append(w.touched, p)
+		}
+		p.idx = append(p.idx, int32(i))
+	}
+	return w.drain(batch)
+}
+
+// drain copies the pending records of batch into their partitions'
+// buffers, the type set to the partition's, and encodes every block that
+// fills up.
+func (w *Writer) drain(batch []flow.Record) error {
+	touched := w.touched
+	w.touched = w.touched[:0]
+	for ti, p := range touched {
+		touched[ti] = nil
+		fw, idx, typ := p.fw, p.idx, p.key.typ
+		p.idx = p.idx[:0]
+		w.records += int64(len(idx))
+		for len(idx) > 0 && w.err == nil {
+			c, at := fw.n>>fw.shift, fw.n&(1<<fw.shift-1)
+			if c == len(fw.chunks) {
+				fw.chunks = append(fw.chunks, fw.newChunk())
+			}
+			dst := fw.chunks[c][at:min(1<<fw.shift, at+fw.blockRows-fw.n)]
+			if len(dst) > len(idx) {
+				dst = dst[:len(idx)]
+			}
+			for j, i := range idx[:len(dst)] {
+				dst[j] = batch[i]
+				dst[j].Type = typ
+			}
+			idx = idx[len(dst):]
+			fw.n += len(dst)
+			w.buffered += len(dst)
+			if fw.n == fw.blockRows {
+				w.buffered -= fw.n
+				fw.writeBlock()
+				if fw.err != nil {
+					w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
+				}
+			}
+		}
+	}
+	return w.err
+}
