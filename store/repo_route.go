@@ -1,8 +1,6 @@
 package store
 
 import (
-	"fmt"
-
 	"github.com/flowkit/flowkit/flow"
 )
 
@@ -86,13 +84,7 @@ func (w *Writer) drain(batch []flow.Record) error {
 			idx = idx[len(dst):]
 			fw.n += len(dst)
 			w.buffered += len(dst)
-			if fw.n == fw.blockRows {
-				w.buffered -= fw.n
-				fw.writeBlock()
-				if fw.err != nil {
-					w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
-				}
-			}
+			w.endFullBlock(p)
 		}
 	}
 	return w.err

@@ -205,6 +205,20 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	return w.err
 }
 
+// endFullBlock encodes p's block once it holds a block's rows; an error
+// becomes the Writer's.
+func (w *Writer) endFullBlock(p *partition) {
+	fw := p.fw
+	if fw.n != fw.blockRows {
+		return
+	}
+	w.buffered -= fw.n
+	fw.writeBlock()
+	if fw.err != nil {
+		w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
+	}
+}
+
 // writeOne classifies and buffers one record, spilling the fullest
 // partition when the buffers hold more than MaxBuffered records.
 func (w *Writer) writeOne(rec *flow.Record) error {
@@ -228,13 +242,8 @@ func (w *Writer) writeOne(rec *flow.Record) error {
 	r.Type = typ
 	w.buffered++
 	w.records++
-	if fw.n == fw.blockRows {
-		w.buffered -= fw.n
-		fw.writeBlock()
-		if fw.err != nil {
-			w.err = fmt.Errorf("store: %s: %w", p.tmp, fw.err)
-			return w.err
-		}
+	if w.endFullBlock(p); w.err != nil {
+		return w.err
 	}
 	if w.buffered > w.opts.MaxBuffered {
 		return w.spill()
