@@ -73,11 +73,7 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 	for i := range rs {
 		acc, n, w = putBits(out, acc, n, w, u2[i], uint(bits.Len64(max(rs[i].Packets, 1)-1)))
 	}
-	for ; n > 0; n -= min(n, 8) {
-		out[w] = byte(acc)
-		w++
-		acc >>= 8
-	}
+	flushBits(out, acc, n, w)
 	// keep whichever mode is smaller: the plain stream is written only
 	// when it wins
 	if 1+plain.size() < len(dst)-start {

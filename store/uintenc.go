@@ -167,13 +167,18 @@ func (p *uintPlan) append(dst []byte, vals []uint64) []byte {
 		}
 		acc, n, w = putBits(out, acc, n, w, s.sel|c<<s.sb, uint(s.nb))
 	}
-	for n > 0 {
+	return dst[:start+flushBits(out, acc, n, w)]
+}
+
+// flushBits stores the n bits left in acc at out[w:], whole bytes, and
+// returns where they end.
+func flushBits(out []byte, acc uint64, n uint, w int) int {
+	for ; n > 0; n -= min(n, 8) {
 		out[w] = byte(acc)
 		w++
 		acc >>= 8
-		n -= min(n, 8)
 	}
-	return dst[:start+w]
+	return w
 }
 
 // putBits adds the nb low bits of code (no higher bits set, nb <= 64) to
