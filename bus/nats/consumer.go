@@ -263,6 +263,10 @@ func (c *Consumer) Run(ctx context.Context, sink flow.Sink) error {
 // number of messages acknowledged.
 func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	es, exact := sink.(ExactSink)
+	_, keyed := sink.(KeyedSink)
+	// Only an ExactSink or a KeyedSink uses a message's key: build the
+	// fallback key for those alone.
+	needKey := exact || keyed
 	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(c.opts.MaxWait))
 	if err != nil {
 		return 0, fmt.Errorf("nats: fetch: %w", err)
@@ -284,7 +288,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		ref := MsgRef{Key: id, Redelivered: redelivered}
 		if mdErr == nil {
 			ref.Seq = md.Sequence.Stream
-			if ref.Key == "" {
+			if ref.Key == "" && needKey {
 				ref.Key = "stream-seq:" + strconv.FormatUint(ref.Seq, 10)
 			}
 		}
