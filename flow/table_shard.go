@@ -85,7 +85,7 @@ type shard struct {
 	clock   int64
 	out     []Record // finished records not yet handed to the sink
 	// deadline is the earliest clock at which a flow of the shard may
-	// expire, or earlier: add calls expire only from then on. A flow
+	// expire, or earlier: tick calls expire only from then on. A flow
 	// created in an empty shard or with a late timestamp, or one marked
 	// closing, may expire sooner than the deadline noted, so update sets
 	// it to math.MinInt64 then; every other change of the tracker only
@@ -133,12 +133,7 @@ func (s *shard) add(pkts []Packet) {
 		s.prefetch(tags[:len(grp)])
 		for i := range grp {
 			p := &grp[i]
-			if p.Time > clock {
-				clock = p.Time
-				if clock >= s.deadline {
-					s.expire(clock)
-				}
-			}
+			clock = s.tick(clock, p.Time)
 			s.stats.Packets++
 			s.stats.Bytes += uint64(p.Length)
 			s.update(p, tags[i], clock)
@@ -196,12 +191,7 @@ func (s *shard) addRouted(pkts []Packet, rt []packetRoute) {
 		i := first
 		for j := 0; j < m; j++ {
 			for ; i <= pos[j]; i++ {
-				if t := rt[i].time; t > clock {
-					clock = t
-					if clock >= s.deadline {
-						s.expire(clock)
-					}
-				}
+				clock = s.tick(clock, rt[i].time)
 			}
 			p := &pkts[pos[j]]
 			s.stats.Packets++
@@ -209,12 +199,7 @@ func (s *shard) addRouted(pkts []Packet, rt []packetRoute) {
 			s.update(p, tags[j], clock)
 		}
 		for ; i < end; i++ {
-			if t := rt[i].time; t > clock {
-				clock = t
-				if clock >= s.deadline {
-					s.expire(clock)
-				}
-			}
+			clock = s.tick(clock, rt[i].time)
 		}
 		first = end
 	}
@@ -258,7 +243,20 @@ func (s *shard) prefetch(tags []uint32) {
 			}
 		}
 	}
-	s.touched = sum + s.tr.Prefetch(slots[:n])
+	s.touched += sum + s.tr.Prefetch(slots[:n])
+}
+
+// tick returns the clock moved to a packet's time t (if later), having
+// ended what expired at the new value; nothing can expire before the
+// deadline, so it calls expire only from then on.
+func (s *shard) tick(clock, t int64) int64 {
+	if t > clock {
+		clock = t
+		if clock >= s.deadline {
+			s.expire(clock)
+		}
+	}
+	return clock
 }
 
 // advance moves the clock to now (if later) and ends what expired.
