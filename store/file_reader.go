@@ -571,15 +571,11 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 	if v, _, ok := constUints(raw); ok {
 		return fillConst(c, v, n, dst, prev)
 	}
-	switch c { // 64-bit columns: decode straight into the vector
+	switch c { // each column decodes straight into its vector
 	case ColPackets:
-		dst.Packets = grow(dst.Packets, n)
-		_, err := readUints(raw, dst.Packets)
-		return err
+		return readInto(raw, &dst.Packets, n)
 	case ColRevPackets:
-		dst.RevPackets = grow(dst.RevPackets, n)
-		_, err := readUints(raw, dst.RevPackets)
-		return err
+		return readInto(raw, &dst.RevPackets, n)
 	case ColInput:
 		return readInto(raw, &dst.Input, n)
 	case ColOutput:
