@@ -148,16 +148,32 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	return x
 }
 
-// work encodes the helper goroutine's columns of each chunk it is sent,
-// or with a nil chunk writes out its columns' last pages.
+// work does the helper goroutine's share of each step it is sent.
 func (w *Writer) work() {
 	for recs := range w.jobs {
-		if recs == nil {
-			w.done <- w.flushColumns()
-		} else {
-			w.done <- w.writeColumns(w.worker, recs)
-		}
+		w.done <- w.step(w.worker, recs)
 	}
+}
+
+// inBoth does a step in the caller's goroutine and the helper's at once,
+// each taking columns from w.next: encoding chunk, or with a nil chunk
+// writing out the row group's last pages.
+func (w *Writer) inBoth(chunk []flow.Record) error {
+	w.next.Store(0)
+	w.jobs <- chunk
+	err := w.step(w.main, chunk)
+	if werr := <-w.done; err == nil {
+		err = werr
+	}
+	return err
+}
+
+// step is one goroutine's share of a step of inBoth, using s as scratch.
+func (w *Writer) step(s *scratch, chunk []flow.Record) error {
+	if chunk == nil {
+		return w.flushColumns()
+	}
+	return w.writeColumns(s, chunk)
 }
 
 // endGroup writes out the last page of every column of the row group in
@@ -166,13 +182,7 @@ func (w *Writer) work() {
 // alone (the other dictionary pages, putting the row group together) is
 // little.
 func (w *Writer) endGroup() error {
-	w.next.Store(0)
-	w.jobs <- nil
-	err := w.flushColumns()
-	if werr := <-w.done; err == nil {
-		err = werr
-	}
-	return err
+	return w.inBoth(nil)
 }
 
 // flushColumns writes out the last page of the columns it takes from
@@ -204,13 +214,7 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	for len(batch) > 0 {
 		n := int(min(int64(len(batch)), chunkRows, w.rg-w.inGroup))
 		chunk := batch[:n]
-		w.next.Store(0)
-		w.jobs <- chunk
-		err := w.writeColumns(w.main, chunk)
-		if werr := <-w.done; err == nil {
-			err = werr
-		}
-		if err != nil {
+		if err := w.inBoth(chunk); err != nil {
 			return fmt.Errorf("parquet: writing rows %d-%d: %w", w.n, w.n+int64(n), err)
 		}
 		w.n += int64(n)
