@@ -128,12 +128,9 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		parquet.CreatedBy("flowkit", "", ""),
 		parquet.KeyValueMetadata("flowkit.schema", "flow/1"),
 	)
-	for i, cw := range pw.ColumnWriters() {
-		for id := range numCols {
-			if colIndex[id] == i {
-				cols[id].cw = cw
-			}
-		}
+	cws := pw.ColumnWriters()
+	for id := range numCols {
+		cols[id].cw = cws[colIndex[id]]
 	}
 	x := &Writer{
 		pw:     pw,
