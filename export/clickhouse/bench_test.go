@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/flowkit/flowkit/internal/testenv"
 )
@@ -48,13 +49,19 @@ func BenchmarkInsert(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
-			// The machine is shared: flows per second of the server's own
-			// CPU time (merges included) is the figure that load does not
-			// change much.
-			b.ReportMetric(float64(b.N)/(srv.cpuTime(b)-cpu0).Seconds(), "flows/server-cpu-s")
-			b.ReportMetric(float64(b.N)/(testenv.CPUTime()-self0).Seconds(), "flows/client-cpu-s")
+			reportInsertRates(b, srv, cpu0, self0)
 			sink.Close()
 		})
 	}
+}
+
+// reportInsertRates reports b.N flows per second of wall time, of the
+// server's CPU time since cpu0 and of this process's since self0.
+func reportInsertRates(b *testing.B, srv *server, cpu0, self0 time.Duration) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+	// The machine is shared: flows per second of the server's own
+	// CPU time (merges included) is the figure that load does not
+	// change much.
+	b.ReportMetric(float64(b.N)/(srv.cpuTime(b)-cpu0).Seconds(), "flows/server-cpu-s")
+	b.ReportMetric(float64(b.N)/(testenv.CPUTime()-self0).Seconds(), "flows/client-cpu-s")
 }

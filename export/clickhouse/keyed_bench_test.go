@@ -51,9 +51,7 @@ func BenchmarkInsertKeyed(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
-			b.ReportMetric(float64(b.N)/(srv.cpuTime(b)-cpu0).Seconds(), "flows/server-cpu-s")
-			b.ReportMetric(float64(b.N)/(testenv.CPUTime()-self0).Seconds(), "flows/client-cpu-s")
+			reportInsertRates(b, srv, cpu0, self0)
 			if st := sink.Stats(); redelivered && st.Rechecked == 0 {
 				b.Errorf("no INSERT was checked: %+v", st)
 			}
