@@ -258,32 +258,11 @@ func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 // of src after it, with bounds lo <= every value <= hi read from the
 // header alone (base, gcd and the widest tier), without decoding it.
 func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
-	base, n := binary.Uvarint(src)
-	if n <= 0 {
-		return nil, 0, 0, errStream
+	base, g, tc, _, rest, err := readStreamHeader(src)
+	if err != nil {
+		return nil, 0, 0, err
 	}
-	src = src[n:]
-	g, n := binary.Uvarint(src)
-	if n <= 0 || g == 0 {
-		return nil, 0, 0, errStream
-	}
-	src = src[n:]
-	if len(src) < 1 {
-		return nil, 0, 0, errStream
-	}
-	t := int(src[0])
-	if t < 1 || t > maxTiers || len(src) < 1+t {
-		return nil, 0, 0, errStream
-	}
-	w := uint(src[t]) // widths increase: the last is the widest
-	if w > 64 {
-		return nil, 0, 0, errStream
-	}
-	src = src[1+t:]
-	blen, n := binary.Uvarint(src)
-	if n <= 0 || blen > uint64(len(src)-n) {
-		return nil, 0, 0, errStream
-	}
+	w := tc.w[tc.n-1] // widths increase: the last is the widest
 	// hi = base + g*(2^w - 1), saturated
 	hi = ^uint64(0)
 	maxCode := ^uint64(0)
@@ -295,7 +274,7 @@ func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
 			hi = s
 		}
 	}
-	return src[n+int(blen):], base, hi, nil
+	return rest, base, hi, nil
 }
 
 // decodeFixed is the inner loop of readUints for one-tier streams of
