@@ -371,30 +371,25 @@ func TestConsumerRepoSinkCrash(t *testing.T) {
 		mu.Unlock()
 		return err
 	}
-	b := dial()
-	bs := openSink(t, root)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := run("B", b, bs); err != nil {
-			t.Errorf("collector B: %v", err)
-		}
-		bs.Close()
-	}()
+	// start runs a collector with a sink of its own in the background.
+	start := func(name string) {
+		c, s := dial(), openSink(t, root)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(name, c, s); err != nil {
+				t.Errorf("collector %s: %v", name, err)
+			}
+			s.Close()
+		}()
+	}
+	start("B")
 	a := dial()
 	as := &crashSink{RepoSink: openSink(t, root), crashAt: 3, close: a.nc.Close}
 	if err := run("A", a, as); !errors.Is(err, errCrash) {
 		t.Fatalf("collector A: %v, want the crash", err)
 	}
-	a2, as2 := dial(), openSink(t, root)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := run("A restarted", a2, as2); err != nil {
-			t.Errorf("collector A (restarted): %v", err)
-		}
-		as2.Close()
-	}()
+	start("A restarted")
 	js := testenv.JetStream(t, url)
 	testenv.NATSDrained(t, js, StreamName("ex"), "exact", 60*time.Second)
 	cancel()
