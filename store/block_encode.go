@@ -83,7 +83,6 @@ type blockEncoder struct {
 	comp    []byte
 	out     []byte
 	pe      postingEncoder
-	bw      bitWriter
 	lz      lz4.Compressor
 	// NoCompress disables lz4 (for tests and measurements).
 	noCompress bool
@@ -266,7 +265,7 @@ func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []
 	switch c {
 	case ColRevStartOffset:
 		u[0] = zigzag(int64(r.RevStartOffset))
-		return appendUints(raw, u, &e.bw)
+		return appendUints(raw, u)
 	case ColSrc, ColDst, ColNextHop:
 		a := e.addrs[:1]
 		a[0] = columnAddr(r, c)
@@ -282,8 +281,8 @@ func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []
 		q := perPacket(b, p)
 		u[0], u2[0] = q, b-q*p
 		m.min, m.max = b, b
-		raw = appendUints(raw, u, &e.bw)
-		return appendUints(raw, u2, &e.bw)
+		raw = appendUints(raw, u)
+		return appendUints(raw, u2)
 	}
 	gatherUints(u, one, c)
 	m.min, m.max = u[0], u[0]
@@ -292,7 +291,7 @@ func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []
 		m.bitmapBytes = uint32(e.pe.bitmapBytes)
 		return raw
 	}
-	return appendUints(raw, u, &e.bw)
+	return appendUints(raw, u)
 }
 
 func columnAddr(r *flow.Record, c Column) flow.Addr {
@@ -318,14 +317,14 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 			u[i] = uint64(s - prev)
 			prev = s
 		}
-		raw = appendUints(raw, u, &e.bw)
+		raw = appendUints(raw, u)
 	case ColEnd:
 		raw = e.appendDurations(raw, rs)
 	case ColRevStartOffset:
 		for i := range rs {
 			u[i] = zigzag(int64(rs[i].RevStartOffset))
 		}
-		raw = appendUints(raw, u, &e.bw)
+		raw = appendUints(raw, u)
 	case ColSrc, ColDst, ColNextHop:
 		for i := range rs {
 			r := &rs[i]
@@ -356,8 +355,8 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 			}
 			m.max = max(m.max, b)
 		}
-		raw = appendUints(raw, u, &e.bw)
-		raw = appendUints(raw, u2, &e.bw)
+		raw = appendUints(raw, u)
+		raw = appendUints(raw, u2)
 	default:
 		gatherUints(u, rs, c)
 		m.min, m.max = u[0], u[0]
@@ -369,7 +368,7 @@ func (e *blockEncoder) appendColumn(raw []byte, m *chunkMeta, c Column, rs []flo
 			raw = e.pe.appendUintPostings(raw, u)
 			m.bitmapBytes = uint32(e.pe.bitmapBytes)
 		} else {
-			raw = appendUints(raw, u, &e.bw)
+			raw = appendUints(raw, u)
 		}
 	}
 	return raw

@@ -35,7 +35,7 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 		for i := range rs {
 			u[i] = zigzag(rs[i].End - rs[i].Start)
 		}
-		return appendUints(append(dst, durPlain), u, nil)
+		return appendUints(append(dst, durPlain), u)
 	}
 	// the plain stream of zigzag(d) = 2d is planned from d: the same
 	// codes and widths, twice the base and (unless constant) the gcd
@@ -60,7 +60,7 @@ func (e *blockEncoder) appendDurations(dst []byte, rs []flow.Record) []byte {
 	start := len(dst)
 	dst = append(dst, durPerPacket)
 	dst = binary.AppendUvarint(dst, g)
-	dst = appendUints(dst, u, nil)
+	dst = appendUints(dst, u)
 	// the remainders: bitlen(p-1) bits each
 	body := int((rbits + 7) / 8)
 	dst = binary.AppendUvarint(dst, uint64(body))

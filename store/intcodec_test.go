@@ -36,16 +36,15 @@ func TestUintsRoundTrip(t *testing.T) {
 		v[0], v[1] = 7, 7+1<<w-1
 		cases[fmt.Sprintf("word%d", w)] = v
 		// one value more than the stream holds runs past its body
-		if _, err := readUints(appendUints(nil, v, nil), make([]uint16, len(v)+1)); err == nil && w == 16 {
+		if _, err := readUints(appendUints(nil, v), make([]uint16, len(v)+1)); err == nil && w == 16 {
 			t.Fatalf("word%d: a value past the end decoded", w)
 		}
-		if _, err := readUints(appendUints(nil, v, nil), make([]uint64, len(v)+1)); err == nil {
+		if _, err := readUints(appendUints(nil, v), make([]uint64, len(v)+1)); err == nil {
 			t.Fatalf("word%d: a value past the end decoded", w)
 		}
 	}
-	var bw bitWriter
 	for name, vals := range cases {
-		enc := appendUints([]byte{9}, vals, &bw)
+		enc := appendUints([]byte{9}, vals)
 		got := make([]uint64, len(vals))
 		rest, err := readUints(enc[1:], got)
 		if err != nil || len(rest) != 0 {
@@ -71,7 +70,6 @@ func TestAddr4(t *testing.T) {
 // position and into destinations of any length.
 func TestTieredValuesMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var bw bitWriter
 	ks, twos := map[int]bool{}, map[bool]bool{}
 	for shape := range 17 {
 		vals := make([]uint64, 3000)
@@ -91,7 +89,7 @@ func TestTieredValuesMatchesGo(t *testing.T) {
 				}
 			}
 		}
-		enc := appendUints(nil, vals, &bw)
+		enc := appendUints(nil, vals)
 		_, _, tc, body, _, err := readStreamHeader(enc)
 		if err != nil {
 			t.Fatal(err)
@@ -126,7 +124,6 @@ func TestTieredValuesMatchesGo(t *testing.T) {
 // the assembly would crash the fuzzer).
 func FuzzTieredValues(f *testing.F) {
 	rng := rand.New(rand.NewPCG(5, 9))
-	var bw bitWriter
 	for shape := range 4 {
 		vals := make([]uint64, 300)
 		for i := range vals {
@@ -135,7 +132,7 @@ func FuzzTieredValues(f *testing.F) {
 				vals[i] = rng.Uint64N(1 << 20)
 			}
 		}
-		enc := appendUints(nil, vals, &bw)
+		enc := appendUints(nil, vals)
 		if _, _, tc, _, _, err := readStreamHeader(enc); err != nil || tc.n == 1 {
 			f.Fatalf("shape %d: not a tiered stream (%v)", shape, err)
 		} else if _, wide := tc.lookupTable(); wide {

@@ -33,9 +33,8 @@ func TestScanUintsMatchesDecode(t *testing.T) {
 		"const": {9, 9, 9, 9}, "small": {0, 1, 2, 3, 1, 0}, "wide": {0, 1<<64 - 1, 5, 1 << 63},
 		"skew": skew, "addrs": addrs, "gcd": gcd,
 	}
-	var bw bitWriter
 	for name, vals := range cases {
-		enc := appendUints(nil, vals, &bw)
+		enc := appendUints(nil, vals)
 		for k := 0; k < 40; k++ {
 			a, b := vals[rng.IntN(len(vals))], vals[rng.IntN(len(vals))]
 			lo, hi := min(a, b), max(a, b)

@@ -45,7 +45,6 @@ type postingEncoder struct {
 	excU    []uint64
 	exc6    []flow.Addr
 	rw      roaringWriter
-	bw      bitWriter
 	// bitmapBytes is the size of the last serialized bitmap.
 	bitmapBytes int
 	// minA, maxA bound the last address column.
@@ -204,7 +203,7 @@ func (e *postingEncoder) appendUintPostings(dst []byte, vals []uint64) []byte {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(e.excU)))
 	if len(e.excU) > 0 {
-		dst = appendUints(dst, e.excU, &e.bw)
+		dst = appendUints(dst, e.excU)
 	}
 	return e.appendBitmap(dst)
 }
@@ -322,7 +321,7 @@ func (e *postingEncoder) appendAddrPostings(dst []byte, vals []flow.Addr) []byte
 	dst = binary.AppendUvarint(dst, uint64(nexc))
 	if nexc > 0 {
 		if kind == kindAddr4 {
-			dst = appendUints(dst, e.excU, &e.bw)
+			dst = appendUints(dst, e.excU)
 		} else {
 			for _, a := range e.exc6 {
 				dst = append(dst, a[:]...)

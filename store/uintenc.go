@@ -109,9 +109,8 @@ func (p *uintPlan) size() int {
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
-// appendUints appends an integer stream holding vals. The bitWriter is not
-// used any more (codes go through a register); callers still pass one.
-func appendUints(dst []byte, vals []uint64, _ *bitWriter) []byte {
+// appendUints appends an integer stream holding vals.
+func appendUints(dst []byte, vals []uint64) []byte {
 	if len(vals) == 0 {
 		return append(dst, 0, 1, 1, 0, 0)
 	}

@@ -66,7 +66,7 @@ func TestUintsEncoding(t *testing.T) {
 		n := 1 + rng.IntN(3000)
 		vals := gen[rng.IntN(len(gen))](n)
 		want := appendUintsRef([]byte{1}, vals, &bw)
-		got := appendUints([]byte{1}, vals, nil)
+		got := appendUints([]byte{1}, vals)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("iteration %d: stream of %d values differs from the reference (%d vs %d bytes)", iter, n, len(got), len(want))
 		}
