@@ -43,6 +43,9 @@ func Top(groups []Group, by Value, n int, bottom bool) []Ranked {
 // tie, so a top-10 over 200,000 groups costs a pass over their
 // aggregates. The rows point into a fresh slice of n groups.
 func (g *Grouper) Top(by Value, n int, bottom bool) []Ranked {
+	if n <= 0 {
+		return nil
+	}
 	var sum exactSum
 	for i := range g.aggs {
 		sum.add(g.aggs[i].Get(by))
