@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/durable"
 )
 
 // Classifier sets the flow type of a record (SiLK's class/type).
@@ -406,14 +407,8 @@ func (w *Writer) finish(ps []*partition) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("store: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("store: fsync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
+	"github.com/flowkit/flowkit/internal/durable"
 	"github.com/flowkit/flowkit/store"
 )
 
@@ -301,14 +302,8 @@ func (s *RepoSink) pruneStage() {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("nats: %w", err)
-	}
-	err = d.Sync()
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("nats: fsync %s: %w", dir, err)
 	}
 	return nil
 }
