@@ -406,6 +406,7 @@ func (w *Writer) finish(ps []*partition) error {
 	return first
 }
 
+// syncDir is durable.SyncDir with this package's error prefix.
 func syncDir(dir string) error {
 	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("store: %w", err)

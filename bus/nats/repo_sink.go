@@ -301,6 +301,7 @@ func (s *RepoSink) pruneStage() {
 	}
 }
 
+// syncDir is durable.SyncDir with this package's error prefix.
 func syncDir(dir string) error {
 	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("nats: %w", err)
