@@ -149,8 +149,18 @@ func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record) erro
 		if _, err := v4.cw.WriteRowValues(s.vals[:n]); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[v4id], err)
 		}
+		if st.dict != nil {
+			if err := st.dict.feed(st.text); err != nil {
+				return fmt.Errorf("compressing the dictionary: %w", err)
+			}
+		}
 	case colNextHop:
 		fillAddr(b.grow32(n), nil, recs, st.text, nil, &b.text, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
+		if st.dict != nil {
+			if err := st.dict.feed(st.text); err != nil {
+				return fmt.Errorf("compressing the dictionary: %w", err)
+			}
+		}
 	case colEndReason:
 		d, dst := st.text, b.grow32(n)
 		for i := range dst {

@@ -3,6 +3,9 @@ package parquet
 import (
 	"bytes"
 	"encoding/binary"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/parquet-go/parquet-go/compress"
 )
@@ -11,34 +14,105 @@ import (
 // the columns' dictionary pages one after another, alone, as it puts a
 // row group together, and the address texts' pages are the largest of
 // the file (3 MB a million flows; zstd took a tenth of the writer's
-// time there, while the other goroutine waited). So at a row group's end
-// the writer's two goroutines compress them ahead (precompress), and
-// Encode hands back the result when asked for the same bytes. Any other
-// bytes (the data pages) it compresses as they come, or with zstd and a
-// large dictionary stores in raw blocks (rawFrom).
+// time there, while the other goroutine waited). So the writer encodes
+// the page as the dictionary grows (feed) and, with zstd, compresses it
+// as it goes, a block at a time, in the goroutines that encode the
+// chunks; at the row group's end precompress finishes it, and Encode
+// hands back the result when asked for the same bytes. Any other bytes
+// (the data pages) it compresses as they come, or with zstd and a large
+// dictionary stores in raw blocks (rawFrom).
 type dictCodec struct {
 	compress.Codec
 	st     *colState // the column, for its dictionary's length
 	zstd   bool      // Codec is zstd
 	plain  []byte    // the dictionary page, PLAIN encoded as parquet-go does
-	packed []byte    // plain compressed
-	ready  bool
-	hits   int // pages handed back compressed ahead
-	raws   int // pages stored in raw blocks
+	fed    int       // texts of the dictionary in plain
+	stream *zstd.Encoder
+	sent   int    // bytes of plain written to stream
+	packed []byte // plain compressed
+	ended  bool   // plain is the page of an ended row group
+	ready  bool   // packed is plain compressed, not yet handed back
+	hits   int    // pages handed back compressed ahead
+	raws   int    // pages stored in raw blocks
 }
 
-// precompress encodes and compresses the page of d.
-func (c *dictCodec) precompress(d *textDict) error {
-	c.plain = c.plain[:0]
-	for i := range int32(d.Len()) {
+// streamStep is how much of the dictionary page dictCodec gathers before
+// it hands it to the zstd stream: a zstd block.
+const streamStep = 128 << 10
+
+// zstdStreams are streaming zstd encoders set as parquet-go's zstd codec
+// sets its own (fastest level, no checksum), kept across writers.
+var zstdStreams = sync.Pool{New: func() any {
+	e, err := zstd.NewWriter(nil,
+		zstd.WithEncoderConcurrency(1), // blocks compressed in Write's caller
+		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		zstd.WithZeroFrames(true),
+		zstd.WithEncoderCRC(false))
+	if err != nil {
+		panic("parquet: zstd encoder options: " + err.Error())
+	}
+	return e
+}}
+
+// appendWriter appends what is written to a byte slice.
+type appendWriter struct{ b *[]byte }
+
+func (w appendWriter) Write(p []byte) (int, error) {
+	*w.b = append(*w.b, p...)
+	return len(p), nil
+}
+
+// feed adds the texts new in d since the last call to the dictionary
+// page, and with zstd compresses each full block of it.
+func (c *dictCodec) feed(d *textDict) error {
+	if c.ended { // a new row group
+		c.plain, c.fed, c.sent, c.ended, c.ready = c.plain[:0], 0, 0, false, false
+	}
+	for i := int32(c.fed); i < int32(d.Len()); i++ {
 		b := d.bytes(i)
 		c.plain = binary.LittleEndian.AppendUint32(c.plain, uint32(len(b)))
 		c.plain = append(c.plain, b...)
 	}
-	var err error
-	c.packed, err = c.Codec.Encode(c.packed[:0], c.plain)
-	c.ready = err == nil
+	c.fed = d.Len()
+	if !c.zstd || len(c.plain)-c.sent < streamStep {
+		return nil
+	}
+	if c.sent == 0 {
+		if c.stream == nil {
+			c.stream = zstdStreams.Get().(*zstd.Encoder)
+		}
+		c.packed = c.packed[:0]
+		c.stream.Reset(appendWriter{&c.packed})
+	}
+	_, err := c.stream.Write(c.plain[c.sent:])
+	c.sent = len(c.plain)
 	return err
+}
+
+// precompress finishes the dictionary page of d and its compression.
+func (c *dictCodec) precompress(d *textDict) error {
+	if err := c.feed(d); err != nil {
+		return err
+	}
+	var err error
+	if c.sent > 0 {
+		if _, err = c.stream.Write(c.plain[c.sent:]); err == nil {
+			err = c.stream.Close()
+		}
+	} else {
+		c.packed, err = c.Codec.Encode(c.packed[:0], c.plain)
+	}
+	c.ready, c.ended = err == nil, true
+	return err
+}
+
+// release gives the stream back to the pool; the writer is closed.
+func (c *dictCodec) release() {
+	if c.stream != nil {
+		c.stream.Reset(nil)
+		zstdStreams.Put(c.stream)
+		c.stream = nil
+	}
 }
 
 func (c *dictCodec) Encode(dst, src []byte) ([]byte, error) {

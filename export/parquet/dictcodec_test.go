@@ -58,9 +58,16 @@ func TestDictTooLarge(t *testing.T) {
 	defer func(n int64) { maxTextDict = n }(maxTextDict)
 	maxTextDict = 10_000
 	w := NewWriter(io.Discard, Options{})
-	defer w.Close()
-	err := w.WriteBatch(day(t))
+	recs := day(t)
+	err := w.WriteBatch(recs)
 	if !errors.Is(err, ErrDictTooLarge) {
 		t.Fatalf("WriteBatch: %v, want ErrDictTooLarge", err)
+	}
+	// The writer stops at the error: later calls return it too.
+	if err := w.WriteBatch(recs[:1]); !errors.Is(err, ErrDictTooLarge) {
+		t.Fatalf("WriteBatch after the error: %v, want ErrDictTooLarge", err)
+	}
+	if err := w.Close(); !errors.Is(err, ErrDictTooLarge) {
+		t.Fatalf("Close: %v, want ErrDictTooLarge", err)
 	}
 }

@@ -39,6 +39,9 @@ func (cols *colStates) release() {
 		if st.buf != nil {
 			pageBufPools[st.buf.kind].Put(st.buf)
 		}
+		if st.dict != nil {
+			st.dict.release()
+		}
 		st.text, st.ints, st.buf = nil, nil, nil
 	}
 }

@@ -20,7 +20,7 @@ import (
 const DefaultRowGroupRows = 1 << 20
 
 // chunkRows is how many records the writer encodes per column at a time.
-const chunkRows = 4096
+const chunkRows = 8192
 
 // pageBufferSize is the size of a column's page buffer: a page is
 // written out when the buffer is this full (parquet-go's default, 64 Ki
@@ -77,25 +77,29 @@ type Options struct {
 
 // Writer writes flow records to one Parquet file. It is a flow.Sink; call
 // Close to write the last row group and the footer (and to stop its
-// helper goroutine). It is not safe for concurrent use.
+// helper goroutines). It is not safe for concurrent use.
 //
 // The writer fills parquet-go's column writers directly, column by
-// column, rather than through row structs, in the caller's goroutine and
-// a helper goroutine at once: each column's buffer, dictionary and page
-// compression are independent. The two take a chunk's columns from a
+// column, rather than through row structs. WriteBatch copies records
+// into a chunk; two helper goroutines encode a full chunk while the
+// caller fills the next one: each column's buffer, dictionary and page
+// compression are independent, and the two take a chunk's columns from a
 // shared counter, so that neither waits long for the other whatever the
 // columns cost and however busy the cores are.
 type Writer struct {
 	pw      *parquet.GenericWriter[any]
 	cols    *colStates
-	main    *scratch           // the caller goroutine's column values of a chunk
-	worker  *scratch           // the helper goroutine's
 	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
-	jobs    chan []flow.Record // chunks for the helper goroutine
-	done    chan error         // its answers, one per chunk
+	jobs    chan []flow.Record // chunks for the helpers, each sent to both (nil: end the row group)
+	done    chan error         // their answers, one per helper and job
+	pending int                // answers still to come
+	rows    [2]int64           // the rows of the chunk being encoded, for errors
 	rg      int64              // rows per row group
 	inGroup int64              // rows in the current row group
-	n       int64
+	n       int64              // rows handed to the helpers
+	stage   []flow.Record      // rows taken but not yet handed over: less than a chunk
+	spare   []flow.Record      // the chunk the helpers are encoding, or had last
+	err     error              // the first error; the writer stops at it
 	closed  bool
 }
 
@@ -133,58 +137,67 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		cols[id].cw = cws[colIndex[id]]
 	}
 	x := &Writer{
-		pw:     pw,
-		cols:   cols,
-		main:   newScratch(),
-		worker: newScratch(),
-		jobs:   make(chan []flow.Record),
-		done:   make(chan error),
-		rg:     int64(rg),
+		pw:    pw,
+		cols:  cols,
+		jobs:  make(chan []flow.Record, 2),
+		done:  make(chan error, 2),
+		rg:    int64(rg),
+		stage: make([]flow.Record, 0, chunkRows),
+		spare: make([]flow.Record, 0, chunkRows),
 	}
-	go x.work()
+	go x.work(newScratch())
+	go x.work(newScratch())
 	return x
 }
 
-// work does the helper goroutine's share of each step it is sent.
-func (w *Writer) work() {
-	for recs := range w.jobs {
-		w.done <- w.step(w.worker, recs)
+// work does a helper goroutine's share of each job it is sent, using s
+// as scratch: encoding a chunk's columns, or with a nil chunk writing out
+// the row group's last pages.
+func (w *Writer) work(s *scratch) {
+	for chunk := range w.jobs {
+		if chunk == nil {
+			w.done <- w.flushColumns()
+		} else {
+			w.done <- w.writeColumns(s, chunk)
+		}
 	}
 }
 
-// inBoth does a step in the caller's goroutine and the helper's at once,
-// each taking columns from w.next: encoding chunk, or with a nil chunk
-// writing out the row group's last pages.
-func (w *Writer) inBoth(chunk []flow.Record) error {
+// start sends a job to both helpers.
+func (w *Writer) start(chunk []flow.Record) {
 	w.next.Store(0)
 	w.jobs <- chunk
-	err := w.step(w.main, chunk)
-	if werr := <-w.done; err == nil {
-		err = werr
+	w.jobs <- chunk
+	w.pending = 2
+}
+
+// wait waits for the helpers to finish their job and returns its error.
+func (w *Writer) wait() error {
+	var err error
+	for ; w.pending > 0; w.pending-- {
+		if e := <-w.done; err == nil {
+			err = e
+		}
 	}
 	return err
 }
 
-// step is one goroutine's share of a step of inBoth, using s as scratch.
-func (w *Writer) step(s *scratch, chunk []flow.Record) error {
-	if chunk == nil {
-		return w.flushColumns()
-	}
-	return w.writeColumns(s, chunk)
-}
-
 // endGroup writes out the last page of every column of the row group in
-// both goroutines, as it encodes chunks, and compresses the address
-// columns' dictionary pages, so that what is left for parquet-go to do
+// both helpers, as they encode chunks, and finishes the address columns'
+// compressed dictionary pages, so that what is left for parquet-go to do
 // alone (the other dictionary pages, putting the row group together) is
-// little.
+// little; then it writes the row group.
 func (w *Writer) endGroup() error {
-	return w.inBoth(nil)
+	w.start(nil)
+	if err := w.wait(); err != nil {
+		return err
+	}
+	return w.pw.Flush()
 }
 
 // flushColumns writes out the last page of the columns it takes from
-// w.next until none is left (and compresses their dictionary pages
-// ahead, for the address columns).
+// w.next until none is left (and finishes their compressed dictionary
+// pages, for the address columns).
 func (w *Writer) flushColumns() error {
 	for {
 		id := colID(w.next.Add(1) - 1)
@@ -203,27 +216,46 @@ func (w *Writer) flushColumns() error {
 	}
 }
 
-// WriteBatch encodes batch into the column buffers. It does not keep batch.
+// WriteBatch takes batch's records into the file. It does not keep
+// batch: it copies the records into a chunk, which the helpers encode when
+// it is full while later records fill the next one, so an error in them
+// may come from a later call (or Close). After an error the writer
+// returns it again from every call.
 func (w *Writer) WriteBatch(batch []flow.Record) error {
 	if w.closed {
 		return ErrClosed
 	}
-	for len(batch) > 0 {
-		n := int(min(int64(len(batch)), chunkRows, w.rg-w.inGroup))
-		chunk := batch[:n]
-		if err := w.inBoth(chunk); err != nil {
-			return fmt.Errorf("parquet: writing rows %d-%d: %w", w.n, w.n+int64(n), err)
+	for len(batch) > 0 && w.err == nil {
+		full := int(min(chunkRows, w.rg-w.inGroup))
+		k := min(full-len(w.stage), len(batch))
+		w.stage = append(w.stage, batch[:k]...)
+		batch = batch[k:]
+		if len(w.stage) == full {
+			w.err = w.handOver()
 		}
-		w.n += int64(n)
-		batch = batch[n:]
-		if w.inGroup += int64(n); w.inGroup == w.rg {
-			if err := w.endGroup(); err != nil {
-				return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
-			}
-			if err := w.pw.Flush(); err != nil {
-				return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
-			}
-			w.inGroup = 0
+	}
+	return w.err
+}
+
+// handOver waits for the helpers to finish the previous chunk and gives
+// them the staged one, then ends the row group when it is full.
+func (w *Writer) handOver() error {
+	if err := w.wait(); err != nil {
+		return fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
+	}
+	chunk := w.stage
+	w.stage, w.spare = w.spare[:0], chunk
+	n := int64(len(chunk))
+	w.rows = [2]int64{w.n, w.n + n}
+	w.start(chunk)
+	w.n += n
+	if w.inGroup += n; w.inGroup == w.rg {
+		w.inGroup = 0
+		if err := w.wait(); err != nil {
+			return fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
+		}
+		if err := w.endGroup(); err != nil {
+			return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
 		}
 	}
 	return nil
@@ -244,28 +276,37 @@ func (w *Writer) writeColumns(s *scratch, recs []flow.Record) error {
 	}
 }
 
-// Rows returns the number of records written so far.
-func (w *Writer) Rows() int64 { return w.n }
+// Rows returns the number of records taken so far.
+func (w *Writer) Rows() int64 { return w.n + int64(len(w.stage)) }
 
 // Close writes the last row group and the file footer. It does not close
 // the underlying io.Writer.
 func (w *Writer) Close() error {
 	if w.closed {
-		return nil
+		return w.err
 	}
 	w.closed = true
-	var err error
-	if w.inGroup > 0 {
-		err = w.endGroup()
+	defer w.cols.release()
+	defer close(w.jobs)
+	if w.err == nil && len(w.stage) > 0 {
+		w.err = w.handOver()
 	}
-	close(w.jobs)
-	if err != nil {
-		return fmt.Errorf("parquet: writing the last row group: %w", err)
+	if w.err == nil {
+		if err := w.wait(); err != nil {
+			w.err = fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
+		}
 	}
-	err = w.pw.Close()
-	w.cols.release()
-	if err != nil {
-		return fmt.Errorf("parquet: closing file: %w", err)
+	if w.err == nil && w.inGroup > 0 {
+		if err := w.endGroup(); err != nil {
+			w.err = fmt.Errorf("parquet: writing the last row group: %w", err)
+		}
 	}
-	return nil
+	w.wait() // after an error, let the helpers end their job before the columns go
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.pw.Close(); err != nil {
+		w.err = fmt.Errorf("parquet: closing file: %w", err)
+	}
+	return w.err
 }

@@ -143,6 +143,39 @@ func TestRoundTripCorpus(t *testing.T) {
 }
 
 // TestEmpty: a file with no flows is a valid file with the schema.
+// TestBatchSizes: the file does not depend on how the records come in
+// batches (the writer gathers them into chunks), also when row groups do
+// not end on a chunk's boundary.
+func TestBatchSizes(t *testing.T) {
+	recs := day(t)
+	if len(recs) < 3*chunkRows {
+		t.Fatalf("the day has %d records, want more than 3 chunks", len(recs))
+	}
+	write := func(batch int) []byte {
+		var buf bytes.Buffer
+		w := NewWriter(&buf, Options{RowGroupRows: chunkRows + 1000})
+		for i := 0; i < len(recs); i += batch {
+			if err := w.WriteBatch(recs[i:min(i+batch, len(recs))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if w.Rows() != int64(len(recs)) {
+			t.Fatalf("batches of %d: Rows() = %d, want %d", batch, w.Rows(), len(recs))
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	whole := write(len(recs))
+	for _, batch := range []int{1, 1000, chunkRows + 1} {
+		if !bytes.Equal(write(batch), whole) {
+			t.Errorf("batches of %d: file differs from one batch's", batch)
+		}
+	}
+	checkSame(t, readAll(t, whole), recs)
+}
+
 func TestEmpty(t *testing.T) {
 	data := export(t, nil, Options{})
 	r, err := OpenReader(bytes.NewReader(data), int64(len(data)))
