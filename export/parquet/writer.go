@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/parquet-go/parquet-go"
@@ -81,25 +80,20 @@ type Options struct {
 //
 // The writer fills parquet-go's column writers directly, column by
 // column, rather than through row structs. WriteBatch copies records
-// into a chunk; two helper goroutines encode a full chunk while the
+// into a chunk; two helper goroutines encode full chunks while the
 // caller fills the next one: each column's buffer, dictionary and page
-// compression are independent, and the two take a chunk's columns from a
-// shared counter, so that neither waits long for the other whatever the
+// compression are independent, and the helpers take columns as jobs
+// (schedule.go), so that neither waits long for the other whatever the
 // columns cost and however busy the cores are.
 type Writer struct {
 	pw      *parquet.GenericWriter[any]
 	cols    *colStates
-	next    atomic.Int32       // index in colOrder of the next column of the chunk to take
-	jobs    chan []flow.Record // chunks for the helpers, each sent to both (nil: end the row group)
-	done    chan error         // their answers, one per helper and job
-	pending int                // answers still to come
-	rows    [2]int64           // the rows of the chunk being encoded, for errors
-	rg      int64              // rows per row group
-	inGroup int64              // rows in the current row group
-	n       int64              // rows handed to the helpers
-	stage   []flow.Record      // rows taken but not yet handed over: less than a chunk
-	spare   []flow.Record      // the chunk the helpers are encoding, or had last
-	err     error              // the first error; the writer stops at it
+	sched   schedule
+	rg      int64         // rows per row group
+	inGroup int64         // rows in the current row group
+	n       int64         // rows handed to the helpers
+	stage   []flow.Record // rows taken but not yet handed over: less than a chunk
+	err     error         // the first error; the writer stops at it
 	closed  bool
 }
 
@@ -139,47 +133,13 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	x := &Writer{
 		pw:    pw,
 		cols:  cols,
-		jobs:  make(chan []flow.Record, 2),
-		done:  make(chan error, 2),
 		rg:    int64(rg),
 		stage: make([]flow.Record, 0, chunkRows),
-		spare: make([]flow.Record, 0, chunkRows),
 	}
-	go x.work(newScratch())
-	go x.work(newScratch())
+	x.sched.cond.L = &x.sched.mu
+	go x.help(newScratch())
+	go x.help(newScratch())
 	return x
-}
-
-// work does a helper goroutine's share of each job it is sent, using s
-// as scratch: encoding a chunk's columns, or with a nil chunk writing out
-// the row group's last pages.
-func (w *Writer) work(s *scratch) {
-	for chunk := range w.jobs {
-		if chunk == nil {
-			w.done <- w.flushColumns()
-		} else {
-			w.done <- w.writeColumns(s, chunk)
-		}
-	}
-}
-
-// start sends a job to both helpers.
-func (w *Writer) start(chunk []flow.Record) {
-	w.next.Store(0)
-	w.jobs <- chunk
-	w.jobs <- chunk
-	w.pending = 2
-}
-
-// wait waits for the helpers to finish their job and returns its error.
-func (w *Writer) wait() error {
-	var err error
-	for ; w.pending > 0; w.pending-- {
-		if e := <-w.done; err == nil {
-			err = e
-		}
-	}
-	return err
 }
 
 // endGroup writes out the last page of every column of the row group in
@@ -188,32 +148,25 @@ func (w *Writer) wait() error {
 // alone (the other dictionary pages, putting the row group together) is
 // little; then it writes the row group.
 func (w *Writer) endGroup() error {
-	w.start(nil)
-	if err := w.wait(); err != nil {
+	if err := w.sched.endGroup(); err != nil {
 		return err
 	}
 	return w.pw.Flush()
 }
 
-// flushColumns writes out the last page of the columns it takes from
-// w.next until none is left (and finishes their compressed dictionary
-// pages, for the address columns).
-func (w *Writer) flushColumns() error {
-	for {
-		id := colID(w.next.Add(1) - 1)
-		if id >= numCols {
-			return nil
-		}
-		st := &w.cols[id]
-		if err := st.cw.Flush(); err != nil {
-			return fmt.Errorf("column %s: %w", colNames[id], err)
-		}
-		if st.dict != nil && st.text != nil {
-			if err := st.dict.precompress(st.text); err != nil {
-				return fmt.Errorf("column %s: compressing its dictionary: %w", colNames[id], err)
-			}
+// flushColumn writes out the last page of column id (and finishes its
+// compressed dictionary page, for an address column).
+func (w *Writer) flushColumn(id colID) error {
+	st := &w.cols[id]
+	if err := st.cw.Flush(); err != nil {
+		return fmt.Errorf("column %s: %w", colNames[id], err)
+	}
+	if st.dict != nil && st.text != nil {
+		if err := st.dict.precompress(st.text); err != nil {
+			return fmt.Errorf("column %s: compressing its dictionary: %w", colNames[id], err)
 		}
 	}
+	return nil
 }
 
 // WriteBatch takes batch's records into the file. It does not keep
@@ -237,43 +190,23 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	return w.err
 }
 
-// handOver waits for the helpers to finish the previous chunk and gives
-// them the staged one, then ends the row group when it is full.
+// handOver gives the staged chunk to the helpers, then ends the row
+// group when it is full.
 func (w *Writer) handOver() error {
-	if err := w.wait(); err != nil {
-		return fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
+	n := int64(len(w.stage))
+	next, err := w.sched.queueChunk(w.stage, w.n)
+	if err != nil {
+		return err
 	}
-	chunk := w.stage
-	w.stage, w.spare = w.spare[:0], chunk
-	n := int64(len(chunk))
-	w.rows = [2]int64{w.n, w.n + n}
-	w.start(chunk)
+	w.stage = next
 	w.n += n
 	if w.inGroup += n; w.inGroup == w.rg {
 		w.inGroup = 0
-		if err := w.wait(); err != nil {
-			return fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
-		}
 		if err := w.endGroup(); err != nil {
 			return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
 		}
 	}
 	return nil
-}
-
-// writeColumns writes the columns of recs (at most chunkRows records) that
-// it takes from w.next until none is left, using s as scratch.
-func (w *Writer) writeColumns(s *scratch, recs []flow.Record) error {
-	for {
-		i := int(w.next.Add(1)) - 1
-		if i >= len(colOrder) {
-			return nil
-		}
-		id := colOrder[i]
-		if err := writeColumn(w.cols, id, s, recs); err != nil {
-			return fmt.Errorf("column %s: %w", colNames[id], err)
-		}
-	}
 }
 
 // Rows returns the number of records taken so far.
@@ -286,27 +219,24 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	defer w.cols.release()
-	defer close(w.jobs)
 	if w.err == nil && len(w.stage) > 0 {
 		w.err = w.handOver()
-	}
-	if w.err == nil {
-		if err := w.wait(); err != nil {
-			w.err = fmt.Errorf("parquet: writing rows %d-%d: %w", w.rows[0], w.rows[1], err)
-		}
 	}
 	if w.err == nil && w.inGroup > 0 {
 		if err := w.endGroup(); err != nil {
 			w.err = fmt.Errorf("parquet: writing the last row group: %w", err)
 		}
 	}
-	w.wait() // after an error, let the helpers end their job before the columns go
-	if w.err != nil {
-		return w.err
+	// The helpers finish what they hold before the columns go.
+	if err := w.sched.drain(); w.err == nil {
+		w.err = err
 	}
-	if err := w.pw.Close(); err != nil {
-		w.err = fmt.Errorf("parquet: closing file: %w", err)
+	w.sched.stopHelpers()
+	if w.err == nil {
+		if err := w.pw.Close(); err != nil {
+			w.err = fmt.Errorf("parquet: closing file: %w", err)
+		}
 	}
+	w.cols.release()
 	return w.err
 }
