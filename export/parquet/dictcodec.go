@@ -23,26 +23,34 @@ import (
 // dictionary stores in raw blocks (rawFrom).
 type dictCodec struct {
 	compress.Codec
-	st     *colState // the column, for its dictionary's length
-	zstd   bool      // Codec is zstd
-	plain  []byte    // the dictionary page, PLAIN encoded as parquet-go does
-	fed    int       // texts of the dictionary in plain
-	stream *zstd.Encoder
-	sent   int    // bytes of plain written to stream
-	packed []byte // plain compressed
-	ended  bool   // plain is the page of an ended row group
-	ready  bool   // packed is plain compressed, not yet handed back
-	hits   int    // pages handed back compressed ahead
-	raws   int    // pages stored in raw blocks
+	st        *colState // the column, for its dictionary's length
+	zstd      bool      // Codec is zstd
+	*dictPage           // from dictPages while the writer is open
+	fed       int       // texts of the dictionary in plain
+	sent      int       // bytes of plain written to stream
+	ended     bool      // plain is the page of an ended row group
+	ready     bool      // packed is plain compressed, not yet handed back
+	hits      int       // pages handed back compressed ahead
+	raws      int       // pages stored in raw blocks
 }
 
 // streamStep is how much of the dictionary page dictCodec gathers before
 // it hands it to the zstd stream: a zstd block.
 const streamStep = 128 << 10
 
-// zstdStreams are streaming zstd encoders set as parquet-go's zstd codec
-// sets its own (fastest level, no checksum), kept across writers.
-var zstdStreams = sync.Pool{New: func() any {
+// dictPage is the memory of a dictCodec: a megabyte or more each for a
+// row group of a million flows, kept across writers in dictPages.
+type dictPage struct {
+	plain  []byte        // the dictionary page, PLAIN encoded as parquet-go does
+	packed []byte        // plain compressed
+	stream *zstd.Encoder // with zstd, made on first use
+}
+
+var dictPages = sync.Pool{New: func() any { return new(dictPage) }}
+
+// newZstdStream returns a streaming zstd encoder set as parquet-go's zstd
+// codec sets its own (fastest level, no checksum).
+func newZstdStream() *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderConcurrency(1), // blocks compressed in Write's caller
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
@@ -52,7 +60,7 @@ var zstdStreams = sync.Pool{New: func() any {
 		panic("parquet: zstd encoder options: " + err.Error())
 	}
 	return e
-}}
+}
 
 // appendWriter appends what is written to a byte slice.
 type appendWriter struct{ b *[]byte }
@@ -65,6 +73,10 @@ func (w appendWriter) Write(p []byte) (int, error) {
 // feed adds the texts new in d since the last call to the dictionary
 // page, and with zstd compresses each full block of it.
 func (c *dictCodec) feed(d *textDict) error {
+	if c.dictPage == nil {
+		c.dictPage = dictPages.Get().(*dictPage)
+		c.plain, c.fed, c.sent, c.ended, c.ready = c.plain[:0], 0, 0, false, false
+	}
 	if c.ended { // a new row group
 		c.plain, c.fed, c.sent, c.ended, c.ready = c.plain[:0], 0, 0, false, false
 	}
@@ -79,7 +91,7 @@ func (c *dictCodec) feed(d *textDict) error {
 	}
 	if c.sent == 0 {
 		if c.stream == nil {
-			c.stream = zstdStreams.Get().(*zstd.Encoder)
+			c.stream = newZstdStream()
 		}
 		c.packed = c.packed[:0]
 		c.stream.Reset(appendWriter{&c.packed})
@@ -106,17 +118,20 @@ func (c *dictCodec) precompress(d *textDict) error {
 	return err
 }
 
-// release gives the stream back to the pool; the writer is closed.
+// release gives the page's memory back to the pool; the writer is
+// closed.
 func (c *dictCodec) release() {
-	if c.stream != nil {
-		c.stream.Reset(nil)
-		zstdStreams.Put(c.stream)
-		c.stream = nil
+	if c.dictPage != nil {
+		if c.stream != nil {
+			c.stream.Reset(nil)
+		}
+		dictPages.Put(c.dictPage)
+		c.dictPage = nil
 	}
 }
 
 func (c *dictCodec) Encode(dst, src []byte) ([]byte, error) {
-	if c.ready && bytes.Equal(src, c.plain) {
+	if c.ready && c.dictPage != nil && bytes.Equal(src, c.plain) {
 		c.ready = false
 		c.hits++
 		return append(dst[:0], c.packed...), nil

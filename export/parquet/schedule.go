@@ -136,9 +136,29 @@ func (q *schedule) queueChunk(recs []flow.Record, first int64) ([]flow.Record, e
 	if n := len(q.free); n > 0 {
 		next, q.free = q.free[n-1], q.free[:n-1]
 	} else {
-		next = make([]flow.Record, 0, chunkRows)
+		next = newChunk()
 	}
 	return next, nil
+}
+
+// chunkPool keeps chunk buffers (1.2 MB each) across writers.
+var chunkPool sync.Pool
+
+// newChunk returns an empty chunk buffer.
+func newChunk() []flow.Record {
+	if c, ok := chunkPool.Get().(*[]flow.Record); ok {
+		return (*c)[:0]
+	}
+	return make([]flow.Record, 0, chunkRows)
+}
+
+// releaseChunks gives the free chunk buffers and stage back to the pool;
+// the writer is closed and the queue empty.
+func (q *schedule) releaseChunks(stage []flow.Record) {
+	for _, c := range append(q.free, stage) {
+		chunkPool.Put(&c)
+	}
+	q.free = nil
 }
 
 // drain waits until the helpers have finished every queued chunk, and

@@ -134,7 +134,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 		pw:    pw,
 		cols:  cols,
 		rg:    int64(rg),
-		stage: make([]flow.Record, 0, chunkRows),
+		stage: newChunk(),
 	}
 	x.sched.cond.L = &x.sched.mu
 	go x.help(newScratch())
@@ -232,6 +232,8 @@ func (w *Writer) Close() error {
 		w.err = err
 	}
 	w.sched.stopHelpers()
+	w.sched.releaseChunks(w.stage)
+	w.stage = nil
 	if w.err == nil {
 		if err := w.pw.Close(); err != nil {
 			w.err = fmt.Errorf("parquet: closing file: %w", err)
