@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"sync"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/parquet-go/parquet-go/compress"
 )
 
@@ -32,43 +30,18 @@ type dictCodec struct {
 	ready     bool      // packed is plain compressed, not yet handed back
 	hits      int       // pages handed back compressed ahead
 	raws      int       // pages stored in raw blocks
+	blocks    int       // dictionary page blocks coded as the dictionary grew
 }
-
-// streamStep is how much of the dictionary page dictCodec gathers before
-// it hands it to the zstd stream: a zstd block.
-const streamStep = 128 << 10
 
 // dictPage is the memory of a dictCodec: a megabyte or more each for a
 // row group of a million flows, kept across writers in dictPages.
 type dictPage struct {
-	plain  []byte        // the dictionary page, PLAIN encoded as parquet-go does
-	packed []byte        // plain compressed
-	stream *zstd.Encoder // with zstd, made on first use
+	plain  []byte   // the dictionary page, PLAIN encoded as parquet-go does
+	packed []byte   // plain compressed
+	frame  litFrame // with zstd, plain compressed as it grows
 }
 
 var dictPages = sync.Pool{New: func() any { return new(dictPage) }}
-
-// newZstdStream returns a streaming zstd encoder set as parquet-go's zstd
-// codec sets its own (fastest level, no checksum).
-func newZstdStream() *zstd.Encoder {
-	e, err := zstd.NewWriter(nil,
-		zstd.WithEncoderConcurrency(1), // blocks compressed in Write's caller
-		zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithZeroFrames(true),
-		zstd.WithEncoderCRC(false))
-	if err != nil {
-		panic("parquet: zstd encoder options: " + err.Error())
-	}
-	return e
-}
-
-// appendWriter appends what is written to a byte slice.
-type appendWriter struct{ b *[]byte }
-
-func (w appendWriter) Write(p []byte) (int, error) {
-	*w.b = append(*w.b, p...)
-	return len(p), nil
-}
 
 // feed adds the texts new in d since the last call to the dictionary
 // page, and with zstd compresses each full block of it.
@@ -86,19 +59,17 @@ func (c *dictCodec) feed(d *textDict) error {
 		c.plain = append(c.plain, b...)
 	}
 	c.fed = d.Len()
-	if !c.zstd || len(c.plain)-c.sent < streamStep {
-		return nil
-	}
-	if c.sent == 0 {
-		if c.stream == nil {
-			c.stream = newZstdStream()
+	for c.zstd && len(c.plain)-c.sent > litBlockSize {
+		if c.sent == 0 {
+			c.frame.reset()
 		}
-		c.packed = c.packed[:0]
-		c.stream.Reset(appendWriter{&c.packed})
+		if err := c.frame.add(c.plain[c.sent:c.sent+litBlockSize], false); err != nil {
+			return err
+		}
+		c.sent += litBlockSize
+		c.blocks++
 	}
-	_, err := c.stream.Write(c.plain[c.sent:])
-	c.sent = len(c.plain)
-	return err
+	return nil
 }
 
 // precompress finishes the dictionary page of d and its compression.
@@ -108,8 +79,8 @@ func (c *dictCodec) precompress(d *textDict) error {
 	}
 	var err error
 	if c.sent > 0 {
-		if _, err = c.stream.Write(c.plain[c.sent:]); err == nil {
-			err = c.stream.Close()
+		if err = c.frame.add(c.plain[c.sent:], true); err == nil {
+			c.packed = append(c.packed[:0], c.frame.finish()...)
 		}
 	} else {
 		c.packed, err = c.Codec.Encode(c.packed[:0], c.plain)
@@ -122,9 +93,6 @@ func (c *dictCodec) precompress(d *textDict) error {
 // closed.
 func (c *dictCodec) release() {
 	if c.dictPage != nil {
-		if c.stream != nil {
-			c.stream.Reset(nil)
-		}
 		dictPages.Put(c.dictPage)
 		c.dictPage = nil
 	}

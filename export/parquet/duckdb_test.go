@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,9 +19,10 @@ import (
 
 // duckdbScript prints, as JSON, what DuckDB reads from the Parquet file
 // named by its argument: totals, the top 5 sources by bytes, a filter on
-// the typed columns, the time range, the column types and how many column
+// the typed columns, the time range, the column types, how many column
 // chunks of five columns there are and how many have min and max
-// statistics. Numbers are printed as strings (exact).
+// statistics, and the distinct count, least, greatest and total length of
+// the destination address texts. Numbers are printed as strings (exact).
 const duckdbScript = `
 import { DuckDBInstance } from '@duckdb/node-api';
 const inst = await DuckDBInstance.create(':memory:');
@@ -36,6 +38,7 @@ console.log(JSON.stringify({
   times: (await rows('select epoch_us(min(start_time)), epoch_us(max(end_time)) from FILE'))[0],
   types: (await rows('select typeof(start_time), typeof(packets), typeof(bytes), typeof(src_ipv4), typeof(protocol), typeof(dst_port), typeof(flags), typeof(flow_type) from FILE limit 1'))[0],
   stats: (await rows("select count(*), count(stats_min_value), count(stats_max_value) from META where path_in_schema in ('start_time', 'packets', 'bytes', 'dst_port', 'src_addr')"))[0],
+  dst: (await rows('select count(distinct dst_addr), min(dst_addr), max(dst_addr), sum(strlen(dst_addr)) from FILE'))[0],
 }));
 `
 
@@ -46,6 +49,7 @@ type duckdbAnswer struct {
 	Times  []string   `json:"times"`
 	Types  []string   `json:"types"`
 	Stats  []string   `json:"stats"`
+	Dst    []string   `json:"dst"`
 }
 
 // needOrSkip skips, or fails under CI=true, as testenv does for peers.
@@ -208,8 +212,41 @@ func TestDuckDB(t *testing.T) {
 	if err := os.WriteFile(file1, []byte(one.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if b := duckdbRead(t, file1, filterSQL); fmt.Sprint(b.Top) != fmt.Sprint(a.Top) || fmt.Sprint(b.Totals) != fmt.Sprint(a.Totals) || fmt.Sprint(b.Filter) != fmt.Sprint(a.Filter) {
+	if b := duckdbRead(t, file1, filterSQL); fmt.Sprint(b.Top) != fmt.Sprint(a.Top) || fmt.Sprint(b.Totals) != fmt.Sprint(a.Totals) || fmt.Sprint(b.Filter) != fmt.Sprint(a.Filter) || fmt.Sprint(b.Dst) != fmt.Sprint(a.Dst) {
 		t.Errorf("one row group: DuckDB %+v, with row groups of 10 000 %+v", b, a)
+	}
+
+	// Destination addresses all different: their dictionary page (about
+	// a megabyte) is zstd coded a block at a time (zstdlit.go).
+	wide := slices.Clone(recs)
+	for i := range wide {
+		wide[i].Dst = flow.AddrFromUint32(0x0a000000 | uint32(i))
+	}
+	var wideText strings.Builder
+	w = NewWriter(&wideText, Options{})
+	if err := w.WriteBatch(wide); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.cols[colDstAddr].dict.blocks; n < 4 {
+		t.Fatalf("dst_addr dictionary page coded in %d blocks as it grew: want more than 4", n)
+	}
+	file2 := filepath.Join(t.TempDir(), "wide.parquet")
+	if err := os.WriteFile(file2, []byte(wideText.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	texts := make([]string, len(wide))
+	length := 0
+	for i := range wide {
+		texts[i] = wide[i].Dst.String()
+		length += len(texts[i])
+	}
+	slices.Sort(texts)
+	wantDst := []string{strconv.Itoa(len(wide)), texts[0], texts[len(texts)-1], strconv.Itoa(length)}
+	if c := duckdbRead(t, file2, filterSQL); fmt.Sprint(c.Dst) != fmt.Sprint(wantDst) || fmt.Sprint(c.Totals) != fmt.Sprint(a.Totals) {
+		t.Errorf("all destinations different: DuckDB reads %v and totals %v, want %v and %v", c.Dst, c.Totals, wantDst, a.Totals)
 	}
 }
 
