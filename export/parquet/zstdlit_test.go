@@ -73,4 +73,17 @@ func TestLitFrame(t *testing.T) {
 			t.Errorf("texts: %d bytes coded to %d, want at most 60%%", len(want), len(frame))
 		}
 	}
+
+	// litCodec splits a page into blocks itself.
+	c := &litCodec{Codec: zstdCodec}
+	for _, n := range []int{0, 1000, 3*litBlockSize + 5} {
+		want := text(n)
+		frame, err := c.Encode(nil, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Decode(nil, frame); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("litCodec, %d bytes: decodes to %d bytes (%v)", n, len(got), err)
+		}
+	}
 }
