@@ -35,7 +35,7 @@
 // bit-packed dictionary indexes, and wide counters become deltas, which
 // leave a codec little to do: only the columns where it gains are
 // compressed (the addresses, whose dictionary pages of texts zstd
-// shrinks by 60%, destination ports and AS numbers); the others' pages
+// shrinks by more than half, destination ports and AS numbers); the others' pages
 // are stored as they are, for the same size and a fifth less time.
 // The dictionaries are per column chunk, in first-seen order.
 // Engines read every encoding; the types are what queries see.
@@ -85,22 +85,22 @@
 // # Speed
 //
 // BenchmarkWrite, 1 M corpus flows (go test ./export/parquet -run XXX
-// -bench Write -benchtime 3x), six runs each, alternating with the
-// previous writer (parquet-go's column buffers and dictionaries filled
-// from a parquet.Value per row and column), on the project's 2-core
-// machine while other jobs used part of it (load 3-5): flows per
-// CPU-second are the figures to compare; mean (best):
+// -bench Write -benchtime 3x), four runs each, alternating with the
+// writer of 2026-12-01 (e88f5ab), on the project's 2-core machine, whose
+// speed drifts by a third within minutes (so the ranges):
 //
-//	codec           flows/CPU-s    flows/s        bytes/flow   previous writer (flows/CPU-s, flows/s, bytes/flow)
-//	zstd (fastest)  2.59 M (2.77)  2.93 M (3.68)  31.1         1.61 M (1.68), 1.96 M (2.41), 31.0
-//	snappy          2.60 M (2.79)  3.08 M (3.33)  31.8         1.57 M (1.76), 1.87 M (2.31), 31.7
-//	none            2.96 M (3.74)  3.44 M (4.05)  33.6         1.81 M (2.18), 2.20 M (2.48), 33.6
+//	codec           flows/s       flows/CPU-s   bytes/flow   writer of 2026-12-01 (flows/s, flows/CPU-s, bytes/flow)
+//	zstd (fastest)  4.78-6.16 M   2.63-3.22 M   31.3         1.84-2.69 M, 1.81-2.01 M, 31.1
+//	snappy          4.12-5.11 M   2.35-2.75 M   31.8         2.58-2.95 M, 2.06-2.24 M, 31.8
+//	none            5.07-5.96 M   2.87-3.13 M   33.6         2.99-3.12 M, 2.41-2.52 M, 33.6
 //
-// Zstd at its fastest level is the default. The writer encodes columns
-// in two goroutines (the caller's and a helper), so flows/s exceeds
-// flows/CPU-s when both cores are free; at a row group's end they also
-// write out the columns' last pages and compress the address
-// dictionaries, leaving parquet-go little to do alone.
+// Zstd is the default: the smallest files, and with its pages coded as
+// literals only (zstdlit.go) no slower than Snappy. WriteBatch copies
+// records into chunks of 8192 that two helper goroutines encode while the
+// caller fills the next, taking columns as jobs (schedule.go), so both
+// cores are busy and flows/s is nearly twice flows/CPU-s; at a row
+// group's end they write out the columns' last pages, leaving parquet-go
+// little to do alone.
 //
 // How: the writer hands parquet-go no values (wrap.go). It fills each
 // column's page buffer with a typed slice (pagebuf.go) and keeps every
@@ -109,10 +109,10 @@
 // IPv4 columns' indexes (textdict.go), the integers in direct arrays
 // below 64 Ki and a table above (intdict.go); a page's min and max come
 // from the values as they are looked up (textbounds.go), and the bit
-// width of a page of indexes from the dictionary's length. Where
-// the time goes now, by CPU profile: the address lookups, a random
-// memory read each, a third; parquet-go encoding and compressing pages
-// a quarter; the integer dictionaries a tenth; the IPv4 columns'
-// definition levels (through parquet-go's optional column buffer) a
-// twentieth.
+// width of a page of indexes from the dictionary's length. The address
+// dictionary pages are encoded and compressed as the dictionaries grow
+// (dictcodec.go). Where the time goes now, by CPU profile: the address
+// lookups, a random memory read each, a sixth; parquet-go encoding pages
+// a sixth; the integer dictionaries and reading their values from the
+// records a fifth; copying records into chunks a tenth.
 package parquet
