@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -30,9 +31,17 @@ type ConsumerOptions struct {
 	// Default 4 × FetchMessages.
 	MaxAckPending int
 	// AckWait is how long the server waits for an acknowledgement before
-	// redelivering, when the consumer is created: it must exceed the
-	// slowest WriteBatch plus commit. Default 60 s.
+	// redelivering, when the consumer is created: how soon a dead
+	// collector's messages go to another. A live collector tells the
+	// server its batch is in progress every third of AckWait, for up to
+	// HoldLimit, so a slower sink does not have it redelivered.
+	// Default 60 s.
 	AckWait time.Duration
+	// HoldLimit bounds how long a collector keeps a batch it is writing
+	// from redelivery (a sink that hangs lets its messages go to the other
+	// collectors then). Default 10 × AckWait; negative: never, the batch
+	// is redelivered after AckWait however busy the collector is.
+	HoldLimit time.Duration
 	// MaxWait is how long a fetch waits for messages. Default 1 s.
 	MaxWait time.Duration
 	// Limits bound each message's templates.
@@ -340,6 +349,8 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		c.nak(msgs)
 		return 0, ctx.Err()
 	}
+	stop := c.hold(msgs)
+	defer stop()
 	if err := c.write(sink, exact); err != nil {
 		c.nak(msgs)
 		return 0, err
@@ -361,6 +372,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 			return 0, err
 		}
 	}
+	stop()
 	for _, m := range msgs {
 		if err := m.Ack(); err != nil {
 			return 0, fmt.Errorf("nats: ack: %w", err)
@@ -380,6 +392,50 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		}
 	}
 	return len(msgs), nil
+}
+
+// hold tells the server every third of the durable consumer's AckWait
+// that msgs are being worked on, until stop is called (for at most
+// HoldLimit), so that a sink slower than AckWait (a database under load
+// or restarting) does not have the batch redelivered, and written twice
+// by this collector or another, while this collector is alive and at it.
+func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
+	wait := c.opts.AckWait
+	if info := c.cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		wait = info.Config.AckWait // the server's, set by whoever created the consumer
+	}
+	limit := c.opts.HoldLimit
+	if limit == 0 {
+		limit = 10 * wait
+	}
+	if limit < 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		period := max(wait/3, time.Millisecond)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for range limit / period {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, m := range msgs {
+					m.InProgress()
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
+	}
 }
 
 // forget hands the durable consumer's acknowledgement floor to es.

@@ -45,7 +45,11 @@
 // received the acknowledgements (a PING round trip). If the sink or the
 // commit fails, the messages are negatively acknowledged and redelivered at
 // once; if the collector dies, the server redelivers them once AckWait has
-// passed.
+// passed. While a live collector writes and commits a batch, it tells the
+// server every third of AckWait that the batch is in progress (for up to
+// ConsumerOptions.HoldLimit), so a sink slower than AckWait (a database
+// under load or restarting) does not have the batch redelivered to
+// another collector meanwhile.
 //
 // The result is at-least-once delivery, and exactly once in every case but
 // one: if a collector dies (or loses its connection) after the commit hook

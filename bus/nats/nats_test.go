@@ -214,3 +214,71 @@ func TestCollectorCrash(t *testing.T) {
 	}
 	testenv.SameRecords(t, committed, want)
 }
+
+// collectSink keeps what it is given; its first WriteBatch takes stall.
+type collectSink struct {
+	mu     *sync.Mutex
+	got    *[]flow.Record
+	stall  time.Duration
+	called bool
+}
+
+func (s *collectSink) WriteBatch(b []flow.Record) error {
+	if !s.called {
+		s.called = true
+		time.Sleep(s.stall)
+	}
+	s.mu.Lock()
+	*s.got = append(*s.got, b...)
+	s.mu.Unlock()
+	return nil
+}
+
+// TestConsumerHoldsSlowBatch: a collector whose sink takes longer than
+// AckWait over a batch keeps it (it tells the server the batch is in
+// progress), so the other collector does not get it too: nothing is
+// redelivered and every record arrives once.
+func TestConsumerHoldsSlowBatch(t *testing.T) {
+	url, _, want := publishDay(t, "hold", PublisherOptions{Sensor: 5, MaxMessageSize: 16384})
+	ctx := context.Background()
+	opts := ConsumerOptions{Durable: "hold", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
+	var mu sync.Mutex
+	var got []flow.Record
+	cctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	stats := make([]ConsumerStats, 2)
+	for i := range 2 {
+		c, err := DialConsumer(ctx, url+"/hold", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &collectSink{mu: &mu, got: &got}
+		if i == 0 {
+			sink.stall = 3500 * time.Millisecond // three AckWaits and a half
+		} else {
+			time.Sleep(100 * time.Millisecond) // the slow one fetches first
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			if err := c.Run(cctx, sink); err != nil {
+				t.Errorf("collector %d: %v", i, err)
+			}
+			stats[i] = c.Stats()
+		}()
+	}
+	js := testenv.JetStream(t, url)
+	testenv.NATSDrained(t, js, StreamName("hold"), "hold", 60*time.Second)
+	cancel()
+	wg.Wait()
+	t.Logf("slow collector %+v", stats[0])
+	t.Logf("other collector %+v", stats[1])
+	if stats[0].Batches == 0 {
+		t.Errorf("the slow collector committed nothing")
+	}
+	if r := stats[0].Redelivered + stats[1].Redelivered; r != 0 {
+		t.Errorf("%d messages redelivered, want none", r)
+	}
+	testenv.SameRecords(t, got, want)
+}

@@ -424,7 +424,9 @@ func TestConsumerRepoSinkConflict(t *testing.T) {
 	url, _, want := publishDay(t, "cf", PublisherOptions{Sensor: 8, MaxMessageSize: 16384})
 	ctx := context.Background()
 	root := t.TempDir()
-	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
+	// HoldLimit < 0: the stalled collector is stalled whole, its hold of
+	// the batch too, as a stopped process would be.
+	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond, HoldLimit: -1}
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stats := make([]ConsumerStats, 2)
