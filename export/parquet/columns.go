@@ -96,16 +96,32 @@ func newScratch() *scratch {
 }
 
 // writeColumn writes column id of recs (at most chunkRows records) to
-// cols, and for the source and destination address also the IPv4 column.
-// It fills the column's page buffer in place, then lets parquet-go write
-// it out if full.
-func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record) error {
+// cols, and for the source and destination address also the IPv4 column;
+// zero says the column is all zeros in recs (see zeroScan). It fills the
+// column's page buffer in place, then lets parquet-go write it out if
+// full.
+func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record, zero bool) error {
 	st := &cols[id]
 	b, err := st.buffer()
 	if err != nil {
 		return err
 	}
 	n := len(recs)
+	switch {
+	case zero && b.kind == indexKind && st.ints != nil:
+		dst, i := b.grow32(n), st.ints.index(0)
+		for k := range dst {
+			dst[k] = i
+		}
+		b.bound(0, 0)
+		return st.written()
+	case zero && b.kind == int64Kind:
+		clear(b.grow64(n))
+		return st.written()
+	case zero && b.kind == uint64Kind:
+		clear(b.growU64(n))
+		return st.written()
+	}
 	switch id {
 	case colStart:
 		dst := b.grow64(n)

@@ -25,10 +25,11 @@ const maxInFlight = 2
 // every column's last page written out (flushColumn), taken as jobs too.
 type chunkJob struct {
 	recs  []flow.Record
-	seq   int64  // the chunk's number: column jobs run in this order
-	first int64  // the row number of recs[0], for errors
-	taken uint32 // jobs taken, a bit each
-	done  int    // jobs finished
+	seq   int64    // the chunk's number: column jobs run in this order
+	first int64    // the row number of recs[0], for errors
+	zeros zeroCols // columns all zero in recs
+	taken uint32   // jobs taken, a bit each
+	done  int      // jobs finished
 }
 
 // jobs is the number of jobs of c.
@@ -111,16 +112,17 @@ func (w *Writer) doJob(s *scratch, c *chunkJob, j int) error {
 		return w.flushColumn(colID(j))
 	}
 	id := colOrder[j]
-	if err := writeColumn(w.cols, id, s, c.recs); err != nil {
+	if err := writeColumn(w.cols, id, s, c.recs, c.zeros.has(id)); err != nil {
 		return fmt.Errorf("parquet: writing rows %d-%d: column %s: %w", c.first, c.first+int64(len(c.recs)), colNames[id], err)
 	}
 	return nil
 }
 
-// queueChunk hands recs, whose first row is row first, to the helpers,
+// queueChunk hands recs, whose first row is row first and whose columns
+// zeros are all zero, to the helpers,
 // once fewer than maxInFlight chunks are in their hands, and returns a
 // buffer for the next chunk; or the helpers' error.
-func (q *schedule) queueChunk(recs []flow.Record, first int64) ([]flow.Record, error) {
+func (q *schedule) queueChunk(recs []flow.Record, first int64, zeros zeroCols) ([]flow.Record, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.queue) >= maxInFlight && q.err == nil {
@@ -129,7 +131,7 @@ func (q *schedule) queueChunk(recs []flow.Record, first int64) ([]flow.Record, e
 	if q.err != nil {
 		return recs[:0], q.err
 	}
-	q.queue = append(q.queue, &chunkJob{recs: recs, seq: q.seq, first: first})
+	q.queue = append(q.queue, &chunkJob{recs: recs, seq: q.seq, first: first, zeros: zeros})
 	q.seq++
 	q.cond.Broadcast()
 	var next []flow.Record

@@ -93,6 +93,7 @@ type Writer struct {
 	inGroup int64         // rows in the current row group
 	n       int64         // rows handed to the helpers
 	stage   []flow.Record // rows taken but not yet handed over: less than a chunk
+	scan    zeroScan      // of stage
 	err     error         // the first error; the writer stops at it
 	closed  bool
 }
@@ -182,6 +183,7 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 		full := int(min(chunkRows, w.rg-w.inGroup))
 		k := min(full-len(w.stage), len(batch))
 		w.stage = append(w.stage, batch[:k]...)
+		w.scan.add(batch[:k])
 		batch = batch[k:]
 		if len(w.stage) == full {
 			w.err = w.handOver()
@@ -194,7 +196,7 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 // group when it is full.
 func (w *Writer) handOver() error {
 	n := int64(len(w.stage))
-	next, err := w.sched.queueChunk(w.stage, w.n)
+	next, err := w.sched.queueChunk(w.stage, w.n, w.scan.zeros())
 	if err != nil {
 		return err
 	}
