@@ -74,8 +74,23 @@ type RepoSink struct {
 // OpenRepoSink opens the state of consumer (a Consumer's Incarnation) of
 // stream in the repository at root (both created if missing), completes
 // the commits that dead collectors left half done, removes their stages,
-// and returns a sink storing with opts.
+// and returns a sink storing with opts. It also removes the state of the
+// earlier incarnations of the durable consumer (deleted and created
+// again), once their commits are complete and no live collector uses
+// them.
 func OpenRepoSink(root, stream, consumer string, opts store.WriterOptions) (*RepoSink, error) {
+	s, err := openRepoSink(root, stream, consumer, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeOldIncarnations(root, stream, consumer, opts); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openRepoSink(root, stream, consumer string, opts store.WriterOptions) (*RepoSink, error) {
 	for _, name := range []string{stream, consumer} {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
 			return nil, fmt.Errorf("nats: repository state for %q/%q: bad name", stream, consumer)
@@ -137,6 +152,86 @@ func (s *RepoSink) start() error {
 		return fmt.Errorf("nats: stage %s: %w", s.stage, err)
 	}
 	return s.newWriter()
+}
+
+// removeOldIncarnations removes the state directories of the
+// incarnations of consumer's durable consumer created before it
+// (DURABLE.CREATED, see Consumer.Incarnation): the server has deleted
+// them, so their messages are never delivered again. Each is opened
+// first, which completes the commits dead collectors left half done (their
+// files go into the repository); one that a live collector still holds (a
+// stage whose owner lock is taken) is left alone.
+func removeOldIncarnations(root, stream, consumer string, opts store.WriterOptions) error {
+	durable, created, ok := splitIncarnation(consumer)
+	if !ok {
+		return nil
+	}
+	dir := filepath.Join(root, StateDir, stream)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	for _, e := range ents {
+		d, c, ok := splitIncarnation(e.Name())
+		if !ok || d != durable || c >= created || !e.IsDir() {
+			continue
+		}
+		old, err := openRepoSink(root, stream, e.Name(), opts)
+		if err != nil {
+			return err
+		}
+		removed, err := old.removeState()
+		if err != nil || !removed {
+			old.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		old.w.Close()
+		old.owner.Close()
+		old.lock.Close()
+	}
+	return nil
+}
+
+// removeState removes the sink's whole state directory, under its lock,
+// unless another collector's stage is live there; it reports whether it
+// did.
+func (s *RepoSink) removeState() (bool, error) {
+	if err := lockFile(s.lock, true); err != nil {
+		return false, fmt.Errorf("nats: %w", err)
+	}
+	defer unlockFile(s.lock)
+	if err := s.removeDeadStages(); err != nil {
+		return false, err
+	}
+	stages, err := os.ReadDir(filepath.Join(s.state, "stage"))
+	if err != nil {
+		return false, fmt.Errorf("nats: %w", err)
+	}
+	for _, e := range stages {
+		if e.Name() != s.stageID {
+			return false, nil // a live collector's
+		}
+	}
+	if err := os.RemoveAll(s.state); err != nil {
+		return false, fmt.Errorf("nats: %w", err)
+	}
+	return true, nil
+}
+
+// splitIncarnation splits DURABLE.CREATED (CREATED in base 36).
+func splitIncarnation(name string) (durable string, created int64, ok bool) {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 {
+		return "", 0, false
+	}
+	created, err := strconv.ParseInt(name[i+1:], 36, 64)
+	if err != nil {
+		return "", 0, false
+	}
+	return name[:i], created, true
 }
 
 func (s *RepoSink) newWriter() error {

@@ -462,3 +462,49 @@ func TestConsumerRepoSinkConflict(t *testing.T) {
 	}
 	testenv.SameRecords(t, repoRecords(t, root), want)
 }
+
+// TestRepoSinkOldIncarnations: the durable consumer was deleted and
+// created again. Opening a sink for the new incarnation completes what a
+// dead collector of the old one left half done (its files go into the
+// repository) and removes the old state; the state of an old incarnation
+// that a live collector holds stays.
+func TestRepoSinkOldIncarnations(t *testing.T) {
+	root := t.TempDir()
+	open := func(consumer string) *RepoSink {
+		s, err := OpenRepoSink(root, "FLOWKIT_t", consumer, store.WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	state := func(consumer string) string { return filepath.Join(root, StateDir, "FLOWKIT_t", consumer) }
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+
+	want := someRecords(2000, 2)
+	crashAfterRecord(t, open("d.100"), want, []MsgRef{{Key: "2-7-1", Seq: 5}})
+	live := open("d.200") // removes d.100, and stays open: a live collector
+	if exists(state("d.100")) {
+		t.Errorf("the state of the deleted incarnation d.100 is still there")
+	}
+	testenv.SameRecords(t, repoRecords(t, root), want)
+
+	other := open("other.100") // another durable consumer's: not touched
+	other.Close()
+	newer := open("d.300")
+	if !exists(state("d.200")) {
+		t.Errorf("the state of d.200 was removed while a collector held it")
+	}
+	live.Close()
+	newer.Close()
+	last := open("d.400")
+	defer last.Close()
+	for _, c := range []string{"d.200", "d.300"} {
+		if exists(state(c)) {
+			t.Errorf("the state of the deleted incarnation %s is still there", c)
+		}
+	}
+	if !exists(state("other.100")) || !exists(state("d.400")) {
+		t.Errorf("a state that is not an older incarnation's was removed")
+	}
+	testenv.SameRecords(t, repoRecords(t, root), want)
+}
