@@ -87,3 +87,29 @@ func TestLitFrame(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLitFrame: any bytes, coded by litCodec (blocks of up to 128 KiB,
+// Huffman, raw or RLE as each block suits), decode back unchanged.
+func FuzzLitFrame(f *testing.F) {
+	f.Add([]byte("10.0.0.1"), 3)
+	f.Add(bytes.Repeat([]byte{0}, 5000), 40)
+	f.Add([]byte("\x09\x00\x00\x0010.1.2.3\x0b\x00\x00\x00192.0.2.200"), 2000)
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	c := &litCodec{Codec: zstdCodec}
+	f.Fuzz(func(t *testing.T, unit []byte, times int) {
+		// Repeat the unit to reach the sizes where blocks are coded.
+		times = min(max(times, 1), (litBlockSize+5000)/max(len(unit), 1))
+		src := bytes.Repeat(unit, times)
+		frame, err := c.Encode(nil, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := dec.DecodeAll(frame, nil)
+		if err != nil || !bytes.Equal(got, src) {
+			t.Fatalf("%d bytes: decode gives %d bytes, %v", len(src), len(got), err)
+		}
+	})
+}
