@@ -87,12 +87,12 @@
 // BenchmarkWrite, 1 M corpus flows (go test ./export/parquet -run XXX
 // -bench Write -benchtime 3x), four runs each, alternating with the
 // writer of 2026-12-01 (e88f5ab), on the project's 2-core machine, whose
-// speed drifts by a third within minutes (so the ranges):
+// speed drifts by a fifth within minutes (so the ranges):
 //
 //	codec           flows/s       flows/CPU-s   bytes/flow   writer of 2026-12-01 (flows/s, flows/CPU-s, bytes/flow)
-//	zstd (fastest)  4.78-6.16 M   2.63-3.22 M   31.3         1.84-2.69 M, 1.81-2.01 M, 31.1
-//	snappy          4.12-5.11 M   2.35-2.75 M   31.8         2.58-2.95 M, 2.06-2.24 M, 31.8
-//	none            5.07-5.96 M   2.87-3.13 M   33.6         2.99-3.12 M, 2.41-2.52 M, 33.6
+//	zstd (fastest)  5.16-5.82 M   2.78-3.10 M   31.3         2.67-3.04 M, 2.07-2.18 M, 31.1
+//	snappy          4.80-5.64 M   2.65-3.00 M   31.8         2.78-3.25 M, 2.14-2.41 M, 31.8
+//	none            5.39-6.37 M   2.88-3.40 M   33.6         2.62-3.43 M, 2.26-2.58 M, 33.6
 //
 // Zstd is the default: the smallest files, and with its pages coded as
 // literals only (zstdlit.go) no slower than Snappy. WriteBatch copies
@@ -114,5 +114,7 @@
 // (dictcodec.go). Where the time goes now, by CPU profile: the address
 // lookups, a random memory read each, a sixth; parquet-go encoding pages
 // a sixth; the integer dictionaries and reading their values from the
-// records a fifth; copying records into chunks a tenth.
+// records a fifth; copying records into chunks a tenth. Columns that are
+// all zeros in a chunk (the reverse side of unidirectional flows, AS
+// numbers not reported, ...) cost nearly nothing (zeros.go).
 package parquet
