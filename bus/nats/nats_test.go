@@ -240,22 +240,37 @@ func (s *collectSink) WriteBatch(b []flow.Record) error {
 // redelivered and every record arrives once.
 func TestConsumerHoldsSlowBatch(t *testing.T) {
 	url, _, want := publishDay(t, "hold", PublisherOptions{Sensor: 5, MaxMessageSize: 16384})
-	ctx := context.Background()
 	opts := ConsumerOptions{Durable: "hold", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
 	var mu sync.Mutex
 	var got []flow.Record
+	slow := &collectSink{mu: &mu, got: &got, stall: 3500 * time.Millisecond} // three AckWaits and a half
+	stats := runSlowAndOther(t, url, "hold", opts, slow, &collectSink{mu: &mu, got: &got})
+	t.Logf("slow collector %+v", stats[0])
+	t.Logf("other collector %+v", stats[1])
+	if stats[0].Batches == 0 {
+		t.Errorf("the slow collector committed nothing")
+	}
+	if r := stats[0].Redelivered + stats[1].Redelivered; r != 0 {
+		t.Errorf("%d messages redelivered, want none", r)
+	}
+	testenv.SameRecords(t, got, want)
+}
+
+// runSlowAndOther runs two collectors of subject on the durable consumer
+// opts.Durable until the stream is drained: the first with sink slow, which
+// fetches first, then one with sink other. It returns their stats.
+func runSlowAndOther(t *testing.T, url, subject string, opts ConsumerOptions, slow, other flow.Sink) []ConsumerStats {
+	t.Helper()
+	ctx := context.Background()
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	stats := make([]ConsumerStats, 2)
-	for i := range 2 {
-		c, err := DialConsumer(ctx, url+"/hold", opts)
+	for i, sink := range []flow.Sink{slow, other} {
+		c, err := DialConsumer(ctx, url+"/"+subject, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sink := &collectSink{mu: &mu, got: &got}
-		if i == 0 {
-			sink.stall = 3500 * time.Millisecond // three AckWaits and a half
-		} else {
+		if i == 1 {
 			time.Sleep(100 * time.Millisecond) // the slow one fetches first
 		}
 		wg.Add(1)
@@ -269,16 +284,8 @@ func TestConsumerHoldsSlowBatch(t *testing.T) {
 		}()
 	}
 	js := testenv.JetStream(t, url)
-	testenv.NATSDrained(t, js, StreamName("hold"), "hold", 60*time.Second)
+	testenv.NATSDrained(t, js, StreamName(subject), opts.Durable, 60*time.Second)
 	cancel()
 	wg.Wait()
-	t.Logf("slow collector %+v", stats[0])
-	t.Logf("other collector %+v", stats[1])
-	if stats[0].Batches == 0 {
-		t.Errorf("the slow collector committed nothing")
-	}
-	if r := stats[0].Redelivered + stats[1].Redelivered; r != 0 {
-		t.Errorf("%d messages redelivered, want none", r)
-	}
-	testenv.SameRecords(t, got, want)
+	return stats
 }

@@ -422,39 +422,12 @@ func (s *slowSink) WriteBatch(b []flow.Record) error {
 // redelivered, and it goes on: every record stored once.
 func TestConsumerRepoSinkConflict(t *testing.T) {
 	url, _, want := publishDay(t, "cf", PublisherOptions{Sensor: 8, MaxMessageSize: 16384})
-	ctx := context.Background()
 	root := t.TempDir()
 	// HoldLimit < 0: the stalled collector is stalled whole, its hold of
 	// the batch too, as a stopped process would be.
 	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond, HoldLimit: -1}
-	cctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	stats := make([]ConsumerStats, 2)
-	for i := range 2 {
-		c, err := DialConsumer(ctx, url+"/cf", opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sink ExactSink = openSink(t, root)
-		if i == 0 {
-			sink = &slowSink{RepoSink: sink.(*RepoSink), stall: 2500 * time.Millisecond}
-		} else {
-			time.Sleep(100 * time.Millisecond) // the slow one fetches first
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			if err := c.Run(cctx, sink); err != nil {
-				t.Errorf("collector %d: %v", i, err)
-			}
-			stats[i] = c.Stats()
-		}()
-	}
-	js := testenv.JetStream(t, url)
-	testenv.NATSDrained(t, js, StreamName("cf"), "cf", 60*time.Second)
-	cancel()
-	wg.Wait()
+	slow := &slowSink{RepoSink: openSink(t, root), stall: 2500 * time.Millisecond}
+	stats := runSlowAndOther(t, url, "cf", opts, slow, openSink(t, root))
 	t.Logf("stalled collector %+v", stats[0])
 	t.Logf("other collector %+v", stats[1])
 	if stats[0].Conflicts == 0 {
