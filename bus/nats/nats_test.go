@@ -215,19 +215,28 @@ func TestCollectorCrash(t *testing.T) {
 	testenv.SameRecords(t, committed, want)
 }
 
-// collectSink keeps what it is given; its first WriteBatch takes stall.
-type collectSink struct {
-	mu     *sync.Mutex
-	got    *[]flow.Record
+// firstStall makes the first call of a sink's WriteBatch take stall.
+type firstStall struct {
 	stall  time.Duration
 	called bool
 }
 
-func (s *collectSink) WriteBatch(b []flow.Record) error {
-	if !s.called {
-		s.called = true
-		time.Sleep(s.stall)
+func (f *firstStall) wait() {
+	if !f.called {
+		f.called = true
+		time.Sleep(f.stall)
 	}
+}
+
+// collectSink keeps what it is given.
+type collectSink struct {
+	mu  *sync.Mutex
+	got *[]flow.Record
+	firstStall
+}
+
+func (s *collectSink) WriteBatch(b []flow.Record) error {
+	s.wait()
 	s.mu.Lock()
 	*s.got = append(*s.got, b...)
 	s.mu.Unlock()
@@ -243,7 +252,7 @@ func TestConsumerHoldsSlowBatch(t *testing.T) {
 	opts := ConsumerOptions{Durable: "hold", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond}
 	var mu sync.Mutex
 	var got []flow.Record
-	slow := &collectSink{mu: &mu, got: &got, stall: 3500 * time.Millisecond} // three AckWaits and a half
+	slow := &collectSink{mu: &mu, got: &got, firstStall: firstStall{stall: 3500 * time.Millisecond}} // three AckWaits and a half
 	stats := runSlowAndOther(t, url, "hold", opts, slow, &collectSink{mu: &mu, got: &got})
 	t.Logf("slow collector %+v", stats[0])
 	t.Logf("other collector %+v", stats[1])

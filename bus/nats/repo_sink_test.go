@@ -404,15 +404,11 @@ func TestConsumerRepoSinkCrash(t *testing.T) {
 // collector stalled (swapping, stopped) would.
 type slowSink struct {
 	*RepoSink
-	stall  time.Duration
-	called bool
+	firstStall
 }
 
 func (s *slowSink) WriteBatch(b []flow.Record) error {
-	if !s.called {
-		s.called = true
-		time.Sleep(s.stall)
-	}
+	s.wait()
 	return s.RepoSink.WriteBatch(b)
 }
 
@@ -426,7 +422,7 @@ func TestConsumerRepoSinkConflict(t *testing.T) {
 	// HoldLimit < 0: the stalled collector is stalled whole, its hold of
 	// the batch too, as a stopped process would be.
 	opts := ConsumerOptions{Durable: "cf", FetchMessages: 2, AckWait: time.Second, MaxWait: 200 * time.Millisecond, HoldLimit: -1}
-	slow := &slowSink{RepoSink: openSink(t, root), stall: 2500 * time.Millisecond}
+	slow := &slowSink{RepoSink: openSink(t, root), firstStall: firstStall{stall: 2500 * time.Millisecond}}
 	stats := runSlowAndOther(t, url, "cf", opts, slow, openSink(t, root))
 	t.Logf("stalled collector %+v", stats[0])
 	t.Logf("other collector %+v", stats[1])
