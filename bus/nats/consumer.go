@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/flowkit/flowkit/flow"
@@ -350,29 +349,26 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		return 0, ctx.Err()
 	}
 	stop := c.hold(msgs)
-	defer stop()
-	if err := c.write(sink, exact); err != nil {
+	conflict := false
+	err = c.write(sink, exact)
+	if err == nil && exact {
+		err = es.CommitMessages(c.written, c.seen)
+		conflict = errors.Is(err, ErrConflict)
+	}
+	if err == nil && c.opts.Commit != nil {
+		err = c.opts.Commit(c.ids)
+	}
+	// Before the nak or the acks: no InProgress may follow them.
+	stop()
+	if err != nil {
 		c.nak(msgs)
+		if conflict {
+			c.stats.Conflicts++
+			c.opts.Logger.Warn("nats: batch redelivered", "err", err)
+			return 0, nil
+		}
 		return 0, err
 	}
-	if exact {
-		if err := es.CommitMessages(c.written, c.seen); err != nil {
-			c.nak(msgs)
-			if errors.Is(err, ErrConflict) {
-				c.stats.Conflicts++
-				c.opts.Logger.Warn("nats: batch redelivered", "err", err)
-				return 0, nil
-			}
-			return 0, err
-		}
-	}
-	if c.opts.Commit != nil {
-		if err := c.opts.Commit(c.ids); err != nil {
-			c.nak(msgs)
-			return 0, err
-		}
-	}
-	stop()
 	for _, m := range msgs {
 		if err := m.Ack(); err != nil {
 			return 0, fmt.Errorf("nats: ack: %w", err)
@@ -399,6 +395,8 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 // HoldLimit), so that a sink slower than AckWait (a database under load
 // or restarting) does not have the batch redelivered, and written twice
 // by this collector or another, while this collector is alive and at it.
+// stop must be called once, before the messages are acknowledged or
+// negatively acknowledged.
 func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 	wait := c.opts.AckWait
 	if info := c.cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
@@ -429,12 +427,9 @@ func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 			}
 		}
 	}()
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			close(done)
-			<-finished
-		})
+		close(done)
+		<-finished
 	}
 }
 
