@@ -180,45 +180,38 @@ func removeOldIncarnations(root, stream, consumer string, opts store.WriterOptio
 		if err != nil {
 			return err
 		}
-		removed, err := old.removeState()
-		if err != nil || !removed {
-			old.Close()
-			if err != nil {
-				return err
-			}
-			continue
+		err = old.removeState()
+		old.Close() // its stage is gone with the state, or removed now
+		if err != nil {
+			return err
 		}
-		old.w.Close()
-		old.owner.Close()
-		old.lock.Close()
 	}
 	return nil
 }
 
 // removeState removes the sink's whole state directory, under its lock,
-// unless another collector's stage is live there; it reports whether it
-// did.
-func (s *RepoSink) removeState() (bool, error) {
+// unless another collector's stage is live there.
+func (s *RepoSink) removeState() error {
 	if err := lockFile(s.lock, true); err != nil {
-		return false, fmt.Errorf("nats: %w", err)
+		return fmt.Errorf("nats: %w", err)
 	}
 	defer unlockFile(s.lock)
 	if err := s.removeDeadStages(); err != nil {
-		return false, err
+		return err
 	}
 	stages, err := os.ReadDir(filepath.Join(s.state, "stage"))
 	if err != nil {
-		return false, fmt.Errorf("nats: %w", err)
+		return fmt.Errorf("nats: %w", err)
 	}
 	for _, e := range stages {
 		if e.Name() != s.stageID {
-			return false, nil // a live collector's
+			return nil // a live collector's
 		}
 	}
 	if err := os.RemoveAll(s.state); err != nil {
-		return false, fmt.Errorf("nats: %w", err)
+		return fmt.Errorf("nats: %w", err)
 	}
-	return true, nil
+	return nil
 }
 
 // splitIncarnation splits DURABLE.CREATED (CREATED in base 36).
