@@ -165,18 +165,8 @@ func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record, zero
 		if _, err := v4.cw.WriteRowValues(s.vals[:n]); err != nil {
 			return fmt.Errorf("column %s: %w", colNames[v4id], err)
 		}
-		if st.dict != nil {
-			if err := st.dict.feed(st.text); err != nil {
-				return fmt.Errorf("compressing the dictionary: %w", err)
-			}
-		}
 	case colNextHop:
 		fillAddr(b.grow32(n), nil, recs, st.text, nil, &b.text, true, func(r *flow.Record) *flow.Addr { return &r.NextHop })
-		if st.dict != nil {
-			if err := st.dict.feed(st.text); err != nil {
-				return fmt.Errorf("compressing the dictionary: %w", err)
-			}
-		}
 	case colEndReason:
 		d, dst := st.text, b.grow32(n)
 		for i := range dst {
@@ -196,6 +186,11 @@ func writeColumn(cols *colStates, id colID, s *scratch, recs []flow.Record, zero
 		}
 		lo, hi := st.ints.indexes(b.grow32(n), vals)
 		b.bound(lo, hi)
+	}
+	if st.dict != nil { // an address column's, its page as it grows
+		if err := st.dict.feed(st.text); err != nil {
+			return fmt.Errorf("compressing the dictionary: %w", err)
+		}
 	}
 	if st.text != nil && st.text.Size() > maxTextDict {
 		return fmt.Errorf("%w: %d bytes of texts", ErrDictTooLarge, st.text.Size())
