@@ -122,18 +122,11 @@ const rawFrom = 1 << 12
 // every zstd decoder reads (RFC 8878: a single-segment frame with its
 // content size, then blocks of at most 128 KiB stored as they are).
 func appendZstdRaw(dst, src []byte) []byte {
-	dst = append(dst, 0x28, 0xb5, 0x2f, 0xfd, // magic number
-		0xa0) // frame header: 4-byte content size, single segment
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(src)))
+	dst = appendZstdHeader(dst, len(src))
 	for {
-		n := min(len(src), 128<<10)
-		h := uint32(n) << 3 // block type 0: raw
-		if n == len(src) {
-			h |= 1 // last block
-		}
-		dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
-		dst = append(dst, src[:n]...)
-		if src = src[n:]; h&1 != 0 {
+		n := min(len(src), litBlockSize)
+		dst = appendRawBlock(dst, src[:n], n == len(src))
+		if src = src[n:]; len(src) == 0 {
 			return dst
 		}
 	}

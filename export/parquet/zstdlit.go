@@ -61,9 +61,7 @@ func (f *litFrame) add(src []byte, last bool) error {
 		f.out = append(f.out, byte(bh), byte(bh>>8), byte(bh>>16), src[0])
 		return nil
 	case errors.Is(err, huff0.ErrIncompressible) || err == nil && len(out)+6 >= len(src):
-		bh |= uint32(len(src)) << 3 // raw block
-		f.out = append(f.out, byte(bh), byte(bh>>8), byte(bh>>16))
-		f.out = append(f.out, src...)
+		f.out = appendRawBlock(f.out, src, last)
 		return nil
 	case err != nil:
 		return err
@@ -90,11 +88,28 @@ func (f *litFrame) add(src []byte, last bool) error {
 // finish writes the frame header, now that the content size is known,
 // and returns the frame.
 func (f *litFrame) finish() []byte {
-	h := f.out[:0:zstdFrameHeaderSize]
-	h = append(h, 0x28, 0xb5, 0x2f, 0xfd, // magic number
-		0xa0) // frame header: 4-byte content size, single segment
-	binary.LittleEndian.AppendUint32(h, uint32(f.size))
+	appendZstdHeader(f.out[:0:zstdFrameHeaderSize], f.size)
 	return f.out
+}
+
+// appendZstdHeader appends the header of a single-segment zstd frame of
+// size bytes of content (zstdFrameHeaderSize bytes): magic number, frame
+// header descriptor, 4-byte content size.
+func appendZstdHeader(dst []byte, size int) []byte {
+	dst = append(dst, 0x28, 0xb5, 0x2f, 0xfd, // magic number
+		0xa0) // frame header: 4-byte content size, single segment
+	return binary.LittleEndian.AppendUint32(dst, uint32(size))
+}
+
+// appendRawBlock appends src (at most litBlockSize bytes) as a zstd raw
+// block: stored as it is.
+func appendRawBlock(dst, src []byte, last bool) []byte {
+	h := uint32(len(src)) << 3 // block type 0: raw
+	if last {
+		h |= 1
+	}
+	dst = append(dst, byte(h), byte(h>>8), byte(h>>16))
+	return append(dst, src...)
 }
 
 // litCodec is the zstd codec of a compressible column: it compresses a
