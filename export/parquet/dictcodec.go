@@ -48,7 +48,7 @@ var dictPages = sync.Pool{New: func() any { return new(dictPage) }}
 func (c *dictCodec) feed(d *textDict) error {
 	if c.dictPage == nil {
 		c.dictPage = dictPages.Get().(*dictPage)
-		c.plain, c.fed, c.sent, c.ended, c.ready = c.plain[:0], 0, 0, false, false
+		c.ended = true // a page from the pool holds another writer's
 	}
 	if c.ended { // a new row group
 		c.plain, c.fed, c.sent, c.ended, c.ready = c.plain[:0], 0, 0, false, false
