@@ -142,9 +142,9 @@ func (s *shard) add(pkts []Packet) {
 	s.clock = clock
 }
 
-// packetRoute is what a shard of a table with several notes of each
-// packet of a batch before metering its own: its time, its key's hash tag
-// and the shard that owns it. 16 bytes, so the shard's pass over every
+// packetRoute is what each shard of a table with several shards notes of
+// every packet of a batch before it meters its own: the packet's time, its
+// key's hash tag and the shard that owns it. 16 bytes, so the shard's pass over every
 // packet's time, for its clock, reads a quarter of the packets' bytes.
 type packetRoute struct {
 	time  int64
