@@ -21,11 +21,11 @@ type intDict struct {
 	typ    parquet.Type
 	column int
 	st     *colState
-	wide   bool     // INT64 (else INT32) physical type
-	values []uint64 // in first-seen order
-	direct []int32  // index+1 by value, 0 when not in; nil for wide columns
-	table  u64Table // for values beyond direct
-	u32    []uint32 // the values as the dictionary page of an INT32 column
+	wide   bool             // INT64 (else INT32) physical type
+	values []uint64         // in first-seen order
+	direct []int32          // index+1 by value, 0 when not in; nil for wide columns
+	table  keyTable[uint64] // for values beyond direct
+	u32    []uint32         // the values as the dictionary page of an INT32 column
 }
 
 // directSize is the length of the direct index of each integer column:
@@ -56,7 +56,7 @@ func newIntDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st *
 	if direct > 0 {
 		d.direct = make([]int32, direct)
 	}
-	d.table.init()
+	d.table.init(8)
 	return d
 }
 
@@ -70,12 +70,12 @@ func (d *intDict) index(v uint64) int32 {
 		d.direct[v] = int32(len(d.values))
 		return int32(len(d.values) - 1)
 	}
-	s := d.table.find(v)
+	s := d.table.find(v, hash64(v))
 	if s.index > 0 {
 		return s.index - 1
 	}
 	i := d.add(v)
-	d.table.set(s, v, i)
+	d.table.set(s, v, i, -1, hash64)
 	return i
 }
 
@@ -185,55 +185,4 @@ func (d *intDict) Page() parquet.Page {
 		d.u32 = append(d.u32, uint32(v))
 	}
 	return d.typ.NewPage(d.column, len(d.u32), encoding.Uint32Values(d.u32))
-}
-
-// u64Table maps integers to dictionary indexes: open addressing with
-// linear probing and a multiplicative hash, as addrTable.
-type u64Table struct {
-	slots []u64Slot // a power of two long, at most half full
-	n     int
-	shift uint
-}
-
-type u64Slot struct {
-	key   uint64
-	index int32 // dictionary index + 1; 0 for an empty slot
-}
-
-func (t *u64Table) init() {
-	const bits = 8
-	t.slots, t.shift, t.n = make([]u64Slot, 1<<bits), 64-bits, 0
-}
-
-// find returns v's slot, or the empty slot where it goes.
-func (t *u64Table) find(v uint64) *u64Slot {
-	mask := uint64(len(t.slots) - 1)
-	for h := (v * 0x9e3779b97f4a7c15) >> t.shift; ; h = (h + 1) & mask {
-		s := &t.slots[h]
-		if s.index == 0 || s.key == v {
-			return s
-		}
-	}
-}
-
-// set fills the empty slot that find returned for v.
-func (t *u64Table) set(s *u64Slot, v uint64, index int32) {
-	s.key, s.index = v, index+1
-	if t.n++; 2*t.n > len(t.slots) {
-		old := t.slots
-		t.slots = make([]u64Slot, 2*len(old))
-		t.shift--
-		for i := range old {
-			if old[i].index != 0 {
-				*t.find(old[i].key) = old[i]
-			}
-		}
-	}
-}
-
-func (t *u64Table) reset() {
-	if t.n > 0 {
-		clear(t.slots)
-		t.n = 0
-	}
 }

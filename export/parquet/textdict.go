@@ -27,11 +27,11 @@ type textDict struct {
 	typ     parquet.Type
 	column  int
 	st      *colState
-	values  []byte      // the texts, one after another
-	offsets []uint32    // text i is values[offsets[i]:offsets[i+1]]
-	addrs   *addrTable  // IPv6 addresses (and the zero address)
-	v4s     *v4Table    // IPv4 addresses
-	enum    *[256]int32 // index+1 of each enum value, 0 when not yet in
+	values  []byte               // the texts, one after another
+	offsets []uint32             // text i is values[offsets[i]:offsets[i+1]]
+	addrs   *keyTable[flow.Addr] // IPv6 addresses (and the zero address)
+	v4s     *keyTable[uint32]    // IPv4 addresses, with their index in the IPv4 column's dictionary
+	enum    *[256]int32          // index+1 of each enum value, 0 when not yet in
 	text    map[string]int32
 	prefix  []uint64 // per text, its first 8 bytes as a big-endian number (0-padded)
 }
@@ -51,7 +51,9 @@ func newTextDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st 
 	if enum {
 		d.enum = new([256]int32)
 	} else {
-		d.addrs, d.v4s = newAddrTable(), newV4Table()
+		d.addrs, d.v4s = new(keyTable[flow.Addr]), new(keyTable[uint32])
+		d.addrs.init(10)
+		d.v4s.init(10)
 	}
 	d.Reset()
 	return d
@@ -61,26 +63,26 @@ func newTextDict(base parquet.Dictionary, typ parquet.Type, columnIndex int, st 
 // value is x, adding it when new, and the index of x in v4, the
 // dictionary of the column of IPv4 addresses as integers (-1 when v4 is
 // nil): one table lookup for both columns. IPv4 addresses have a table
-// of their own, of 12-byte slots rather than 20, so that more of it
+// of their own, of 12-byte slots rather than 24, so that more of it
 // stays in the cache.
 func (d *textDict) indexOfV4(a *flow.Addr, x uint32, v4 *intDict) (int32, int32) {
-	slot := d.v4s.find(x)
+	slot := d.v4s.find(x, hashV4(x))
 	if slot.index > 0 {
-		return slot.index - 1, slot.v4 - 1
+		return slot.index - 1, slot.aux - 1
 	}
 	d.values = a.AppendText(d.values)
 	i, j := d.add(), int32(-1)
 	if v4 != nil {
 		j = v4.add(uint64(x))
 	}
-	d.v4s.set(slot, x, i, j)
+	d.v4s.set(slot, x, i, j, hashV4)
 	return i, j
 }
 
 // indexOfV6 returns the index of the text of a, an IPv6 address (or with
 // noneEmpty, of "" for the zero address), adding it when new.
 func (d *textDict) indexOfV6(a *flow.Addr, noneEmpty bool) int32 {
-	slot := d.addrs.find(a)
+	slot := d.addrs.find(*a, hashAddr(*a))
 	if slot.index > 0 {
 		return slot.index - 1
 	}
@@ -88,7 +90,7 @@ func (d *textDict) indexOfV6(a *flow.Addr, noneEmpty bool) int32 {
 		d.values = a.AppendText(d.values)
 	}
 	i := d.add()
-	d.addrs.set(slot, a, i)
+	d.addrs.set(slot, *a, i, -1, hashAddr)
 	return i
 }
 
@@ -200,110 +202,13 @@ func (d *textDict) Page() parquet.Page {
 	return d.typ.NewPage(d.column, d.Len(), d.typ.NewValues(d.values, d.offsets))
 }
 
-// addrTable maps addresses to dictionary indexes: open addressing with
-// linear probing and a multiplicative hash of the address's two halves,
-// several times faster than a Go map with a [16]byte key.
-type addrTable struct {
-	slots []addrSlot // a power of two long, at most half full
-	n     int
-	shift uint
-}
-
-type addrSlot struct {
-	addr  flow.Addr
-	index int32 // dictionary index + 1; 0 for an empty slot
-}
-
-func newAddrTable() *addrTable {
-	const size = 1 << 10
-	return &addrTable{slots: make([]addrSlot, size), shift: 64 - 10}
-}
-
-func (t *addrTable) hash(a *flow.Addr) uint64 {
+// hashAddr is the hash of an address: a multiplicative hash of its two
+// halves.
+func hashAddr(a flow.Addr) uint64 {
 	lo := binary.LittleEndian.Uint64(a[:8])
 	hi := binary.LittleEndian.Uint64(a[8:])
-	return (lo*0x9e3779b97f4a7c15 ^ hi*0xc2b2ae3d27d4eb4f) * 0x165667b19e3779f9 >> t.shift
+	return (lo*0x9e3779b97f4a7c15 ^ hi*0xc2b2ae3d27d4eb4f) * 0x165667b19e3779f9
 }
 
-// find returns a's slot, or the empty slot where it goes.
-func (t *addrTable) find(a *flow.Addr) *addrSlot {
-	mask := uint64(len(t.slots) - 1)
-	for h := t.hash(a); ; h = (h + 1) & mask {
-		s := &t.slots[h]
-		if s.index == 0 || s.addr == *a {
-			return s
-		}
-	}
-}
-
-// set fills the empty slot that find returned for a.
-func (t *addrTable) set(s *addrSlot, a *flow.Addr, index int32) {
-	s.addr, s.index = *a, index+1
-	if t.n++; 2*t.n > len(t.slots) {
-		old := t.slots
-		t.slots = make([]addrSlot, 2*len(old))
-		t.shift--
-		for i := range old {
-			if old[i].index != 0 {
-				*t.find(&old[i].addr) = old[i]
-			}
-		}
-	}
-}
-
-func (t *addrTable) reset() {
-	clear(t.slots)
-	t.n = 0
-}
-
-// v4Table maps IPv4 addresses to dictionary indexes, as addrTable, and
-// to their index in the IPv4 column's dictionary.
-type v4Table struct {
-	slots []v4Slot // a power of two long, at most half full
-	n     int
-	shift uint
-}
-
-type v4Slot struct {
-	key   uint32
-	index int32 // dictionary index + 1; 0 for an empty slot
-	v4    int32 // index + 1 in the IPv4 column's dictionary; 0 for none
-}
-
-func newV4Table() *v4Table {
-	const bits = 10
-	return &v4Table{slots: make([]v4Slot, 1<<bits), shift: 32 - bits}
-}
-
-func (t *v4Table) hash(k uint32) uint32 { return (k * 0x9e3779b1) >> t.shift }
-
-// find returns k's slot, or the empty slot where it goes.
-func (t *v4Table) find(k uint32) *v4Slot {
-	mask := uint32(len(t.slots) - 1)
-	for h := t.hash(k); ; h = (h + 1) & mask {
-		s := &t.slots[h]
-		if s.index == 0 || s.key == k {
-			return s
-		}
-	}
-}
-
-// set fills the empty slot that find returned for k.
-func (t *v4Table) set(s *v4Slot, k uint32, index, v4 int32) {
-	s.key, s.index, s.v4 = k, index+1, v4+1
-	if t.n++; 2*t.n > len(t.slots) {
-		old := t.slots
-		t.slots = make([]v4Slot, 2*len(old))
-		t.shift--
-		for i := range old {
-			if old[i].index != 0 {
-				*t.find(old[i].key) = old[i]
-			}
-		}
-	}
-}
-
-func (t *v4Table) reset() {
-	clear(t.slots)
-	t.n = 0
-}
+// hashV4 is the hash of an IPv4 address as a number.
+func hashV4(x uint32) uint64 { return hash64(uint64(x)) }
