@@ -3,6 +3,39 @@
 // The tierTabs offsets: shift 0, mask 64, usedTab 128, base 136, g 144,
 // used0 152, used1 160.
 
+// The two routines below share their bounds and group loads, written once
+// in these macros. Argument loads and results stay in each routine, where
+// go vet checks their frame offsets (it does not look inside a #define,
+// only at the operands a use passes).
+
+// SET_LIMITS, with SI body, AX body length, BX pos, DI dst, CX dst length
+// and R13 k, turns AX into the bit limit (a load at pos>>3 stays inside
+// body while pos <= AX) and keeps in last-8(SP) where the last whole group
+// of k values starts; it jumps to none when there is no such load or group.
+#define SET_LIMITS(none) \
+	SUBQ $8, AX; \
+	JLT  none; \
+	SHLQ $3, AX; \
+	SUBQ R13, CX; \
+	JLT  none; \
+	LEAQ (DI)(CX*8), CX; \
+	MOVQ CX, last-8(SP)
+
+// LOAD_GROUP jumps to done when no whole group or load is left, else loads
+// into DX the bits from BX on and into R13 the k codes they hold.
+#define LOAD_GROUP(done, k) \
+	CMPQ DI, last-8(SP); \
+	JHI  done; \
+	CMPQ BX, AX; \
+	JHI  done; \
+	MOVQ BX, CX; \
+	SHRQ $3, CX; \
+	MOVQ (SI)(CX*1), DX; \
+	MOVQ BX, CX; \
+	ANDQ $7, CX; \
+	SHRQ CX, DX; \
+	MOVQ k, R13
+
 // func tieredAsm(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
 //
 // Registers: SI body, AX bit limit, BX bit position, DI next value slot,
@@ -18,26 +51,10 @@ TEXT ·tieredAsm(SB), NOSPLIT, $8-88
 	MOVQ k+56(FP), R13
 	MOVQ tabs+64(FP), R12
 	MOVQ 128(R12), R11
-	SUBQ $8, AX
-	JLT  none
-	SHLQ $3, AX             // a load at pos>>3 stays inside body while pos <= AX
-	SUBQ R13, CX
-	JLT  none
-	LEAQ (DI)(CX*8), CX     // where the last whole group of k values starts
-	MOVQ CX, last-8(SP)
+	SET_LIMITS(none)
 
 group:
-	CMPQ DI, last-8(SP)
-	JHI  done
-	CMPQ BX, AX
-	JHI  done
-	MOVQ BX, CX
-	SHRQ $3, CX
-	MOVQ (SI)(CX*1), DX
-	MOVQ BX, CX
-	ANDQ $7, CX
-	SHRQ CX, DX
-	MOVQ k+56(FP), R13
+	LOAD_GROUP(done, k+56(FP))
 
 code:
 	MOVQ DX, R10
@@ -89,26 +106,10 @@ TEXT ·tiered2Asm(SB), NOSPLIT, $8-88
 	MOVQ tabs+64(FP), R12
 	MOVQ 152(R12), R8
 	MOVQ 160(R12), R9
-	SUBQ $8, AX
-	JLT  none2
-	SHLQ $3, AX
-	SUBQ R13, CX
-	JLT  none2
-	LEAQ (DI)(CX*8), CX
-	MOVQ CX, last-8(SP)
+	SET_LIMITS(none2)
 
 group2:
-	CMPQ DI, last-8(SP)
-	JHI  done2
-	CMPQ BX, AX
-	JHI  done2
-	MOVQ BX, CX
-	SHRQ $3, CX
-	MOVQ (SI)(CX*1), DX
-	MOVQ BX, CX
-	ANDQ $7, CX
-	SHRQ CX, DX
-	MOVQ k+56(FP), R13
+	LOAD_GROUP(done2, k+56(FP))
 
 code2:
 	MOVQ DX, R10
