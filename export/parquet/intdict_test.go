@@ -75,20 +75,9 @@ func TestIntStatistics(t *testing.T) {
 				if got := [3]uint64{le(st.MinValue), le(st.MaxValue), uint64(st.NullCount)}; got != [3]uint64{lo, hi, uint64(nulls)} {
 					t.Errorf("row group rows %d, %s, row group %d: min, max, nulls %v, want %v", rg, colNames[id], gi, got, [3]uint64{lo, hi, uint64(nulls)})
 				}
-				cc := g.ColumnChunks()[colIndex[id]]
-				ci, err := cc.ColumnIndex()
-				if err != nil {
-					t.Fatal(err)
-				}
-				oi, err := cc.OffsetIndex()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for p := range ci.NumPages() {
-					from, to := first+oi.FirstRowIndex(p), end
-					if p+1 < oi.NumPages() {
-						to = first + oi.FirstRowIndex(p+1)
-					}
+				ci, pages := pageRows(t, g.ColumnChunks()[colIndex[id]], first, end)
+				for p, rows := range pages {
+					from, to := rows[0], rows[1]
 					plo, phi, _ := bounds(from, to)
 					if got := [2]uint64{val(ci.MinValue(p)), val(ci.MaxValue(p))}; got != [2]uint64{plo, phi} {
 						t.Errorf("row group rows %d, %s, page %d (rows %d-%d): page index %v, want %v", rg, colNames[id], p, from, to, got, [2]uint64{plo, phi})

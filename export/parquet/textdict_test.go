@@ -69,20 +69,9 @@ func testTextStatistics(t *testing.T, recs []flow.Record) {
 				if got, want := string(st.MinValue)+" "+string(st.MaxValue), lo+" "+hi; got != want || st.NullCount != 0 {
 					t.Errorf("row group rows %d, %s, row group %d: statistics %q (%d nulls), want %q", rg, colNames[id], gi, got, st.NullCount, want)
 				}
-				ci, err := cc.ColumnIndex()
-				if err != nil {
-					t.Fatal(err)
-				}
-				oi, err := cc.OffsetIndex()
-				if err != nil {
-					t.Fatal(err)
-				}
-				for p := range ci.NumPages() {
-					from := first + oi.FirstRowIndex(p)
-					to := end
-					if p+1 < oi.NumPages() {
-						to = first + oi.FirstRowIndex(p+1)
-					}
+				ci, rows := pageRows(t, cc, first, end)
+				for p, r := range rows {
+					from, to := r[0], r[1]
 					plo, phi := bounds(from, to)
 					if got, want := string(ci.MinValue(p).ByteArray())+" "+string(ci.MaxValue(p).ByteArray()), plo+" "+phi; got != want {
 						t.Errorf("row group rows %d, %s, page %d (rows %d-%d): page index %q, want %q", rg, colNames[id], p, from, to, got, want)
@@ -97,4 +86,26 @@ func testTextStatistics(t *testing.T, recs []flow.Record) {
 		}
 		t.Logf("row group rows %d: %d row groups, %d text column pages", rg, len(f.RowGroups()), pages)
 	}
+}
+
+// pageRows returns the page index of column chunk cc, of a row group
+// holding rows first to end, and the rows of each of its pages.
+func pageRows(t *testing.T, cc parquet.ColumnChunk, first, end int64) (parquet.ColumnIndex, [][2]int64) {
+	t.Helper()
+	ci, err := cc.ColumnIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oi, err := cc.OffsetIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][2]int64, oi.NumPages())
+	for p := range rows {
+		rows[p] = [2]int64{first + oi.FirstRowIndex(p), end}
+		if p+1 < oi.NumPages() {
+			rows[p][1] = first + oi.FirstRowIndex(p+1)
+		}
+	}
+	return ci, rows
 }
