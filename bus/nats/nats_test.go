@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/internal/testenv"
+	"github.com/flowkit/flowkit/internal/testenv/storetest"
 	"github.com/flowkit/flowkit/store"
 	"github.com/nats-io/nats.go"
 )
@@ -102,15 +103,7 @@ func TestMeterPublishTwoCollectors(t *testing.T) {
 	if stats[0].Messages+stats[1].Messages != ps.Messages {
 		t.Errorf("collectors acked %d+%d messages, published %d", stats[0].Messages, stats[1].Messages, ps.Messages)
 	}
-	var got []flow.Record
-	var rerr error
-	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
-		got = append(got, r)
-	}
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	testenv.SameRecords(t, got, want)
+	testenv.SameRecords(t, storetest.Records(t, repo.Root()), want)
 }
 
 // errCrash is what a crashed collector's sink reports.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/internal/testenv"
+	"github.com/flowkit/flowkit/internal/testenv/storetest"
 	"github.com/flowkit/flowkit/store"
 )
 
@@ -32,24 +33,6 @@ func someRecords(n int, sensor uint16) []flow.Record {
 		r.Type = flow.FlowType(1 + i%2)
 	}
 	return recs
-}
-
-// repoRecords reads every record of the repository at root.
-func repoRecords(t *testing.T, root string) []flow.Record {
-	t.Helper()
-	repo, err := store.OpenRepo(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []flow.Record
-	var rerr error
-	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
-		got = append(got, r)
-	}
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	return got
 }
 
 func openSink(t *testing.T, root string) *RepoSink {
@@ -94,7 +77,7 @@ func TestRepoSinkCommit(t *testing.T) {
 	if err := a.CommitMessages(msgs, nil); err != nil {
 		t.Fatal(err)
 	}
-	testenv.SameRecords(t, repoRecords(t, root), want)
+	testenv.SameRecords(t, storetest.Records(t, root), want)
 	for _, s := range []*RepoSink{a, b} {
 		for _, m := range msgs {
 			m.Redelivered = true
@@ -131,7 +114,7 @@ func TestRepoSinkCrashBeforeCommit(t *testing.T) {
 	a.die()
 	b := openSink(t, root)
 	defer b.Close()
-	if got := repoRecords(t, root); len(got) != 0 {
+	if got := storetest.Records(t, root); len(got) != 0 {
 		t.Errorf("%d records of an uncommitted batch are visible", len(got))
 	}
 	if st := stageEntries(t, root); len(st) != 1 || st[0] != b.stageID {
@@ -192,14 +175,14 @@ func TestRepoSinkCrashAfterCommit(t *testing.T) {
 		if err := b.CommitMessages(nil, seen); err != nil {
 			t.Fatal(err)
 		}
-		testenv.SameRecords(t, repoRecords(t, root), want)
+		testenv.SameRecords(t, storetest.Records(t, root), want)
 	})
 	t.Run("restart", func(t *testing.T) {
 		root := t.TempDir()
 		crashAfterRecord(t, openSink(t, root), want, msgs)
 		b := openSink(t, root)
 		defer b.Close()
-		testenv.SameRecords(t, repoRecords(t, root), want)
+		testenv.SameRecords(t, storetest.Records(t, root), want)
 		if st := stageEntries(t, root); len(st) != 1 {
 			t.Errorf("stages %v, want only the new sink's", st)
 		}
@@ -230,7 +213,7 @@ func TestRepoSinkConflict(t *testing.T) {
 	if files, _ := b.staged(); len(files) != 0 {
 		t.Errorf("the refused batch's files stay in the stage: %v", files)
 	}
-	testenv.SameRecords(t, repoRecords(t, root), recs)
+	testenv.SameRecords(t, storetest.Records(t, root), recs)
 	// The sink goes on.
 	more := someRecords(10, 5)
 	if err := b.WriteBatch(more); err != nil {
@@ -239,7 +222,7 @@ func TestRepoSinkConflict(t *testing.T) {
 	if err := b.CommitMessages([]MsgRef{{Key: "5-1-1", Seq: 2}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	testenv.SameRecords(t, repoRecords(t, root), append(recs, more...))
+	testenv.SameRecords(t, storetest.Records(t, root), append(recs, more...))
 }
 
 // TestRepoSinkForget: Forget removes the records of acknowledged
@@ -289,7 +272,7 @@ func TestRepoSinkForget(t *testing.T) {
 	if err := other.CommitMessages([]MsgRef{{Key: "k5", Seq: 5}}, nil); err != nil {
 		t.Errorf("commit above the floor: %v", err)
 	}
-	if got := len(repoRecords(t, root)); got != 20 {
+	if got := len(storetest.Records(t, root)); got != 20 {
 		t.Errorf("%d records stored, want the 4 batches of 5", got)
 	}
 }
@@ -397,7 +380,7 @@ func TestConsumerRepoSinkCrash(t *testing.T) {
 	if total.Duplicates == 0 {
 		t.Errorf("the batch committed before the crash was not seen again")
 	}
-	testenv.SameRecords(t, repoRecords(t, root), want)
+	testenv.SameRecords(t, storetest.Records(t, root), want)
 }
 
 // slowSink is a RepoSink whose first WriteBatch outlasts AckWait, as a
@@ -429,7 +412,7 @@ func TestConsumerRepoSinkConflict(t *testing.T) {
 	if stats[0].Conflicts == 0 {
 		t.Errorf("the stalled collector's commit was not refused")
 	}
-	testenv.SameRecords(t, repoRecords(t, root), want)
+	testenv.SameRecords(t, storetest.Records(t, root), want)
 }
 
 // TestRepoSinkOldIncarnations: the durable consumer was deleted and
@@ -455,7 +438,7 @@ func TestRepoSinkOldIncarnations(t *testing.T) {
 	if exists(state("d.100")) {
 		t.Errorf("the state of the deleted incarnation d.100 is still there")
 	}
-	testenv.SameRecords(t, repoRecords(t, root), want)
+	testenv.SameRecords(t, storetest.Records(t, root), want)
 
 	other := open("other.100") // another durable consumer's: not touched
 	other.Close()
@@ -475,5 +458,5 @@ func TestRepoSinkOldIncarnations(t *testing.T) {
 	if !exists(state("other.100")) || !exists(state("d.400")) {
 		t.Errorf("a state that is not an older incarnation's was removed")
 	}
-	testenv.SameRecords(t, repoRecords(t, root), want)
+	testenv.SameRecords(t, storetest.Records(t, root), want)
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/flowkit/flowkit/export/parquet"
 	"github.com/flowkit/flowkit/flow"
-	"github.com/flowkit/flowkit/store"
+	"github.com/flowkit/flowkit/internal/testenv/storetest"
 )
 
 // readParquet reads every record of a Parquet export back.
@@ -63,17 +63,9 @@ func TestCutParquet(t *testing.T) {
 
 	// The repository's records as the store returns them (its classifier
 	// may have set fields), in any order.
-	repo, err := store.OpenRepo(repoDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []flow.Record
-	var rerr error
-	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
-		want = append(want, r)
-	}
-	if rerr != nil || len(want) != len(recs) {
-		t.Fatalf("repository: %d records of %d, %v", len(want), len(recs), rerr)
+	want := storetest.Records(t, repoDir)
+	if len(want) != len(recs) {
+		t.Fatalf("repository: %d records of %d", len(want), len(recs))
 	}
 
 	file := filepath.Join(dir, "all.parquet")

@@ -20,6 +20,7 @@ import (
 	busnats "github.com/flowkit/flowkit/bus/nats"
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/internal/testenv"
+	"github.com/flowkit/flowkit/internal/testenv/storetest"
 	"github.com/flowkit/flowkit/store"
 	"github.com/flowkit/flowkit/timeouts"
 	"github.com/nats-io/nats.go/jetstream"
@@ -431,21 +432,13 @@ func unionRepos(t *testing.T, dirs []string, each bool) []flow.Record {
 	t.Helper()
 	var all []flow.Record
 	for _, dir := range dirs {
-		repo, err := store.OpenRepo(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rerr error
-		n := 0
+		recs := storetest.Records(t, dir)
+		all = append(all, recs...)
+		n := len(recs)
 		var packets, octets uint64
-		for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
-			all = append(all, r)
+		for _, r := range recs {
 			packets += r.Packets
 			octets += r.Bytes
-			n++
-		}
-		if rerr != nil {
-			t.Fatal(rerr)
 		}
 		if each {
 			t.Logf("%s: %d records, %d packets, %d bytes", dir, n, packets, octets)

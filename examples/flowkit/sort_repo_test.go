@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowkit/flowkit/flow"
 	"github.com/flowkit/flowkit/flow/flowtext"
+	"github.com/flowkit/flowkit/internal/testenv/storetest"
 	"github.com/flowkit/flowkit/query"
 	"github.com/flowkit/flowkit/store"
 )
@@ -18,18 +19,7 @@ import (
 // forward and reverse, with a second key too.
 func TestSortRepoByHour(t *testing.T) {
 	_, _, _, repoDir := qTestData(t)
-	repo, err := store.OpenRepo(repoDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var inOrder []flow.Record
-	var rerr error
-	for r := range repo.Records(store.Selection{}, store.AllColumns, &rerr) {
-		inOrder = append(inOrder, r)
-	}
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
+	inOrder := storetest.Records(t, repoDir)
 	hours := map[int64]bool{}
 	for _, r := range inOrder {
 		hours[r.Start/3600e9] = true

@@ -4,6 +4,9 @@
 //
 // Where something is missing a test skips, except under CI=true, where
 // CI has installed everything and a missing piece must fail the test.
+//
+// Helpers that need package store are in storetest: store's own tests
+// import testenv.
 package testenv
 
 import (
