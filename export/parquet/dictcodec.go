@@ -25,7 +25,7 @@ type dictCodec struct {
 	zstd      bool      // Codec is zstd
 	*dictPage           // from dictPages while the writer is open
 	fed       int       // texts of the dictionary in plain
-	sent      int       // bytes of plain written to stream
+	sent      int       // bytes of plain coded into frame
 	ended     bool      // plain is the page of an ended row group
 	ready     bool      // packed is plain compressed, not yet handed back
 	hits      int       // pages handed back compressed ahead
@@ -79,7 +79,7 @@ func (c *dictCodec) precompress(d *textDict) error {
 	}
 	var err error
 	if c.sent > 0 {
-		if err = c.frame.add(c.plain[c.sent:], true); err == nil {
+		if err = c.frame.addAll(c.plain[c.sent:]); err == nil {
 			c.packed = append(c.packed[:0], c.frame.finish()...)
 		}
 	} else {

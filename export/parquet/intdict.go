@@ -13,7 +13,7 @@ import (
 // 16 bits and with an open-addressing table for wider ones, rather than
 // parquet-go's hash probe of every value (a sixth of the writer's time);
 // the IPv4 columns' dictionaries are filled by the address lookup
-// (textDict.indexOfAddr), which already found whether the address is new.
+// (textDict.indexOfV4), which already found whether the address is new.
 // It embeds parquet-go's dictionary only for the interface's unexported
 // methods.
 type intDict struct {
@@ -66,9 +66,9 @@ func (d *intDict) index(v uint64) int32 {
 		if i := d.direct[v]; i > 0 {
 			return i - 1
 		}
-		d.values = append(d.values, v)
-		d.direct[v] = int32(len(d.values))
-		return int32(len(d.values) - 1)
+		i := d.add(v)
+		d.direct[v] = i + 1
+		return i
 	}
 	s := d.table.find(v, hash64(v))
 	if s.index > 0 {

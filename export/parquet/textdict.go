@@ -19,7 +19,7 @@ import (
 // seen first).
 
 // textDict is the dictionary of a text column, filled by the writer with
-// indexOfAddr or indexOfEnum. It embeds a parquet-go dictionary only to
+// indexOfV4, indexOfV6 or indexOfEnum. It embeds a parquet-go dictionary only to
 // have the interface's unexported methods; every method parquet-go calls
 // on a column's dictionary is its own.
 type textDict struct {

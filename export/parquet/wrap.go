@@ -93,7 +93,7 @@ func (f wrapField) Compression() compress.Codec { return f.codec }
 // integers, flags 0-0.5%; packets 3%), so compressing them would only
 // cost time: with every column compressed, zstd took a fifth of the
 // writer's time. What it shrinks is the address texts of the dictionary
-// pages (by 60%) and the indexes of columns of few, unevenly used values
+// pages (by more than half) and the indexes of columns of few, unevenly used values
 // (dst_port by 36%; AS numbers are alike). With zstd, these are coded as
 // literals only (zstdlit.go).
 var compressible = [numCols]bool{

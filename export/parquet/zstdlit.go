@@ -69,20 +69,30 @@ func (f *litFrame) add(src []byte, last bool) error {
 	// A compressed block: literals section header (Compressed_Literals_Block,
 	// four streams, sizes of 14 or 18 bits), the Huffman table and streams,
 	// then a sequences section of 0 sequences.
-	var lh []byte
-	if n, m := uint64(len(src)), uint64(len(out)); n < 1<<14 && m < 1<<14 {
-		h := 2 | 2<<2 | n<<4 | m<<18
-		lh = binary.LittleEndian.AppendUint32(nil, uint32(h))
-	} else {
-		h := 2 | 3<<2 | n<<4 | m<<22
-		lh = binary.LittleEndian.AppendUint64(nil, h)[:5]
+	lh, lhLen := uint64(2|3<<2|len(src)<<4|len(out)<<22), 5
+	if len(src) < 1<<14 && len(out) < 1<<14 {
+		lh, lhLen = uint64(2|2<<2|len(src)<<4|len(out)<<18), 4
 	}
-	bh |= 2<<1 | uint32(len(lh)+len(out)+1)<<3
+	bh |= 2<<1 | uint32(lhLen+len(out)+1)<<3
 	f.out = append(f.out, byte(bh), byte(bh>>8), byte(bh>>16))
-	f.out = append(f.out, lh...)
+	f.out = binary.LittleEndian.AppendUint64(f.out, lh)
+	f.out = f.out[:len(f.out)-8+lhLen]
 	f.out = append(f.out, out...)
 	f.out = append(f.out, 0)
 	return nil
+}
+
+// addAll codes src as the frame's last blocks.
+func (f *litFrame) addAll(src []byte) error {
+	for {
+		n := min(len(src), litBlockSize)
+		if err := f.add(src[:n], n == len(src)); err != nil {
+			return err
+		}
+		if src = src[n:]; len(src) == 0 {
+			return nil
+		}
+	}
 }
 
 // finish writes the frame header, now that the content size is known,
@@ -124,13 +134,7 @@ type litCodec struct {
 // Encode codes src as a frame of literals-only blocks.
 func (c *litCodec) Encode(dst, src []byte) ([]byte, error) {
 	c.frame.reset()
-	for len(src) > litBlockSize {
-		if err := c.frame.add(src[:litBlockSize], false); err != nil {
-			return dst, err
-		}
-		src = src[litBlockSize:]
-	}
-	if err := c.frame.add(src, true); err != nil {
+	if err := c.frame.addAll(src); err != nil {
 		return dst, err
 	}
 	return append(dst[:0], c.frame.finish()...), nil
