@@ -229,11 +229,16 @@ func (e *blockEncoder) encode(chunks [][]flow.Record, shift uint) BlockInfo {
 	for c := Column(0); int(c) < NumColumns; c++ {
 		raw := e.raw[:0]
 		m := &info.chunks[c]
+		// every encoding of a constant column is independent of the row
+		// count (a one-value stream, or an index whose default is the
+		// value with nothing posted and no exceptions), so its chunk is
+		// the encoding of one row: the same bytes without a pass over
+		// the block
+		rows := rs
 		if same&(1<<c) != 0 {
-			raw = e.appendConstant(raw, m, c, rs[:1])
-		} else {
-			raw = e.appendColumn(raw, m, c, rs, &info)
+			rows = rs[:1]
 		}
+		raw = e.appendColumn(raw, m, c, rows, &info)
 		e.raw = raw
 		m.raw = uint32(len(raw))
 		stored := raw
@@ -252,56 +257,6 @@ func (e *blockEncoder) encode(chunks [][]flow.Record, shift uint) BlockInfo {
 	}
 	info.Size = int64(len(e.out))
 	return info
-}
-
-// appendConstant appends the chunk of column c when every row holds r's
-// value. Every encoding of a constant column is independent of the row
-// count (a one-value stream, or an index whose default is the value with
-// nothing posted and no exceptions), so the chunk is the encoding of one
-// row: the same bytes without a pass over the block.
-func (e *blockEncoder) appendConstant(raw []byte, m *chunkMeta, c Column, one []flow.Record) []byte {
-	r := &one[0]
-	u, u2 := e.u[:1], e.u2[:1]
-	switch c {
-	case ColRevStartOffset:
-		u[0] = zigzag(int64(r.RevStartOffset))
-		return appendUints(raw, u)
-	case ColSrc, ColDst, ColNextHop:
-		a := e.addrs[:1]
-		a[0] = columnAddr(r, c)
-		m.minA, m.maxA = a[0], a[0]
-		raw = e.pe.appendAddrPostings(raw, a)
-		m.bitmapBytes = uint32(e.pe.bitmapBytes)
-		return raw
-	case ColBytes, ColRevBytes:
-		p, b := r.Packets, r.Bytes
-		if c == ColRevBytes {
-			p, b = r.RevPackets, r.RevBytes
-		}
-		q := perPacket(b, p)
-		u[0], u2[0] = q, b-q*p
-		m.min, m.max = b, b
-		raw = appendUints(raw, u)
-		return appendUints(raw, u2)
-	}
-	gatherUints(u, one, c)
-	m.min, m.max = u[0], u[0]
-	if c.Indexed() {
-		raw = e.pe.appendUintPostings(raw, u)
-		m.bitmapBytes = uint32(e.pe.bitmapBytes)
-		return raw
-	}
-	return appendUints(raw, u)
-}
-
-func columnAddr(r *flow.Record, c Column) flow.Addr {
-	switch c {
-	case ColSrc:
-		return r.Src
-	case ColDst:
-		return r.Dst
-	}
-	return r.NextHop
 }
 
 // appendColumn appends the chunk of column c of the block rs.
