@@ -523,13 +523,6 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		o := *out
 		// q decodes into the output vector, which then becomes q·p + r
 		q, rest, qConst := constUints(raw)
-		if r, _, rConst := constUints(rest); qConst && rConst {
-			// constant packets (held from this block): constant bytes
-			if ph := dst.held[c-1]; ph.p != nil && ph.n >= n {
-				fillHeld(out, q*ph.v+r, q*ph.v+r, 0, n, prev, &dst.held[c])
-				return nil
-			}
-		}
 		if !qConst {
 			var err error
 			if rest, err = readUints(raw, o); err != nil {
@@ -547,6 +540,11 @@ func (d *blockDecoder) decodeColumn(raw []byte, c Column, n int, dst *Columns) e
 		}
 		switch {
 		case qConst && rConst:
+			if ph := dst.held[c-1]; ph.p != nil && ph.n >= n {
+				// constant packets (held from this block): constant bytes
+				fillHeld(out, q*ph.v+r, q*ph.v+r, 0, n, prev, &dst.held[c])
+				return nil
+			}
 			for i := range o {
 				o[i] = q*pk[i] + r
 			}
