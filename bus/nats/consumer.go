@@ -271,7 +271,10 @@ func (c *Consumer) Run(ctx context.Context, sink flow.Sink) error {
 // number of messages acknowledged.
 func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	es, exact := sink.(ExactSink)
-	_, keyed := sink.(KeyedSink)
+	ks, keyed := sink.(KeyedSink)
+	if exact {
+		ks = nil // an ExactSink gets the batch with one WriteBatch
+	}
 	// Only an ExactSink or a KeyedSink uses a message's key: build the
 	// fallback key for those alone.
 	needKey := exact || keyed
@@ -325,7 +328,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 			c.recs = c.recs[:mark]
 			c.stats.Rejected++
 			c.opts.Logger.Warn("nats: undecodable message terminated", "subject", m.Subject(),
-				"id", m.Headers().Get(jetstream.MsgIDHeader), "err", fmt.Errorf("%w: %v", ErrRejected, err))
+				"id", id, "err", fmt.Errorf("%w: %v", ErrRejected, err))
 			m.Term()
 			continue
 		}
@@ -350,7 +353,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	}
 	stop := c.hold(msgs)
 	conflict := false
-	err = c.write(sink, exact)
+	err = c.write(sink, ks)
 	if err == nil && exact {
 		err = es.CommitMessages(c.written, c.seen)
 		conflict = errors.Is(err, ErrConflict)
@@ -446,11 +449,10 @@ func (c *Consumer) forget(ctx context.Context, es ExactSink) error {
 }
 
 // write hands the fetched records to sink: each message's under its key
-// if sink is a KeyedSink (and not an ExactSink), else all with one
-// WriteBatch.
-func (c *Consumer) write(sink flow.Sink, exact bool) error {
-	ks, ok := sink.(KeyedSink)
-	if !ok || exact {
+// to ks (sink as a KeyedSink, unless it is an ExactSink) if not nil, else
+// all with one WriteBatch.
+func (c *Consumer) write(sink flow.Sink, ks KeyedSink) error {
+	if ks == nil {
 		if len(c.recs) == 0 {
 			return nil
 		}
