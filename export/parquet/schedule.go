@@ -26,7 +26,7 @@ const maxInFlight = 2
 type chunkJob struct {
 	recs  []flow.Record
 	seq   int64    // the chunk's number: column jobs run in this order
-	first int64    // the row number of recs[0], for errors
+	first int64    // the row number of recs[0] (with nil recs, of the row group's end), for errors
 	zeros zeroCols // columns all zero in recs
 	taken uint32   // jobs taken, a bit each
 	done  int      // jobs finished
@@ -109,7 +109,10 @@ func (w *Writer) help(s *scratch) {
 // doJob does job j of c.
 func (w *Writer) doJob(s *scratch, c *chunkJob, j int) error {
 	if c.recs == nil {
-		return w.flushColumn(colID(j))
+		if err := w.flushColumn(colID(j)); err != nil {
+			return fmt.Errorf("parquet: writing the row group ending at row %d: %w", c.first, err)
+		}
+		return nil
 	}
 	id := colOrder[j]
 	if err := writeColumn(w.cols, id, s, c.recs, c.zeros.has(id)); err != nil {
@@ -176,12 +179,12 @@ func (q *schedule) drain() error {
 
 // endGroup has the helpers write out every column's last page once the
 // queued chunks are done; see Writer.endGroup.
-func (q *schedule) endGroup() error {
+func (q *schedule) endGroup(end int64) error {
 	if err := q.drain(); err != nil {
 		return err
 	}
 	q.mu.Lock()
-	q.queue = append(q.queue, &chunkJob{})
+	q.queue = append(q.queue, &chunkJob{first: end})
 	q.cond.Broadcast()
 	q.mu.Unlock()
 	return q.drain()

@@ -149,10 +149,13 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 // alone (the other dictionary pages, putting the row group together) is
 // little; then it writes the row group.
 func (w *Writer) endGroup() error {
-	if err := w.sched.endGroup(); err != nil {
-		return err
+	if err := w.sched.endGroup(w.n); err != nil {
+		return err // says which rows or row group
 	}
-	return w.pw.Flush()
+	if err := w.pw.Flush(); err != nil {
+		return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
+	}
+	return nil
 }
 
 // flushColumn writes out the last page of column id (and finishes its
@@ -204,9 +207,7 @@ func (w *Writer) handOver() error {
 	w.n += n
 	if w.inGroup += n; w.inGroup == w.rg {
 		w.inGroup = 0
-		if err := w.endGroup(); err != nil {
-			return fmt.Errorf("parquet: writing the row group ending at row %d: %w", w.n, err)
-		}
+		return w.endGroup()
 	}
 	return nil
 }
@@ -225,9 +226,7 @@ func (w *Writer) Close() error {
 		w.err = w.handOver()
 	}
 	if w.err == nil && w.inGroup > 0 {
-		if err := w.endGroup(); err != nil {
-			w.err = fmt.Errorf("parquet: writing the last row group: %w", err)
-		}
+		w.err = w.endGroup()
 	}
 	// The helpers finish what they hold before the columns go.
 	if err := w.sched.drain(); w.err == nil {
