@@ -106,7 +106,7 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 		a.kill(t)
 		info := durableInfo(js, "exact", "exact")
 		t.Logf("trial %d: killed A %s%s after %d tries; %d records stored, %d messages pending, %d unacknowledged",
-			trial, mode, where, tries, len(unionRepos(t, []string{repo}, false)), info.NumPending, info.NumAckPending)
+			trial, mode, where, tries, len(storetest.Records(t, repo)), info.NumPending, info.NumAckPending)
 		a = startCollector(t, bin, src, repo)
 	}
 	testenv.NATSDrained(t, js, stream, "exact", 120*time.Second)
@@ -115,7 +115,7 @@ func testNATSKillExact(t *testing.T, bin, url, pcap string) {
 	if b.stat(t, "duplicates")+a.stat(t, "duplicates") == 0 {
 		t.Logf("no redelivered message had been committed before (no kill fell between commit and acknowledgement)")
 	}
-	testenv.SameRecords(t, unionRepos(t, []string{repo}, false), want)
+	testenv.SameRecords(t, storetest.Records(t, repo), want)
 }
 
 // publishRecords meters pcap once per sensor 1..sensors and publishes the
@@ -200,7 +200,7 @@ func testNATSTwoCollectors(t *testing.T, bin, url, pcap string) {
 	testenv.NATSDrained(t, js, busnats.StreamName("day"), "store", 60*time.Second)
 	a.stop(t)
 	b.stop(t)
-	testenv.SameRecords(t, unionRepos(t, repos, true), want)
+	testenv.SameRecords(t, unionRepos(t, repos), want)
 }
 
 func testNATSKill(t *testing.T, bin, url, pcap string) {
@@ -267,7 +267,7 @@ func testNATSKill(t *testing.T, bin, url, pcap string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("killed A with %d records stored, %d messages pending, %d unacknowledged", len(unionRepos(t, repos[:1], false)),
+	t.Logf("killed A with %d records stored, %d messages pending, %d unacknowledged", len(storetest.Records(t, repos[0])),
 		info.NumPending, info.NumAckPending)
 	if info.NumPending == 0 {
 		t.Errorf("A was killed after the stream was consumed: not mid-stream")
@@ -280,7 +280,7 @@ func testNATSKill(t *testing.T, bin, url, pcap string) {
 	if redelivered == 0 {
 		t.Errorf("the killed collector's batch was not redelivered")
 	}
-	testenv.SameRecords(t, unionRepos(t, repos, true), want)
+	testenv.SameRecords(t, unionRepos(t, repos), want)
 }
 
 // buildFlowkit builds this command once for the test's processes.
@@ -426,25 +426,22 @@ func publishDay(t *testing.T, url, pcap string, sensors int) []flow.Record {
 	return want
 }
 
-// unionRepos reads every record of the repositories; with each set, it
-// requires that every repository holds some.
-func unionRepos(t *testing.T, dirs []string, each bool) []flow.Record {
+// unionRepos reads every record of the repositories, each of which must
+// hold some (the collectors shared the work).
+func unionRepos(t *testing.T, dirs []string) []flow.Record {
 	t.Helper()
 	var all []flow.Record
 	for _, dir := range dirs {
 		recs := storetest.Records(t, dir)
 		all = append(all, recs...)
-		n := len(recs)
 		var packets, octets uint64
 		for _, r := range recs {
 			packets += r.Packets
 			octets += r.Bytes
 		}
-		if each {
-			t.Logf("%s: %d records, %d packets, %d bytes", dir, n, packets, octets)
-			if n == 0 {
-				t.Errorf("repository %s got no flows: the collectors did not share the work", dir)
-			}
+		t.Logf("%s: %d records, %d packets, %d bytes", dir, len(recs), packets, octets)
+		if len(recs) == 0 {
+			t.Errorf("repository %s got no flows: the collectors did not share the work", dir)
 		}
 	}
 	return all
