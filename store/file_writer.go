@@ -100,14 +100,21 @@ func NewFileWriter(w io.Writer, blockRows int) *FileWriter {
 	return &FileWriter{w: w, blockRows: blockRows, shift: shift}
 }
 
-// slot returns the place of the next buffered record; the caller fills
-// it and, when Buffered reaches the block size, calls writeBlock.
-func (fw *FileWriter) slot() *flow.Record {
-	c := fw.n >> fw.shift
+// free returns the unfilled rest of the chunk the next record goes to,
+// up to the block's end, adding the chunk when needed; the caller fills
+// a prefix of it, adds its length to fw.n and, when Buffered reaches the
+// block size, calls writeBlock.
+func (fw *FileWriter) free() []flow.Record {
+	c, at := fw.n>>fw.shift, fw.n&(1<<fw.shift-1)
 	if c == len(fw.chunks) {
 		fw.chunks = append(fw.chunks, fw.newChunk())
 	}
-	r := &fw.chunks[c][fw.n&(1<<fw.shift-1)]
+	return fw.chunks[c][at:min(1<<fw.shift, at+fw.blockRows-fw.n)]
+}
+
+// slot returns the place of the next buffered record (see free).
+func (fw *FileWriter) slot() *flow.Record {
+	r := &fw.free()[0]
 	fw.n++
 	return r
 }
@@ -121,11 +128,7 @@ func (fw *FileWriter) WriteBatch(batch []flow.Record) error {
 		return ErrClosed
 	}
 	for len(batch) > 0 && fw.err == nil {
-		c, at := fw.n>>fw.shift, fw.n&(1<<fw.shift-1)
-		if c == len(fw.chunks) {
-			fw.chunks = append(fw.chunks, fw.newChunk())
-		}
-		k := copy(fw.chunks[c][at:min(1<<fw.shift, at+fw.blockRows-fw.n)], batch)
+		k := copy(fw.free(), batch)
 		fw.n += k
 		batch = batch[k:]
 		if fw.n == fw.blockRows {

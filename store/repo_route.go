@@ -69,11 +69,7 @@ func (w *Writer) drain(batch []flow.Record) error {
 		p.idx = p.idx[:0]
 		w.records += int64(len(idx))
 		for len(idx) > 0 && w.err == nil {
-			c, at := fw.n>>fw.shift, fw.n&(1<<fw.shift-1)
-			if c == len(fw.chunks) {
-				fw.chunks = append(fw.chunks, fw.newChunk())
-			}
-			dst := fw.chunks[c][at:min(1<<fw.shift, at+fw.blockRows-fw.n)]
+			dst := fw.free()
 			if len(dst) > len(idx) {
 				dst = dst[:len(idx)]
 			}
