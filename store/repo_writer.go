@@ -206,13 +206,17 @@ func (w *Writer) WriteBatch(batch []flow.Record) error {
 	return w.err
 }
 
-// endFullBlock encodes p's block once it holds a block's rows; an error
-// becomes the Writer's.
+// endFullBlock encodes p's block once it holds a block's rows.
 func (w *Writer) endFullBlock(p *partition) {
-	fw := p.fw
-	if fw.n != fw.blockRows {
-		return
+	if p.fw.n == p.fw.blockRows {
+		w.endBlock(p)
 	}
+}
+
+// endBlock encodes p's buffered records as a block; an error becomes the
+// Writer's.
+func (w *Writer) endBlock(p *partition) {
+	fw := p.fw
 	w.buffered -= fw.n
 	fw.writeBlock()
 	if fw.err != nil {
@@ -263,11 +267,7 @@ func (w *Writer) spill() error {
 	if big == nil {
 		return nil
 	}
-	w.buffered -= big.fw.n
-	big.fw.writeBlock()
-	if big.fw.err != nil {
-		w.err = fmt.Errorf("store: %s: %w", big.tmp, big.fw.err)
-	}
+	w.endBlock(big)
 	return w.err
 }
 
