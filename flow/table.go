@@ -291,8 +291,8 @@ const meterBuffers = 3
 
 // meterBatch is the size of Meter's batches: with workers larger than
 // DefaultBatchSize, so that they hand over less often (each hand-over
-// waits for the slowest shard); without, small, so that a short capture
-// starts no faster with a larger allocation.
+// waits for the slowest shard); without, DefaultBatchSize, since larger
+// buffers made a short capture start slower.
 func (t *Table) meterBatch() int {
 	if t.crew != nil {
 		return 8 * DefaultBatchSize
