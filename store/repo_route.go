@@ -23,14 +23,8 @@ const maxRouted = 1 << 12
 // looked up in the same order (same least recently used), and pending
 // records are copied before a partition is committed to open another.
 func (w *Writer) route(batch []flow.Record) error {
-	cls := w.opts.Classifier
 	for i := range batch {
-		rec := &batch[i]
-		typ := rec.Type
-		if cls != nil {
-			typ = cls.Classify(rec)
-		}
-		k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
+		k := w.keyOf(&batch[i])
 		p := w.last
 		if p == nil || k != w.lastKey {
 			if p = w.find(k); p == nil {

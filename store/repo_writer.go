@@ -224,14 +224,20 @@ func (w *Writer) endBlock(p *partition) {
 	}
 }
 
-// writeOne classifies and buffers one record, spilling the fullest
-// partition when the buffers hold more than MaxBuffered records.
-func (w *Writer) writeOne(rec *flow.Record) error {
+// keyOf classifies rec: its partition's key, whose typ is the flow type
+// the record is stored with.
+func (w *Writer) keyOf(rec *flow.Record) partKey {
 	typ := rec.Type
 	if w.opts.Classifier != nil {
 		typ = w.opts.Classifier.Classify(rec)
 	}
-	k := partKey{rec.Sensor, typ, floorHour(rec.Start)}
+	return partKey{rec.Sensor, typ, floorHour(rec.Start)}
+}
+
+// writeOne classifies and buffers one record, spilling the fullest
+// partition when the buffers hold more than MaxBuffered records.
+func (w *Writer) writeOne(rec *flow.Record) error {
+	k := w.keyOf(rec)
 	p := w.last
 	if p == nil || k != w.lastKey {
 		var err error
@@ -244,7 +250,7 @@ func (w *Writer) writeOne(rec *flow.Record) error {
 	fw := p.fw
 	r := fw.slot()
 	*r = *rec
-	r.Type = typ
+	r.Type = k.typ
 	w.buffered++
 	w.records++
 	if w.endFullBlock(p); w.err != nil {
