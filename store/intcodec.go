@@ -34,8 +34,9 @@ func (tc *tierCode) selBits(t int) uint {
 }
 
 // chooseTiers picks the tier widths that minimize the total bits for values
-// whose bit lengths have histogram hist.
-func chooseTiers(hist *[65]int) tierCode {
+// whose bit lengths have histogram hist, and returns them with that total
+// (selectors and codes: the body of the stream in bits).
+func chooseTiers(hist *[65]int) (tierCode, uint64) {
 	var lens []uint
 	for l := 0; l <= 64; l++ {
 		if hist[l] > 0 {
@@ -43,7 +44,7 @@ func chooseTiers(hist *[65]int) tierCode {
 		}
 	}
 	if len(lens) == 0 {
-		return tierCode{n: 1}
+		return tierCode{n: 1}, 0
 	}
 	maxL := lens[len(lens)-1]
 	// cum[l] = number of values with bit length <= l
@@ -84,7 +85,7 @@ func chooseTiers(hist *[65]int) tierCode {
 			}
 		}
 	}
-	return best
+	return best, bestCost
 }
 
 func gcd64(a, b uint64) uint64 {

@@ -84,17 +84,7 @@ func planUints(vals []uint64) uintPlan {
 			hist[bits.Len64(p.code(v))]++
 		}
 	}
-	p.tc = chooseTiers(&hist)
-	if p.tc.n == 1 && p.tc.w[0] == 0 {
-		return p
-	}
-	t := 0
-	for l, c := range hist {
-		for t < p.tc.n-1 && uint(l) > p.tc.w[t] {
-			t++
-		}
-		p.bodyBits += uint64(c) * uint64(p.tc.selBits(t)+p.tc.w[t])
-	}
+	p.tc, p.bodyBits = chooseTiers(&hist)
 	return p
 }
 

@@ -136,7 +136,7 @@ func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 			hist[bits.Len64((v-mn)/g)]++
 		}
 	}
-	tc := chooseTiers(&hist)
+	tc, _ := chooseTiers(&hist)
 	dst = binary.AppendUvarint(dst, mn)
 	dst = binary.AppendUvarint(dst, g)
 	dst = append(dst, byte(tc.n))
