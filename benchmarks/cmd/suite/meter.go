@@ -48,15 +48,7 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 	defer os.Remove(pcap)
 
 	var fk totals
-	flowsFile := filepath.Join(e.work, "meter.txt")
-	meter := command{
-		argv: []string{e.flowkit, "meter", "-r", pcap},
-		out:  flowsFile,
-		check: func([]byte) (err error) {
-			fk, err = sumTextFlows(flowsFile)
-			return err
-		},
-	}
+	meter := flowsCommand([]string{e.flowkit, "meter", "-r", pcap}, filepath.Join(e.work, "meter.txt"), &fk)
 	sfFile := filepath.Join(e.work, "softflowd.txt")
 	port, err := freeTCPPort()
 	if err != nil {
@@ -89,15 +81,7 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 	}
 	// The same with two workers: the records must not change.
 	var fk2 totals
-	flowsFile2 := filepath.Join(e.work, "meter2.txt")
-	meter2 := command{
-		argv: []string{e.flowkit, "meter", "-workers", "2", "-r", pcap},
-		out:  flowsFile2,
-		check: func([]byte) (err error) {
-			fk2, err = sumTextFlows(flowsFile2)
-			return err
-		},
-	}
+	meter2 := flowsCommand([]string{e.flowkit, "meter", "-workers", "2", "-r", pcap}, filepath.Join(e.work, "meter2.txt"), &fk2)
 	a2, err := measure(meter2, e.runs)
 	if err != nil {
 		return nil, err
@@ -129,6 +113,15 @@ func meterVsSoftflowd(e *env) ([]row, error) {
 		flowkit: a2, peer: b, peerName: "softflowd (the runs above)",
 		check: "flowkit's flows, packets and bytes as with 1 worker",
 	}}, nil
+}
+
+// flowsCommand runs argv, which prints flows as flowtext (default
+// columns), into file, and sums them into sum after each run.
+func flowsCommand(argv []string, file string, sum *totals) command {
+	return command{argv: argv, out: file, check: func([]byte) (err error) {
+		*sum, err = sumTextFlows(file)
+		return err
+	}}
 }
 
 // sumTextFlows sums flows, packets and bytes of a flowtext file (default columns).

@@ -32,16 +32,9 @@ func meterRealCaptures(e *env) ([]row, error) {
 	quoted := "'" + strings.Join(files, "' '") + "'"
 	fkOut := filepath.Join(e.work, "real-meter.txt")
 	var fk, sf totals
-	meter := command{
-		// One meter process per file, as a user runs it; the shell's own
-		// cost is the same on both sides.
-		argv: []string{"sh", "-c", fmt.Sprintf("for f in %s; do %q meter -r \"$f\" || exit 1; done", quoted, e.flowkit)},
-		out:  fkOut,
-		check: func([]byte) (err error) {
-			fk, err = sumTextFlows(fkOut)
-			return err
-		},
-	}
+	// One meter process per file, as a user runs it; the shell's own cost
+	// is the same on both sides.
+	meter := flowsCommand([]string{"sh", "-c", fmt.Sprintf("for f in %s; do %q meter -r \"$f\" || exit 1; done", quoted, e.flowkit)}, fkOut, &fk)
 	port, err := freeTCPPort()
 	if err != nil {
 		return nil, err
