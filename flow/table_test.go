@@ -25,15 +25,22 @@ func tcp(at int64, src, dst Addr, sport, dport uint16, flags TCPFlags, length ui
 // the meter command prints them.
 func meter(t testing.TB, cfg TableConfig, pkts []Packet) []Record {
 	t.Helper()
+	// Feed in uneven batches so batch boundaries are exercised.
+	return meterBatches(t, cfg, pkts, func(rest int) int { return 1 + rest%7 })
+}
+
+// meterBatches is meter with the batch sizes that size returns for the
+// number of packets left.
+func meterBatches(t testing.TB, cfg TableConfig, pkts []Packet, size func(rest int) int) []Record {
+	t.Helper()
 	var sink SliceSink
 	cfg.Sink = &sink
 	tab, err := NewTable(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Feed in uneven batches so batch boundaries are exercised.
 	for len(pkts) > 0 {
-		n := min(len(pkts), 1+len(pkts)%7)
+		n := min(len(pkts), size(len(pkts)))
 		if err := tab.Add(pkts[:n]); err != nil {
 			t.Fatal(err)
 		}
@@ -255,6 +262,13 @@ func TestTableMatchesReference(t *testing.T) {
 				got := meter(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 9}, pkts)
 				if d := diffRecords(got, want); d != "" {
 					t.Fatalf("seed %d %v biflow=%v workers=%d: %s", seed, cfg, biflow, workers, d)
+				}
+				// Large batches: the shards of a batch route parts of
+				// thousands of packets each (see partNotes).
+				got = meterBatches(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 9}, pkts,
+					func(rest int) int { return 1000 + rest%9000 })
+				if d := diffRecords(got, want); d != "" {
+					t.Fatalf("seed %d %v biflow=%v workers=%d, large batches: %s", seed, cfg, biflow, workers, d)
 				}
 			}
 		}
