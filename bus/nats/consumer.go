@@ -41,7 +41,9 @@ type ConsumerOptions struct {
 	// collectors then). Default 10 × AckWait; negative: never, the batch
 	// is redelivered after AckWait however busy the collector is.
 	HoldLimit time.Duration
-	// MaxWait is how long a fetch waits for messages. Default 1 s.
+	// MaxWait is how long a fetch waits for messages. Default 1 s; at
+	// most half the server's AckWait, so that the messages a fetch holds
+	// are not redelivered while it waits for more.
 	MaxWait time.Duration
 	// Limits bound each message's templates.
 	Limits ipfix.Limits
@@ -86,7 +88,7 @@ type ConsumerStats struct {
 	Records     int64 // records written and acknowledged
 	Redelivered int64 // messages received more than once (after a Nak or a dead collector)
 	Rejected    int64 // undecodable messages, terminated (never redelivered)
-	Duplicates  int64 // messages an ExactSink had committed before: acknowledged, not stored again
+	Duplicates  int64 // messages an ExactSink had committed before, or delivered twice in one fetch: acknowledged, not stored again
 	Conflicts   int64 // batches an ExactSink refused because another collector committed part of them first
 	Decode      ipfix.Stats
 }
@@ -164,7 +166,9 @@ type Consumer struct {
 	spans []msgSpan
 	// written and seen are the batch's messages for an ExactSink.
 	written, seen []MsgRef
-	stats         ConsumerStats
+	// inBatch holds the stream sequences of the batch's messages.
+	inBatch map[uint64]struct{}
+	stats   ConsumerStats
 }
 
 // DialConsumer connects to the server of a
@@ -278,7 +282,8 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	// Only an ExactSink or a KeyedSink uses a message's key: build the
 	// fallback key for those alone.
 	needKey := exact || keyed
-	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(c.opts.MaxWait))
+	wait := max(min(c.opts.MaxWait, c.ackWait()/2), time.Millisecond)
+	mb, err := c.cons.Fetch(c.opts.FetchMessages, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		return 0, fmt.Errorf("nats: fetch: %w", err)
 	}
@@ -287,6 +292,10 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 	c.ids = c.ids[:0]
 	c.spans = c.spans[:0]
 	c.written, c.seen = c.written[:0], c.seen[:0]
+	if c.inBatch == nil {
+		c.inBatch = map[uint64]struct{}{}
+	}
+	clear(c.inBatch)
 	var rec flow.Record
 	emit := func(r *flow.Record) { c.recs = append(c.recs, *r) }
 	for m := range mb.Messages() {
@@ -298,6 +307,16 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 		id := m.Headers().Get(jetstream.MsgIDHeader)
 		ref := MsgRef{Key: id, Redelivered: redelivered}
 		if mdErr == nil {
+			if _, dup := c.inBatch[md.Sequence.Stream]; dup {
+				// The server redelivered a message this batch already
+				// holds (its AckWait ran out during the fetch): written
+				// once, acknowledged with the others.
+				c.stats.Duplicates++
+				msgs = append(msgs, m)
+				c.ids = append(c.ids, id)
+				continue
+			}
+			c.inBatch[md.Sequence.Stream] = struct{}{}
 			ref.Seq = md.Sequence.Stream
 			if ref.Key == "" && needKey {
 				ref.Key = "stream-seq:" + strconv.FormatUint(ref.Seq, 10)
@@ -401,10 +420,7 @@ func (c *Consumer) Once(ctx context.Context, sink flow.Sink) (int, error) {
 // stop must be called once, before the messages are acknowledged or
 // negatively acknowledged.
 func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
-	wait := c.opts.AckWait
-	if info := c.cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
-		wait = info.Config.AckWait // the server's, set by whoever created the consumer
-	}
+	wait := c.ackWait()
 	limit := c.opts.HoldLimit
 	if limit == 0 {
 		limit = 10 * wait
@@ -414,6 +430,11 @@ func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
+	// The messages may have waited in the fetch for up to half of
+	// AckWait: their first InProgress goes now.
+	for _, m := range msgs {
+		m.InProgress()
+	}
 	go func() {
 		defer close(finished)
 		period := max(wait/3, time.Millisecond)
@@ -434,6 +455,15 @@ func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 		close(done)
 		<-finished
 	}
+}
+
+// ackWait returns the durable consumer's AckWait: the server's, set by
+// whoever created the consumer, or if unknown opts.AckWait.
+func (c *Consumer) ackWait() time.Duration {
+	if info := c.cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		return info.Config.AckWait
+	}
+	return c.opts.AckWait
 }
 
 // forget hands the durable consumer's acknowledgement floor to es.

@@ -132,3 +132,105 @@ func TestConsumerKeyed(t *testing.T) {
 	}
 	testenv.SameRecords(t, got, want)
 }
+
+// TestConsumerRedeliveryWithinFetch: the server redelivers a message
+// while the fetch that holds it still waits for more (its AckWait is
+// shorter than the fetch's wait, as when the consumer's AckWait was
+// changed under a running collector). The batch then holds the message
+// twice, neither copy stored yet, so a KeyedSink could not tell the
+// second from a new one: the consumer writes it once.
+func TestConsumerRedeliveryWithinFetch(t *testing.T) {
+	url := startServer(t)
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/refetch", PublisherOptions{Sensor: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []flow.Record{{Start: 1e18, End: 1e18 + 1e9, Src: flow.AddrFromUint32(0x0a000001), Dst: flow.AddrFromUint32(0x0a000002),
+		SrcPort: 1234, DstPort: 80, Protocol: flow.ProtoTCP, Packets: 3, Bytes: 300, Sensor: 6}}
+	if err := pub.WriteBatch(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The consumer is created with a long AckWait, which it caches; then
+	// the server's is cut to 200 ms, below the fetch's 1.5 s wait.
+	c, err := DialConsumer(ctx, url+"/refetch", ConsumerOptions{Durable: "refetch", FetchMessages: 10,
+		AckWait: 20 * time.Second, MaxWait: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	js := testenv.JetStream(t, url)
+	cfg := c.cons.CachedInfo().Config
+	cfg.AckWait = 200 * time.Millisecond
+	if _, err := js.UpdateConsumer(ctx, StreamName("refetch"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	// A sink that buffers its inserts (as the ClickHouse sink does)
+	// cannot find the first copy when the second comes: count the writes.
+	var sink keyedWrites
+	n, err := c.Once(ctx, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	t.Logf("%d messages acknowledged; stats %+v", n, st)
+	if st.Redelivered == 0 {
+		t.Fatalf("the fetch got no message twice (stats %+v): the test did not provoke a redelivery", st)
+	}
+	if len(sink.keys) != 1 || len(sink.recs) != 1 || sink.recs[0] != want[0] {
+		t.Errorf("written under keys %q: %+v, want one record once", sink.keys, sink.recs)
+	}
+	testenv.NATSDrained(t, js, StreamName("refetch"), "refetch", 10*time.Second)
+}
+
+// TestConsumerFetchWaitBelowAckWait: a fetch that waits for more
+// messages than there are waits at most half the server's AckWait, so
+// the message it holds is not redelivered meanwhile.
+func TestConsumerFetchWaitBelowAckWait(t *testing.T) {
+	url := startServer(t)
+	ctx := context.Background()
+	pub, err := DialPublisher(ctx, url+"/shortwait", PublisherOptions{Sensor: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.WriteBatch([]flow.Record{{Start: 1e18, End: 1e18, Src: flow.AddrFromUint32(1), Dst: flow.AddrFromUint32(2),
+		Protocol: flow.ProtoUDP, Packets: 1, Bytes: 50, Sensor: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := DialConsumer(ctx, url+"/shortwait", ConsumerOptions{Durable: "shortwait", FetchMessages: 10,
+		AckWait: time.Second, MaxWait: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var sink keyedWrites
+	if _, err := c.Once(ctx, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Redelivered != 0 || st.Messages != 1 || len(sink.recs) != 1 {
+		t.Errorf("stats %+v, %d records written; want one message, delivered once", st, len(sink.recs))
+	}
+}
+
+// keyedWrites is a KeyedSink that keeps what it is given.
+type keyedWrites struct {
+	keys []string
+	recs []flow.Record
+}
+
+func (k *keyedWrites) WriteBatch(b []flow.Record) error {
+	k.recs = append(k.recs, b...)
+	return nil
+}
+
+func (k *keyedWrites) WriteKeyed(key string, _ bool, recs []flow.Record) error {
+	k.keys = append(k.keys, key)
+	k.recs = append(k.recs, recs...)
+	return nil
+}
