@@ -15,10 +15,11 @@
 // The packet-to-flow aggregator (the flow table) also lives here; see
 // [Packet] for the decoded packet summary it consumes. A [Table] can be
 // sharded over worker goroutines ([TableConfig].Workers) by a symmetric
-// hash of the flow key. Each shard then reads the caller's batch in place:
-// it hashes every packet, meters the ones it owns and moves its clock
-// through every packet's time, so that flows end exactly as in a one-shard
-// table. The caller's goroutine meters the first shard while worker
+// hash of the flow key. The shards then share the caller's batch in place:
+// each hashes a part of it and notes every packet for the shard that owns
+// it, then meters its own packets from those notes, and its flows end at
+// the same clock values as in a one-shard table, so the records are the
+// same. The caller's goroutine meters the first shard while worker
 // goroutines meter the others, and Add returns when all are done.
 // [Table.Meter] reads the next batch on a goroutine of its own meanwhile.
 package flow
