@@ -44,9 +44,10 @@ type partNotes struct {
 func newPartNotes(n int) partNotes {
 	pn := partNotes{byOwner: make([][]routeNote, n), run: make([]int64, 0, routeChunk/n+1)}
 	for i := range pn.byOwner {
-		// Grown by append as needed: a part of routeChunk/n packets
-		// gives each owner about 1/n of them.
-		pn.byOwner[i] = make([]routeNote, 0, routeChunk/n/n+routeChunk/16)
+		// A part of routeChunk/n packets gives each owner about 1/n of
+		// them; append grows a list that gets more. (Sized for the
+		// worst case, the lists of 256 workers would take a gigabyte.)
+		pn.byOwner[i] = make([]routeNote, 0, routeChunk/n/n*5/4+8)
 	}
 	return pn
 }
