@@ -140,20 +140,8 @@ func TestConsumerKeyed(t *testing.T) {
 // twice, neither copy stored yet, so a KeyedSink could not tell the
 // second from a new one: the consumer writes it once.
 func TestConsumerRedeliveryWithinFetch(t *testing.T) {
-	url := startServer(t)
+	url, want := publishOne(t, "refetch")
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/refetch", PublisherOptions{Sensor: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []flow.Record{{Start: 1e18, End: 1e18 + 1e9, Src: flow.AddrFromUint32(0x0a000001), Dst: flow.AddrFromUint32(0x0a000002),
-		SrcPort: 1234, DstPort: 80, Protocol: flow.ProtoTCP, Packets: 3, Bytes: 300, Sensor: 6}}
-	if err := pub.WriteBatch(want); err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	// The consumer is created with a long AckWait, which it caches; then
 	// the server's is cut to 200 ms, below the fetch's 1.5 s wait.
 	c, err := DialConsumer(ctx, url+"/refetch", ConsumerOptions{Durable: "refetch", FetchMessages: 10,
@@ -190,19 +178,8 @@ func TestConsumerRedeliveryWithinFetch(t *testing.T) {
 // messages than there are waits at most half the server's AckWait, so
 // the message it holds is not redelivered meanwhile.
 func TestConsumerFetchWaitBelowAckWait(t *testing.T) {
-	url := startServer(t)
+	url, _ := publishOne(t, "shortwait")
 	ctx := context.Background()
-	pub, err := DialPublisher(ctx, url+"/shortwait", PublisherOptions{Sensor: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.WriteBatch([]flow.Record{{Start: 1e18, End: 1e18, Src: flow.AddrFromUint32(1), Dst: flow.AddrFromUint32(2),
-		Protocol: flow.ProtoUDP, Packets: 1, Bytes: 50, Sensor: 7}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := pub.Close(); err != nil {
-		t.Fatal(err)
-	}
 	c, err := DialConsumer(ctx, url+"/shortwait", ConsumerOptions{Durable: "shortwait", FetchMessages: 10,
 		AckWait: time.Second, MaxWait: 5 * time.Second})
 	if err != nil {
@@ -216,6 +193,26 @@ func TestConsumerFetchWaitBelowAckWait(t *testing.T) {
 	if st := c.Stats(); st.Redelivered != 0 || st.Messages != 1 || len(sink.recs) != 1 {
 		t.Errorf("stats %+v, %d records written; want one message, delivered once", st, len(sink.recs))
 	}
+}
+
+// publishOne starts a server and publishes one record, as sensor 6, to
+// subject; it returns the server's URL and the record.
+func publishOne(t *testing.T, subject string) (string, []flow.Record) {
+	t.Helper()
+	url := startServer(t)
+	pub, err := DialPublisher(context.Background(), url+"/"+subject, PublisherOptions{Sensor: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []flow.Record{{Start: 1e18, End: 1e18 + 1e9, Src: flow.AddrFromUint32(0x0a000001), Dst: flow.AddrFromUint32(0x0a000002),
+		SrcPort: 1234, DstPort: 80, Protocol: flow.ProtoTCP, Packets: 3, Bytes: 300, Sensor: 6}}
+	if err := pub.WriteBatch(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return url, recs
 }
 
 // keyedWrites is a KeyedSink that keeps what it is given.
