@@ -474,6 +474,11 @@ func TestTableWorkersAgreeOnReorderedCapture(t *testing.T) {
 				if d := diffRecords(got, want); d != "" {
 					t.Fatalf("seed %d biflow=%v workers=%d: %s", seed, biflow, workers, d)
 				}
+				got = meterBatches(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers}, pkts,
+					func(rest int) int { return 1000 + rest%9000 })
+				if d := diffRecords(got, want); d != "" {
+					t.Fatalf("seed %d biflow=%v workers=%d, large batches: %s", seed, biflow, workers, d)
+				}
 			}
 		}
 	}
