@@ -37,11 +37,11 @@ func (x *flowIndex) cellSlot(c uint32) int32 { return int32(c&x.mask) - 1 }
 // home returns the first cell to probe for tag.
 func (x *flowIndex) home(tag uint32) uint32 { return uint32(uint64(tag) >> (32 - x.bits)) }
 
-// insert adds slot under tag; the key must not be present. entries gives
+// insert adds slot under tag; the key must not be present. slots gives
 // the tags of the cells already present when the index must grow.
-func (x *flowIndex) insert(tag uint32, slot int32, entries []entry) {
+func (x *flowIndex) insert(tag uint32, slot int32, slots *slotPages) {
 	if (x.n+1)*4 > len(x.cells)*3 {
-		x.grow(entries)
+		x.grow(slots)
 	}
 	i := x.home(tag)
 	for x.cells[i] != 0 {
@@ -53,7 +53,7 @@ func (x *flowIndex) insert(tag uint32, slot int32, entries []entry) {
 
 // remove deletes the cell of slot (stored under tag) with backward-shift
 // deletion, so no tombstones slow later probes.
-func (x *flowIndex) remove(tag uint32, slot int32, entries []entry) {
+func (x *flowIndex) remove(tag uint32, slot int32, slots *slotPages) {
 	want := x.cellOf(tag, slot)
 	i := x.home(tag)
 	for x.cells[i] != want {
@@ -66,7 +66,7 @@ func (x *flowIndex) remove(tag uint32, slot int32, entries []entry) {
 		if c == 0 {
 			break
 		}
-		k := x.home(entries[x.cellSlot(c)].tag)
+		k := x.home(slots.tag(x.cellSlot(c)))
 		// c stays when its home lies cyclically in (i, j].
 		if i <= j {
 			if i < k && k <= j {
@@ -82,7 +82,7 @@ func (x *flowIndex) remove(tag uint32, slot int32, entries []entry) {
 	x.n--
 }
 
-func (x *flowIndex) grow(entries []entry) {
+func (x *flowIndex) grow(slots *slotPages) {
 	old, oldMask := x.cells, x.mask
 	x.bits++
 	x.cells = make([]uint32, 1<<x.bits)
@@ -90,7 +90,7 @@ func (x *flowIndex) grow(entries []entry) {
 	for _, c := range old {
 		if c != 0 {
 			slot := int32(c&oldMask) - 1
-			tag := entries[slot].tag
+			tag := slots.tag(slot)
 			i := x.home(tag)
 			for x.cells[i] != 0 {
 				i = (i + 1) & x.mask

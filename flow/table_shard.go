@@ -39,7 +39,7 @@ func (k *flowKey) matchesReverse(p *Packet) bool {
 
 // entry is one flow in a table: its key, forward counters, state and
 // hash tag, 64 bytes with no pointers. Times and list links live in the shard's
-// timeouts.Tracker; the reverse side of a biflow in the parallel rev slice.
+// timeouts.Tracker; the reverse side of a biflow in slotPages.rev.
 type entry struct {
 	key          flowKey
 	packets      uint64
@@ -71,19 +71,19 @@ type revSide struct {
 // selects it, with their own index, entries and expiry tracker. A shard is
 // used by one goroutine at a time.
 type shard struct {
-	_       cacheLinePad // the shards of a table are metered on different cores: no shared cache lines
-	t       *Table
-	id      int // this shard's number
-	biflow  bool
-	sensor  uint16
-	max     int // MaxFlows, 0 = no cap
-	idx     flowIndex
-	entries []entry
-	rev     []revSide // biflow only, parallel to entries
-	free    []int32
-	tr      *timeouts.Tracker
-	clock   int64
-	out     []Record // finished records not yet handed to the sink
+	_      cacheLinePad // the shards of a table are metered on different cores: no shared cache lines
+	t      *Table
+	id     int // this shard's number
+	biflow bool
+	sensor uint16
+	max    int // MaxFlows, 0 = no cap
+	idx    flowIndex
+	slots  slotPages // entries (and reverse sides) by slot
+	trCap  int       // slots the tracker has room for
+	free   []int32
+	tr     *timeouts.Tracker
+	clock  int64
+	out    []Record // finished records not yet handed to the sink
 	// deadline is the earliest clock at which a flow of the shard may
 	// expire, or earlier: tick calls expire only from then on. A flow
 	// created in an empty shard or with a late timestamp, or one marked
@@ -172,7 +172,7 @@ func (s *shard) prefetch(tags []uint32) {
 			}
 			if x.tagMatches(c, tag) {
 				sl := x.cellSlot(c)
-				sum += uint32(s.entries[sl].packets) + uint32(s.tr.End(sl))
+				sum += uint32(s.slots.entry(sl).packets) + uint32(s.tr.End(sl))
 				slots[n] = sl
 				n++
 				break
@@ -230,7 +230,7 @@ func (s *shard) lookup(tag uint32, p *Packet) (slot int32, reverse bool) {
 			continue
 		}
 		sl := x.cellSlot(c)
-		ek := &s.entries[sl].key
+		ek := &s.slots.entry(sl).key
 		if ek.matches(p) {
 			return sl, false
 		}
@@ -249,7 +249,7 @@ func (s *shard) lookupReverse(tag uint32, p *Packet) int32 {
 		if c == 0 {
 			return -1
 		}
-		if x.tagMatches(c, tag) && s.entries[x.cellSlot(c)].key.matchesReverse(p) {
+		if x.tagMatches(c, tag) && s.slots.entry(x.cellSlot(c)).key.matchesReverse(p) {
 			return x.cellSlot(c)
 		}
 	}
@@ -265,19 +265,19 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 			// capture: it may expire before the deadline noted.
 			s.deadline = math.MinInt64
 		}
-		e := &s.entries[slot]
+		e := s.slots.entry(slot)
 		e.packets, e.bytes = 1, uint64(p.Length)
 		e.initFlags, e.flags = f, f
 	} else {
 		s.tr.Seen(slot, p.Time)
 		if !reverse {
-			e := &s.entries[slot]
+			e := s.slots.entry(slot)
 			e.packets++
 			e.bytes += uint64(p.Length)
 			e.sessionFlags |= f
 			e.flags |= f
 		} else {
-			r := &s.rev[slot]
+			r := s.slots.reverse(slot)
 			if r.packets == 0 {
 				r.first, r.initFlags = p.Time, f
 			} else {
@@ -297,7 +297,7 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 // reverse one); FIN closes once both directions have sent one. The closing
 // time is the clock, which equals the packet's time in an ordered capture.
 func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock int64) {
-	e, f := &s.entries[slot], p.Flags
+	e, f := s.slots.entry(slot), p.Flags
 	s.deadline = math.MinInt64 // a flow may be marked closing
 	if s.biflow {
 		if f&RST != 0 {
@@ -323,7 +323,7 @@ func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock in
 		return
 	}
 	e.state |= stateFin
-	if other >= 0 && s.entries[other].state&stateFin != 0 {
+	if other >= 0 && s.slots.entry(other).state&stateFin != 0 {
 		s.tr.MarkClosing(slot, clock)
 		s.tr.MarkClosing(other, clock)
 	}
@@ -342,48 +342,37 @@ func (s *shard) create(tag uint32, p *Packet) int32 {
 		slot = s.free[n-1]
 		s.free = s.free[:n-1]
 	} else {
-		slot = int32(len(s.entries))
-		if len(s.entries) == cap(s.entries) {
-			s.grow()
-		}
-		s.entries = s.entries[:slot+1]
-		if s.biflow {
-			s.rev = s.rev[:slot+1]
+		slot = s.slots.next(s.biflow)
+		if int(slot) == s.trCap {
+			s.growTracker()
 		}
 	}
-	e := &s.entries[slot]
+	e := s.slots.entry(slot)
 	e.key = flowKey{src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort, vlan: p.VLAN, proto: p.Protocol}
 	e.tag = tag
-	s.idx.insert(tag, slot, s.entries)
+	s.idx.insert(tag, slot, &s.slots)
 	s.tr.Insert(slot, p.Time)
 	return slot
 }
 
-// grow enlarges the entry slices (and the tracker) by a step: doubling
-// while small, then by an eighth, so at most about 1/9 of the memory of a
-// large table is spare capacity.
-func (s *shard) grow() {
-	n := cap(s.entries)
+// growTracker makes room in the tracker for more slots: doubling while
+// small, then by an eighth, so at most about 1/9 of its memory is spare
+// capacity.
+func (s *shard) growTracker() {
+	n := s.trCap
 	if n < 1<<16 {
 		n = max(2*n, 256)
 	} else {
 		n += n / 8
 	}
-	entries := make([]entry, len(s.entries), n)
-	copy(entries, s.entries)
-	s.entries = entries
-	if s.biflow {
-		rev := make([]revSide, len(s.rev), n)
-		copy(rev, s.rev)
-		s.rev = rev
-	}
+	s.trCap = n
 	s.tr.Grow(n)
 }
 
 // end finishes the flow in slot with reason r: its record goes to the
 // output batch and the slot is freed.
 func (s *shard) end(slot int32, r EndReason) {
-	e := &s.entries[slot]
+	e := s.slots.entry(slot)
 	rec := Record{
 		Start: s.tr.Start(slot), End: s.tr.End(slot),
 		Src: e.key.src, Dst: e.key.dst, SrcPort: e.key.sport, DstPort: e.key.dport,
@@ -393,7 +382,7 @@ func (s *shard) end(slot int32, r EndReason) {
 		EndReason: r,
 	}
 	if s.biflow {
-		rv := &s.rev[slot]
+		rv := s.slots.reverse(slot)
 		if rv.packets > 0 {
 			rec.RevPackets, rec.RevBytes = rv.packets, rv.bytes
 			rec.RevStartOffset = time.Duration(rv.first - rec.Start)
@@ -403,7 +392,7 @@ func (s *shard) end(slot int32, r EndReason) {
 	}
 	s.out = append(s.out, rec)
 	s.stats.Ended[r]++
-	s.idx.remove(e.tag, slot, s.entries)
+	s.idx.remove(e.tag, slot, &s.slots)
 	s.tr.Remove(slot)
 	*e = entry{}
 	s.free = append(s.free, slot)
