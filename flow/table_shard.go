@@ -57,15 +57,25 @@ const (
 	stateRevFin             // FIN seen in the reverse direction (biflow)
 )
 
-// revSide is the reverse direction of a biflow entry.
+// revSide is the reverse direction of a biflow entry, 24 bytes. Its
+// packets share a word with its flags (the union of all is their union):
+// a flow ends when its reverse packets reach revPacketsMax (see update).
 type revSide struct {
-	packets      uint64
-	bytes        uint64
-	first        int64 // time of the first reverse packet
-	initFlags    TCPFlags
-	sessionFlags TCPFlags
-	flags        TCPFlags
+	bytes uint64
+	first int64 // time of the first reverse packet
+	// pf holds the packet count above revFlagBits, the first packet's
+	// flags (initial) in bits 8-15 and the union of the others'
+	// (session) in bits 0-7.
+	pf uint64
 }
+
+const (
+	revFlagBits   = 16
+	revPacketsMax = 1<<(64-revFlagBits) - 1
+)
+
+// packets returns the reverse packet count.
+func (r *revSide) packets() uint64 { return r.pf >> revFlagBits }
 
 // shard is one partition of a Table: the flows whose symmetric key hash
 // selects it, with their own index, entries and expiry tracker. A shard is
@@ -257,6 +267,12 @@ func (s *shard) lookupReverse(tag uint32, p *Packet) int32 {
 
 func (s *shard) update(p *Packet, tag uint32, clock int64) {
 	slot, reverse := s.lookup(tag, p)
+	if reverse && s.slots.reverse(slot).packets() == revPacketsMax {
+		// The reverse count is full (2^48-1 packets): the record ends
+		// as at an active timeout, and this packet starts the next.
+		s.end(slot, EndActiveTimeout)
+		slot, reverse = -1, false
+	}
 	f := p.Flags
 	if slot < 0 {
 		slot = s.create(tag, p)
@@ -278,14 +294,12 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 			e.flags |= f
 		} else {
 			r := s.slots.reverse(slot)
-			if r.packets == 0 {
-				r.first, r.initFlags = p.Time, f
+			if r.pf == 0 { // the first reverse packet
+				r.first, r.pf = p.Time, 1<<revFlagBits|uint64(f)<<8
 			} else {
-				r.sessionFlags |= f
+				r.pf = (r.pf + 1<<revFlagBits) | uint64(f)
 			}
-			r.packets++
 			r.bytes += uint64(p.Length)
-			r.flags |= f
 		}
 	}
 	if f&(FIN|RST) != 0 && p.Protocol == ProtoTCP {
@@ -383,10 +397,11 @@ func (s *shard) end(slot int32, r EndReason) {
 	}
 	if s.biflow {
 		rv := s.slots.reverse(slot)
-		if rv.packets > 0 {
-			rec.RevPackets, rec.RevBytes = rv.packets, rv.bytes
+		if n := rv.packets(); n > 0 {
+			rec.RevPackets, rec.RevBytes = n, rv.bytes
 			rec.RevStartOffset = time.Duration(rv.first - rec.Start)
-			rec.RevFlags, rec.RevInitialFlags, rec.RevSessionFlags = rv.flags, rv.initFlags, rv.sessionFlags
+			initial, session := TCPFlags(rv.pf>>8), TCPFlags(rv.pf)
+			rec.RevFlags, rec.RevInitialFlags, rec.RevSessionFlags = initial|session, initial, session
 		}
 		*rv = revSide{}
 	}

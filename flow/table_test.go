@@ -483,3 +483,45 @@ func TestTableWorkersAgreeOnReorderedCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestTableReversePacketsLimit: a biflow whose reverse side reaches the
+// largest count it holds (2^48-1 packets) ends as at an active timeout,
+// and the next reverse packet starts a new flow: nothing is lost.
+func TestTableReversePacketsLimit(t *testing.T) {
+	var sink SliceSink
+	tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Biflow: true, Sink: &sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := AddrFromUint32(0x0a000001), AddrFromUint32(0x0a000002)
+	fwd := Packet{Time: t0, Src: a, Dst: b, SrcPort: 1000, DstPort: 53, Protocol: ProtoUDP, Length: 60}
+	rev := Packet{Time: t0 + sec, Src: b, Dst: a, SrcPort: 53, DstPort: 1000, Protocol: ProtoUDP, Length: 100}
+	if err := tab.Add([]Packet{fwd, rev}); err != nil {
+		t.Fatal(err)
+	}
+	s := tab.shards[0]
+	slot, reverse := s.lookup(uint32(symmetricHash(&rev.Src, &rev.Dst, rev.SrcPort, rev.DstPort, rev.VLAN, rev.Protocol)), &rev)
+	if slot < 0 || !reverse {
+		t.Fatalf("lookup of the reverse packet: slot %d reverse %v", slot, reverse)
+	}
+	s.slots.reverse(slot).pf += (revPacketsMax - 1) << revFlagBits // as if that many had come
+	rev2 := rev
+	rev2.Time += sec
+	if err := tab.Add([]Packet{rev2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	SortRecords(sink.Recs)
+	if len(sink.Recs) != 2 {
+		t.Fatalf("%d records, want 2: %+v", len(sink.Recs), sink.Recs)
+	}
+	full, next := sink.Recs[0], sink.Recs[1]
+	if full.RevPackets != revPacketsMax || full.EndReason != EndActiveTimeout || full.RevBytes != 100 || full.Packets != 1 {
+		t.Errorf("full record %+v: want %d reverse packets, active timeout", full, uint64(revPacketsMax))
+	}
+	if next.Src != b || next.Packets != 1 || next.Bytes != 100 || next.Start != rev2.Time || next.EndReason != EndForced {
+		t.Errorf("next record %+v: want the packet after the full count, from %v", next, b)
+	}
+}
