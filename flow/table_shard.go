@@ -38,15 +38,16 @@ func (k *flowKey) matchesReverse(p *Packet) bool {
 }
 
 // entry is one flow in a table: its key, forward counters, state and
-// hash tag, 64 bytes with no pointers. Times and list links live in the shard's
-// timeouts.Tracker; the reverse side of a biflow in slotPages.rev.
+// hash tag, 64 bytes with no pointers. Times and list links live in the
+// shard's timeouts.Tracker; the reverse side of a biflow in slotPages.rev.
+// The union of all packets' flags is that of the initial and session
+// flags, so it is not kept.
 type entry struct {
 	key          flowKey
 	packets      uint64
 	bytes        uint64
 	initFlags    TCPFlags
 	sessionFlags TCPFlags
-	flags        TCPFlags
 	state        uint8
 	tag          uint32 // low half of the key's symmetric hash (see flowIndex)
 }
@@ -283,7 +284,7 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 		}
 		e := s.slots.entry(slot)
 		e.packets, e.bytes = 1, uint64(p.Length)
-		e.initFlags, e.flags = f, f
+		e.initFlags = f
 	} else {
 		s.tr.Seen(slot, p.Time)
 		if !reverse {
@@ -291,7 +292,6 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 			e.packets++
 			e.bytes += uint64(p.Length)
 			e.sessionFlags |= f
-			e.flags |= f
 		} else {
 			r := s.slots.reverse(slot)
 			if r.pf == 0 { // the first reverse packet
@@ -392,7 +392,7 @@ func (s *shard) end(slot int32, r EndReason) {
 		Src: e.key.src, Dst: e.key.dst, SrcPort: e.key.sport, DstPort: e.key.dport,
 		VLAN: e.key.vlan, Protocol: e.key.proto, Sensor: s.sensor,
 		Packets: e.packets, Bytes: e.bytes,
-		Flags: e.flags, InitialFlags: e.initFlags, SessionFlags: e.sessionFlags,
+		Flags: e.initFlags | e.sessionFlags, InitialFlags: e.initFlags, SessionFlags: e.sessionFlags,
 		EndReason: r,
 	}
 	if s.biflow {

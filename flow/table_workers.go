@@ -20,9 +20,10 @@ package flow
 // A hand-over (see handoff) spins for a while before it sleeps: a phase
 // takes a few hundred microseconds, and waking a sleeping goroutine costs
 // two system calls and the wait for a core (sleeping after tens of
-// microseconds of spinning measured 20% slower). Between calls the workers sleep, so the caller may read the
-// shards (Stats) without a barrier. Sink calls from the shards are
-// serialized by the table's mutex, which also guards the first sink error.
+// microseconds of spinning measured 20% slower). Between calls the
+// workers sleep, so the caller may read the shards (Stats) without a
+// barrier. Sink calls from the shards are serialized by the table's
+// mutex, which also guards the first sink error.
 
 import (
 	"runtime"

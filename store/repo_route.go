@@ -23,25 +23,16 @@ const maxRouted = 1 << 12
 // looked up in the same order (same least recently used), and pending
 // records are copied before a partition is committed to open another.
 func (w *Writer) route(batch []flow.Record) error {
+	// opening a partition commits one, maybe one with records pending
+	drainFirst := func() error { return w.drain(batch) }
 	for i := range batch {
 		k := w.keyOf(&batch[i])
 		p := w.last
 		if p == nil || k != w.lastKey {
-			if p = w.find(k); p == nil {
-				if len(w.parts) >= w.opts.MaxOpen {
-					// opening commits a partition, maybe one
-					// with records pending
-					if err := w.drain(batch); err != nil {
-						return err
-					}
-				}
-				var err error
-				if p, err = w.open(k); err != nil {
-					w.err = err
-					return err
-				}
+			var err error
+			if p, err = w.partition(k, drainFirst); err != nil {
+				return err
 			}
-			w.last, w.lastKey = p, k
 		}
 		if len(p.idx) == 0 {
 			w.touched = append(w.touched, p)

@@ -241,11 +241,9 @@ func (w *Writer) writeOne(rec *flow.Record) error {
 	p := w.last
 	if p == nil || k != w.lastKey {
 		var err error
-		if p, err = w.partition(k); err != nil {
-			w.err = err
+		if p, err = w.partition(k, nil); err != nil {
 			return err
 		}
-		w.last, w.lastKey = p, k
 	}
 	fw := p.fw
 	r := fw.slot()
@@ -282,12 +280,25 @@ func (k partKey) slot() int {
 	return int((uint64(k.hour)*4+uint64(k.typ)+uint64(k.sensor)*0x9e37)*0x9e3779b97f4a7c15>>58) & 63
 }
 
-// partition returns the open partition of k, opening it if needed.
-func (w *Writer) partition(k partKey) (*partition, error) {
-	if p := w.find(k); p != nil {
-		return p, nil
+// partition returns the open partition of k, opening it if needed (when
+// MaxOpen are open, opening commits one: beforeCommit, if not nil, runs
+// first), and makes it the last used. An error becomes the Writer's.
+func (w *Writer) partition(k partKey, beforeCommit func() error) (*partition, error) {
+	p := w.find(k)
+	if p == nil {
+		if beforeCommit != nil && len(w.parts) >= w.opts.MaxOpen {
+			if err := beforeCommit(); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if p, err = w.open(k); err != nil {
+			w.err = err
+			return nil, err
+		}
 	}
-	return w.open(k)
+	w.last, w.lastKey = p, k
+	return p, nil
 }
 
 // find returns the open partition of k, or nil, and marks it used.

@@ -430,11 +430,14 @@ func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
+	inProgress := func() {
+		for _, m := range msgs {
+			m.InProgress()
+		}
+	}
 	// The messages may have waited in the fetch for up to half of
 	// AckWait: their first InProgress goes now.
-	for _, m := range msgs {
-		m.InProgress()
-	}
+	inProgress()
 	go func() {
 		defer close(finished)
 		period := max(wait/3, time.Millisecond)
@@ -445,9 +448,7 @@ func (c *Consumer) hold(msgs []jetstream.Msg) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
-				for _, m := range msgs {
-					m.InProgress()
-				}
+				inProgress()
 			}
 		}
 	}()
