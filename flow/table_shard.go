@@ -37,26 +37,49 @@ func (k *flowKey) matchesReverse(p *Packet) bool {
 		k.sport == p.DstPort && k.dport == p.SrcPort && k.vlan == p.VLAN && k.proto == p.Protocol
 }
 
-// entry is one flow in a table: its key, forward counters, state and
-// hash tag, 64 bytes with no pointers. Times and list links live in the
-// shard's timeouts.Tracker; the reverse side of a biflow in slotPages.rev.
-// The union of all packets' flags is that of the initial and session
-// flags, so it is not kept.
+// entry is one flow in a table: its key and forward counters, 56 bytes
+// with no pointers. Times and list links live in the shard's
+// timeouts.Tracker; the reverse side of a biflow in slotPages.rev. The
+// key's hash tag is not kept: the index recomputes it from the key on the
+// rare occasions it needs it (see slotPages.tag). The union of all
+// packets' flags is that of the initial and session flags, so it is not
+// kept either.
 type entry struct {
-	key          flowKey
-	packets      uint64
-	bytes        uint64
-	initFlags    TCPFlags
-	sessionFlags TCPFlags
-	state        uint8
-	tag          uint32 // low half of the key's symmetric hash (see flowIndex)
+	key   flowKey
+	bytes uint64
+	// pf holds the packet count above entryCountShift, the state bits in
+	// bits 16-23, the first packet's flags (initial) in bits 8-15 and the
+	// union of the others' (session) in bits 0-7. A flow ends when its
+	// packets reach entryPacketsMax (see update).
+	pf uint64
 }
 
-// entry.state bits.
+const (
+	entryCountShift = 24
+	entryPacketsMax = 1<<(64-entryCountShift) - 1
+	entryStateShift = 16
+)
+
+// entry state bits.
 const (
 	stateFin    = 1 << iota // FIN seen (forward direction)
 	stateRevFin             // FIN seen in the reverse direction (biflow)
 )
+
+// packets returns the forward packet count.
+func (e *entry) packets() uint64 { return e.pf >> entryCountShift }
+
+// initFlags returns the flags of the flow's first packet.
+func (e *entry) initFlags() TCPFlags { return TCPFlags(e.pf >> 8) }
+
+// sessionFlags returns the union of the flags of the flow's later packets.
+func (e *entry) sessionFlags() TCPFlags { return TCPFlags(e.pf) }
+
+// state returns the entry's state bits.
+func (e *entry) state() uint8 { return uint8(e.pf >> entryStateShift) }
+
+// setState adds state bits.
+func (e *entry) setState(bits uint8) { e.pf |= uint64(bits) << entryStateShift }
 
 // revSide is the reverse direction of a biflow entry, 24 bytes. Its
 // packets share a word with its flags (the union of all is their union):
@@ -90,8 +113,6 @@ type shard struct {
 	max    int // MaxFlows, 0 = no cap
 	idx    flowIndex
 	slots  slotPages // entries (and reverse sides) by slot
-	trCap  int       // slots the tracker has room for
-	free   []int32
 	tr     *timeouts.Tracker
 	clock  int64
 	out    []Record // finished records not yet handed to the sink
@@ -183,7 +204,9 @@ func (s *shard) prefetch(tags []uint32) {
 			}
 			if x.tagMatches(c, tag) {
 				sl := x.cellSlot(c)
-				sum += uint32(s.slots.entry(sl).packets) + uint32(s.tr.End(sl))
+				// Both ends of the entry: it may span two cache lines.
+				e := s.slots.entry(sl)
+				sum += uint32(e.key.src[0]) + uint32(e.pf) + uint32(s.tr.End(sl))
 				slots[n] = sl
 				n++
 				break
@@ -266,11 +289,20 @@ func (s *shard) lookupReverse(tag uint32, p *Packet) int32 {
 	}
 }
 
+// countFull reports whether the packet count of slot's flow in the
+// direction a packet matched can take no more.
+func (s *shard) countFull(slot int32, reverse bool) bool {
+	if reverse {
+		return s.slots.reverse(slot).packets() == revPacketsMax
+	}
+	return s.slots.entry(slot).packets() == entryPacketsMax
+}
+
 func (s *shard) update(p *Packet, tag uint32, clock int64) {
 	slot, reverse := s.lookup(tag, p)
-	if reverse && s.slots.reverse(slot).packets() == revPacketsMax {
-		// The reverse count is full (2^48-1 packets): the record ends
-		// as at an active timeout, and this packet starts the next.
+	if slot >= 0 && s.countFull(slot, reverse) {
+		// The count of this direction is full: the record ends as at
+		// an active timeout, and this packet starts the next.
 		s.end(slot, EndActiveTimeout)
 		slot, reverse = -1, false
 	}
@@ -283,15 +315,13 @@ func (s *shard) update(p *Packet, tag uint32, clock int64) {
 			s.deadline = math.MinInt64
 		}
 		e := s.slots.entry(slot)
-		e.packets, e.bytes = 1, uint64(p.Length)
-		e.initFlags = f
+		e.pf, e.bytes = 1<<entryCountShift|uint64(f)<<8, uint64(p.Length)
 	} else {
 		s.tr.Seen(slot, p.Time)
 		if !reverse {
 			e := s.slots.entry(slot)
-			e.packets++
+			e.pf = (e.pf + 1<<entryCountShift) | uint64(f)
 			e.bytes += uint64(p.Length)
-			e.sessionFlags |= f
 		} else {
 			r := s.slots.reverse(slot)
 			if r.pf == 0 { // the first reverse packet
@@ -319,11 +349,11 @@ func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock in
 			return
 		}
 		if reverse {
-			e.state |= stateRevFin
+			e.setState(stateRevFin)
 		} else {
-			e.state |= stateFin
+			e.setState(stateFin)
 		}
-		if e.state&(stateFin|stateRevFin) == stateFin|stateRevFin {
+		if e.state()&(stateFin|stateRevFin) == stateFin|stateRevFin {
 			s.tr.MarkClosing(slot, clock)
 		}
 		return
@@ -336,8 +366,8 @@ func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock in
 		}
 		return
 	}
-	e.state |= stateFin
-	if other >= 0 && s.slots.entry(other).state&stateFin != 0 {
+	e.setState(stateFin)
+	if other >= 0 && s.slots.entry(other).state()&stateFin != 0 {
 		s.tr.MarkClosing(slot, clock)
 		s.tr.MarkClosing(other, clock)
 	}
@@ -351,36 +381,16 @@ func (s *shard) create(tag uint32, p *Packet) int32 {
 			s.end(old, EndLackOfResources)
 		}
 	}
-	var slot int32
-	if n := len(s.free); n > 0 {
-		slot = s.free[n-1]
-		s.free = s.free[:n-1]
-	} else {
+	slot, ok := s.tr.Free()
+	if !ok {
 		slot = s.slots.next(s.biflow)
-		if int(slot) == s.trCap {
-			s.growTracker()
-		}
+		s.tr.Grow(int(slot) + 1) // in steps of the tracker's choosing
 	}
 	e := s.slots.entry(slot)
 	e.key = flowKey{src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort, vlan: p.VLAN, proto: p.Protocol}
-	e.tag = tag
 	s.idx.insert(tag, slot, &s.slots)
 	s.tr.Insert(slot, p.Time)
 	return slot
-}
-
-// growTracker makes room in the tracker for more slots: doubling while
-// small, then by an eighth, so at most about 1/9 of its memory is spare
-// capacity.
-func (s *shard) growTracker() {
-	n := s.trCap
-	if n < 1<<16 {
-		n = max(2*n, 256)
-	} else {
-		n += n / 8
-	}
-	s.trCap = n
-	s.tr.Grow(n)
 }
 
 // end finishes the flow in slot with reason r: its record goes to the
@@ -391,8 +401,8 @@ func (s *shard) end(slot int32, r EndReason) {
 		Start: s.tr.Start(slot), End: s.tr.End(slot),
 		Src: e.key.src, Dst: e.key.dst, SrcPort: e.key.sport, DstPort: e.key.dport,
 		VLAN: e.key.vlan, Protocol: e.key.proto, Sensor: s.sensor,
-		Packets: e.packets, Bytes: e.bytes,
-		Flags: e.initFlags | e.sessionFlags, InitialFlags: e.initFlags, SessionFlags: e.sessionFlags,
+		Packets: e.packets(), Bytes: e.bytes,
+		Flags: e.initFlags() | e.sessionFlags(), InitialFlags: e.initFlags(), SessionFlags: e.sessionFlags(),
 		EndReason: r,
 	}
 	if s.biflow {
@@ -407,10 +417,9 @@ func (s *shard) end(slot int32, r EndReason) {
 	}
 	s.out = append(s.out, rec)
 	s.stats.Ended[r]++
-	s.idx.remove(e.tag, slot, &s.slots)
+	s.idx.remove(s.slots.tag(slot), slot, &s.slots)
 	s.tr.Remove(slot)
 	*e = entry{}
-	s.free = append(s.free, slot)
 	if len(s.out) == cap(s.out) {
 		s.flushOut()
 	}

@@ -28,8 +28,14 @@ func (sp *slotPages) reverse(slot int32) *revSide {
 	return &sp.rev[slot>>slotPageBits][slot&slotPageMask]
 }
 
-// tag returns the hash tag of slot's entry.
-func (sp *slotPages) tag(slot int32) uint32 { return sp.entry(slot).tag }
+// tag returns the hash tag of slot's entry, recomputed from its key: the
+// index needs it only to move or delete a cell, far less often than an
+// entry is looked up, and keeping it would take 8 bytes an entry (with
+// alignment).
+func (sp *slotPages) tag(slot int32) uint32 {
+	k := &sp.entry(slot).key
+	return uint32(symmetricHash(&k.src, &k.dst, k.sport, k.dport, k.vlan, k.proto))
+}
 
 // next returns a never-used slot, adding a page when all are used.
 func (sp *slotPages) next(biflow bool) int32 {

@@ -484,44 +484,70 @@ func TestTableWorkersAgreeOnReorderedCapture(t *testing.T) {
 	}
 }
 
-// TestTableReversePacketsLimit: a biflow whose reverse side reaches the
-// largest count it holds (2^48-1 packets) ends as at an active timeout,
-// and the next reverse packet starts a new flow: nothing is lost.
-func TestTableReversePacketsLimit(t *testing.T) {
-	var sink SliceSink
-	tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Biflow: true, Sink: &sink})
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestTablePacketsLimit: a flow whose packet count in one direction
+// reaches the largest it holds (2^40-1 forward, 2^48-1 reverse) ends as at
+// an active timeout, and the next packet of that direction starts a new
+// flow: nothing is lost.
+func TestTablePacketsLimit(t *testing.T) {
 	a, b := AddrFromUint32(0x0a000001), AddrFromUint32(0x0a000002)
 	fwd := Packet{Time: t0, Src: a, Dst: b, SrcPort: 1000, DstPort: 53, Protocol: ProtoUDP, Length: 60}
 	rev := Packet{Time: t0 + sec, Src: b, Dst: a, SrcPort: 53, DstPort: 1000, Protocol: ProtoUDP, Length: 100}
-	if err := tab.Add([]Packet{fwd, rev}); err != nil {
-		t.Fatal(err)
-	}
-	s := tab.shards[0]
-	slot, reverse := s.lookup(uint32(symmetricHash(&rev.Src, &rev.Dst, rev.SrcPort, rev.DstPort, rev.VLAN, rev.Protocol)), &rev)
-	if slot < 0 || !reverse {
-		t.Fatalf("lookup of the reverse packet: slot %d reverse %v", slot, reverse)
-	}
-	s.slots.reverse(slot).pf += (revPacketsMax - 1) << revFlagBits // as if that many had come
-	rev2 := rev
-	rev2.Time += sec
-	if err := tab.Add([]Packet{rev2}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tab.Close(); err != nil {
-		t.Fatal(err)
-	}
-	SortRecords(sink.Recs)
-	if len(sink.Recs) != 2 {
-		t.Fatalf("%d records, want 2: %+v", len(sink.Recs), sink.Recs)
-	}
-	full, next := sink.Recs[0], sink.Recs[1]
-	if full.RevPackets != revPacketsMax || full.EndReason != EndActiveTimeout || full.RevBytes != 100 || full.Packets != 1 {
-		t.Errorf("full record %+v: want %d reverse packets, active timeout", full, uint64(revPacketsMax))
-	}
-	if next.Src != b || next.Packets != 1 || next.Bytes != 100 || next.Start != rev2.Time || next.EndReason != EndForced {
-		t.Errorf("next record %+v: want the packet after the full count, from %v", next, b)
+	for _, c := range []struct {
+		name    string
+		biflow  bool
+		reverse bool // the reverse side fills up
+	}{{"uniflow", false, false}, {"biflow forward", true, false}, {"biflow reverse", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			var sink SliceSink
+			tab, err := NewTable(TableConfig{Timeouts: timeouts.Default(), Biflow: c.biflow, Sink: &sink})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tab.Add([]Packet{fwd, rev}); err != nil {
+				t.Fatal(err)
+			}
+			s := tab.shards[0]
+			slot, _ := s.lookup(uint32(symmetricHash(&fwd.Src, &fwd.Dst, fwd.SrcPort, fwd.DstPort, fwd.VLAN, fwd.Protocol)), &fwd)
+			if slot < 0 {
+				t.Fatal("no flow for the first packet")
+			}
+			next, max := fwd, uint64(entryPacketsMax)
+			if c.reverse {
+				s.slots.reverse(slot).pf += (revPacketsMax - 1) << revFlagBits // as if that many had come
+				next, max = rev, revPacketsMax
+			} else {
+				s.slots.entry(slot).pf += (entryPacketsMax - 1) << entryCountShift
+			}
+			next.Time = t0 + 2*sec
+			if err := tab.Add([]Packet{next}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tab.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var full, after *Record
+			for i := range sink.Recs {
+				r := &sink.Recs[i]
+				switch {
+				case r.Start == next.Time:
+					after = r
+				case r.Start == t0:
+					full = r
+				}
+			}
+			if full == nil || after == nil {
+				t.Fatalf("records %+v: want the full flow and the one after it", sink.Recs)
+			}
+			got := full.Packets
+			if c.reverse {
+				got = full.RevPackets
+			}
+			if got != max || full.EndReason != EndActiveTimeout {
+				t.Errorf("full record %+v: want %d packets, active timeout", *full, max)
+			}
+			if after.Src != next.Src || after.Packets != 1 || after.Bytes != uint64(next.Length) || after.EndReason != EndForced {
+				t.Errorf("next record %+v: want the packet after the full count", *after)
+			}
+		})
 	}
 }

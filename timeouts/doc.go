@@ -26,8 +26,9 @@
 //     with "lack of resources".
 //   - End of input ends every remaining flow as forced.
 //
-// [Tracker] implements the expiry bookkeeping over int32 slot numbers that
-// the table chooses (its entry indexes): an LRU list ordered by last-seen
+// [Tracker] implements the expiry bookkeeping over int32 slot numbers (the
+// table's entry indexes; the table numbers new ones, and takes ended ones
+// back from [Tracker.Free]): an LRU list ordered by last-seen
 // time (idle timeout and resource eviction), a list ordered by start time
 // (active timeout) and a FIFO of closing flows ordered by closing time.
 // Every operation is O(1) (amortized), the structures hold no pointers, and

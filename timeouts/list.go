@@ -23,74 +23,107 @@ type node struct {
 }
 
 // list is a doubly linked list over slot numbers, kept in ascending order
-// of at by inserting from the tail. It holds no pointers.
+// of at by inserting from the tail. It holds no pointers. Its nodes are in
+// one array (flat), which a packet's lookups reach with one load less, or
+// in pages, which grow without copying or spare room (see pages).
 type list struct {
-	nodes      []node
+	flat       []node
+	paged      pages[node]
+	isPaged    bool
 	head, tail int32
 	n          int
 }
 
-func newList() list { return list{head: noSlot, tail: noSlot} }
+func newList(paged bool) list { return list{isPaged: paged, head: noSlot, tail: noSlot} }
 
-// grow makes room for slots [0, n), exactly.
+// grow makes room for slots [0, n): a page at a time, or for a flat list
+// by doubling while small and then by an eighth (so that at most about 1/9
+// of its memory is spare).
 func (l *list) grow(n int) {
-	if n <= len(l.nodes) {
+	if l.isPaged {
+		l.paged.grow(n, func(pg *[pageSize]node) { unlink(pg[:]) })
 		return
 	}
-	nodes := make([]node, n)
-	copy(nodes, l.nodes)
-	for i := len(l.nodes); i < n; i++ {
+	if n <= len(l.flat) {
+		return
+	}
+	c := len(l.flat)
+	for c < n {
+		if c < 1<<16 {
+			c = max(2*c, 256)
+		} else {
+			c += c / 8
+		}
+	}
+	nodes := make([]node, c)
+	copy(nodes, l.flat)
+	unlink(nodes[len(l.flat):])
+	l.flat = nodes
+}
+
+// unlink marks nodes as outside the list.
+func unlink(nodes []node) {
+	for i := range nodes {
 		nodes[i] = node{prev: notLinked, next: notLinked}
 	}
-	l.nodes = nodes
+}
+
+// node returns slot s's node.
+func (l *list) node(s int32) *node {
+	if !l.isPaged {
+		return &l.flat[s]
+	}
+	return l.paged.at(s)
 }
 
 // insert links s with time at, walking back from the tail while the
 // predecessor is later.
 func (l *list) insert(s int32, at int64) {
 	after := l.tail
-	for i := 0; after != noSlot && l.nodes[after].at > at && i < maxWalk; i++ {
-		after = l.nodes[after].prev
+	for i := 0; after != noSlot && l.node(after).at > at && i < maxWalk; i++ {
+		after = l.node(after).prev
 	}
-	nd := &l.nodes[s]
+	nd := l.node(s)
 	nd.at = at
 	nd.prev = after
 	if after == noSlot {
 		nd.next = l.head
 		l.head = s
 	} else {
-		nd.next = l.nodes[after].next
-		l.nodes[after].next = s
+		nd.next = l.node(after).next
+		l.node(after).next = s
 	}
 	if nd.next == noSlot {
 		l.tail = s
 	} else {
-		l.nodes[nd.next].prev = s
+		l.node(nd.next).prev = s
 	}
 	l.n++
 }
 
 // remove unlinks s (which must be linked).
 func (l *list) remove(s int32) {
-	nd := &l.nodes[s]
+	nd := l.node(s)
 	if nd.prev == noSlot {
 		l.head = nd.next
 	} else {
-		l.nodes[nd.prev].next = nd.next
+		l.node(nd.prev).next = nd.next
 	}
 	if nd.next == noSlot {
 		l.tail = nd.prev
 	} else {
-		l.nodes[nd.next].prev = nd.prev
+		l.node(nd.next).prev = nd.prev
 	}
 	nd.prev, nd.next = notLinked, notLinked
 	l.n--
 }
 
 // touch moves s to its place for the later time at; an earlier or equal
-// time leaves it where it is.
+// time leaves it where it is. The usual case, a packet of a flow that is
+// not the last seen and no earlier than the last seen one, moves s to the
+// tail with each neighbour's node looked up once.
 func (l *list) touch(s int32, at int64) {
-	nd := &l.nodes[s]
+	nd := l.node(s)
 	if at <= nd.at {
 		return
 	}
@@ -98,15 +131,30 @@ func (l *list) touch(s int32, at int64) {
 		nd.at = at
 		return
 	}
-	l.remove(s)
-	l.insert(s, at)
+	tail := l.node(l.tail)
+	if tail.at > at {
+		l.remove(s)
+		l.insert(s, at)
+		return
+	}
+	// Unlink s (it has a next: it is not the tail) and append it.
+	prev, next := nd.prev, nd.next
+	l.node(next).prev = prev
+	if prev == noSlot {
+		l.head = next
+	} else {
+		l.node(prev).next = next
+	}
+	tail.next = s
+	nd.prev, nd.next, nd.at = l.tail, noSlot, at
+	l.tail = s
 }
 
-// closing is one entry of the closing FIFO. gen tells a live entry from one
-// whose slot has ended (and maybe been reused) since.
+// closing is one entry of the closing FIFO: a slot and its closing time.
+// A slot is not reused while its entry is in the FIFO (see Tracker.Free),
+// so the entry is the slot's flow's as long as that flow is tracked.
 type closing struct {
 	slot int32
-	gen  uint32
 	at   int64
 }
 

@@ -5,27 +5,31 @@ import "math"
 // Tracker keeps, for the flows of one table (or one shard of it), what is
 // needed to find expired flows in O(1): each flow's start and last-seen
 // times in two ordered lists and the closing flows in a FIFO. Flows are
-// named by int32 slot numbers that the caller allocates (its entry
-// indexes); call Grow before using a new slot number.
+// named by int32 slot numbers (the caller's entry indexes). The caller
+// numbers new slots itself (call Grow before using one) and takes a slot
+// back for reuse only from Free: a removed flow's slot becomes free at
+// once, or, if the flow was closing, once its entry has left the closing
+// FIFO, so that no entry there can name a later flow of the same slot.
 //
 // A Tracker is not safe for concurrent use; a sharded table has one per
 // shard.
 type Tracker struct {
 	idle, active, grace int64 // ns
-	lru                 list  // by last-seen time (End)
-	start               list  // by first-seen time (Start)
-	closing             fifo  // by closing time
-	// gen counts each slot's reuses (low 31 bits) and marks a closing
-	// flow (closedBit), one word per slot instead of two slices.
-	gen []uint32
+	// The last-seen order changes at every packet: its list is flat. The
+	// others change once or twice a flow: they are paged, which saves the
+	// spare room a flat array keeps.
+	lru     list // by last-seen time (End)
+	start   list // by first-seen time (Start)
+	closing fifo // by closing time
+	// closed has a bit per slot, set from MarkClosing until the slot's
+	// entry leaves the closing FIFO (see Free).
+	closed pages[uint64]
+	free   []int32 // slots free for reuse
 	// The trackers of a sharded table are used on different cores, and
 	// the list heads change at every packet: padding keeps the next
 	// object in memory off this one's cache lines.
 	_ [64]byte
 }
-
-// closedBit is the bit of a gen word that says the flow is closing.
-const closedBit = 1 << 31
 
 // NewTracker returns an empty Tracker for cfg, or cfg's validation error.
 func NewTracker(cfg Config) (*Tracker, error) {
@@ -33,21 +37,22 @@ func NewTracker(cfg Config) (*Tracker, error) {
 		return nil, err
 	}
 	return &Tracker{idle: int64(cfg.Idle), active: int64(cfg.Active), grace: int64(cfg.Grace),
-		lru: newList(), start: newList()}, nil
+		lru: newList(false), start: newList(true)}, nil
 }
 
-// Grow makes room for slot numbers [0, n). It allocates exactly n slots
-// (no spare capacity: the caller decides how fast to grow), so a caller
-// should grow in steps, not one slot at a time.
+// Grow makes room for slot numbers [0, n). It grows in steps of its own
+// choosing (pages, or an eighth of a flat array), so calling it for each
+// new slot number is cheap.
 func (t *Tracker) Grow(n int) {
-	if n <= len(t.gen) {
-		return
-	}
 	t.lru.grow(n)
 	t.start.grow(n)
-	gen := make([]uint32, n)
-	copy(gen, t.gen)
-	t.gen = gen
+	t.closed.grow((n+63)/64, nil)
+}
+
+// closedWord returns the word of the closed bitmap that holds slot's bit,
+// and the bit.
+func (t *Tracker) closedWord(slot int32) (*uint64, uint64) {
+	return t.closed.at(slot >> 6), 1 << (slot & 63)
 }
 
 // Len returns the number of tracked flows.
@@ -71,45 +76,81 @@ func (t *Tracker) Seen(slot int32, at int64) { t.lru.touch(slot, at) }
 // the loads from being optimized away.
 func (t *Tracker) Prefetch(slots []int32) uint32 {
 	var sum uint32
-	nodes := t.lru.nodes
 	for _, s := range slots {
-		nd := &nodes[s]
+		nd := t.lru.node(s)
 		if nd.prev >= 0 {
-			sum += uint32(nodes[nd.prev].next)
+			sum += uint32(t.lru.node(nd.prev).next)
 		}
 		if nd.next >= 0 {
-			sum += uint32(nodes[nd.next].prev)
+			sum += uint32(t.lru.node(nd.next).prev)
 		}
 	}
 	return sum
 }
 
 // Start returns the time of slot's first packet.
-func (t *Tracker) Start(slot int32) int64 { return t.start.nodes[slot].at }
+func (t *Tracker) Start(slot int32) int64 { return t.start.node(slot).at }
 
 // End returns the time of slot's last packet (the latest timestamp).
-func (t *Tracker) End(slot int32) int64 { return t.lru.nodes[slot].at }
+func (t *Tracker) End(slot int32) int64 { return t.lru.node(slot).at }
 
-// Closing reports whether slot has been marked closing.
-func (t *Tracker) Closing(slot int32) bool { return t.gen[slot]&closedBit != 0 }
+// Closing reports whether slot's flow has been marked closing.
+func (t *Tracker) Closing(slot int32) bool {
+	w, bit := t.closedWord(slot)
+	return *w&bit != 0
+}
 
 // MarkClosing marks slot's flow closing at time c (the table passes its
 // clock, which never goes back, so the FIFO stays ordered). Marking a flow
 // that is already closing does nothing: the first mark counts.
 func (t *Tracker) MarkClosing(slot int32, c int64) {
-	if t.gen[slot]&closedBit != 0 {
+	w, bit := t.closedWord(slot)
+	if *w&bit != 0 {
 		return
 	}
-	t.gen[slot] |= closedBit
-	t.closing.push(closing{slot: slot, gen: t.gen[slot], at: c})
+	*w |= bit
+	t.closing.push(closing{slot: slot, at: c})
 }
 
 // Remove stops tracking slot (after it expired or was ended otherwise).
-// The slot number may then be reused with Insert.
+// Free hands the slot out again: at once, or, for a flow that was marked
+// closing and ended otherwise, once its closing entry has left the FIFO.
 func (t *Tracker) Remove(slot int32) {
 	t.lru.remove(slot)
 	t.start.remove(slot)
-	t.gen[slot] = (t.gen[slot] + 1) &^ closedBit
+	if !t.Closing(slot) {
+		t.free = append(t.free, slot)
+	}
+}
+
+// Free returns a slot number that may be used again for a new flow (the
+// one removed last), or ok=false when there is none: the caller then
+// numbers a new slot.
+func (t *Tracker) Free() (slot int32, ok bool) {
+	n := len(t.free)
+	if n == 0 {
+		return noSlot, false
+	}
+	slot = t.free[n-1]
+	t.free = t.free[:n-1]
+	return slot, true
+}
+
+// closingHead returns the first entry of the closing FIFO that is a
+// tracked flow's, or nil. It drops the entries before it, of flows that
+// ended otherwise, and frees their slots.
+func (t *Tracker) closingHead() *closing {
+	for t.closing.size > 0 {
+		c := t.closing.front()
+		if t.lru.node(c.slot).prev != notLinked {
+			return c
+		}
+		w, bit := t.closedWord(c.slot)
+		*w &^= bit
+		t.free = append(t.free, c.slot)
+		t.closing.pop()
+	}
+	return nil
 }
 
 // Expired returns a flow that has expired at clock now and why, or
@@ -120,24 +161,18 @@ func (t *Tracker) Expired(now int64) (slot int32, r Reason, ok bool) {
 	// Closing flows first: their FIFO is ordered by closing time, so once
 	// its head has not expired no closing flow has, and the checks below
 	// need not consider the closing rule.
-	for t.closing.size > 0 {
-		c := t.closing.front()
-		if t.gen[c.slot] != c.gen {
-			t.closing.pop() // the flow ended otherwise
-			continue
-		}
-		if now-c.at > t.grace {
-			s := c.slot
-			t.closing.pop()
-			return s, EndOfFlow, true
-		}
-		break
+	if c := t.closingHead(); c != nil && now-c.at > t.grace {
+		s := c.slot
+		t.closing.pop()
+		w, bit := t.closedWord(s)
+		*w &^= bit // so that Remove frees the slot
+		return s, EndOfFlow, true
 	}
-	if s := t.lru.head; s != noSlot && now-t.lru.nodes[s].at > t.idle {
+	if s := t.lru.head; s != noSlot && now-t.lru.node(s).at > t.idle {
 		return s, Idle, true
 	}
-	if s := t.start.head; s != noSlot && now-t.start.nodes[s].at >= t.active {
-		if now-t.lru.nodes[s].at > t.idle {
+	if s := t.start.head; s != noSlot && now-t.start.node(s).at >= t.active {
+		if now-t.lru.node(s).at > t.idle {
 			return s, Idle, true
 		}
 		return s, Active, true
@@ -152,20 +187,14 @@ func (t *Tracker) Expired(now int64) (slot int32, r Reason, ok bool) {
 // of its flows can end. It discards stale closing entries.
 func (t *Tracker) Deadline() int64 {
 	d := int64(math.MaxInt64)
-	for t.closing.size > 0 {
-		c := t.closing.front()
-		if t.gen[c.slot] != c.gen {
-			t.closing.pop()
-			continue
-		}
+	if c := t.closingHead(); c != nil {
 		d = addSat(c.at, t.grace+1)
-		break
 	}
 	if s := t.lru.head; s != noSlot {
-		d = min(d, addSat(t.lru.nodes[s].at, t.idle+1))
+		d = min(d, addSat(t.lru.node(s).at, t.idle+1))
 	}
 	if s := t.start.head; s != noSlot {
-		d = min(d, addSat(t.start.nodes[s].at, t.active))
+		d = min(d, addSat(t.start.node(s).at, t.active))
 	}
 	return d
 }
@@ -187,7 +216,7 @@ func (t *Tracker) Oldest() (slot int32, ok bool) {
 // Each calls fn for every tracked flow, least recently seen first, until fn
 // returns false. fn must not change the Tracker.
 func (t *Tracker) Each(fn func(slot int32) bool) {
-	for s := t.lru.head; s != noSlot; s = t.lru.nodes[s].next {
+	for s := t.lru.head; s != noSlot; s = t.lru.node(s).next {
 		if !fn(s) {
 			return
 		}

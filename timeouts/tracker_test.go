@@ -121,20 +121,32 @@ func TestPrecedenceClosingIdleActive(t *testing.T) {
 	}
 }
 
+// TestClosingGraceAndStaleEntries: a closing flow that ends otherwise
+// leaves its entry in the closing FIFO; its slot is not handed out again
+// until that entry has gone, so the entry can never end a later flow of
+// the slot.
 func TestClosingGraceAndStaleEntries(t *testing.T) {
 	tr := newTestTracker(t, 2)
 	tr.Insert(0, 0)
 	tr.MarkClosing(0, 10*sec)
 	tr.Remove(0) // ended otherwise (e.g. forced); the FIFO entry is stale
-	tr.Insert(0, 11*sec)
+	if s, ok := tr.Free(); ok {
+		t.Fatalf("slot %d free while its closing entry is pending", s)
+	}
 	tr.Insert(1, 11*sec)
 	tr.MarkClosing(1, 12*sec)
-	if s, _ := drain(tr, 17*sec); len(s) != 0 {
+	if s, _ := drain(tr, 15*sec); len(s) != 0 {
 		t.Fatalf("expired within grace: %v", s)
 	}
+	if s, ok := tr.Free(); !ok || s != 0 || tr.Closing(0) {
+		t.Fatalf("Free() = %d, %v after the stale entry went: want slot 0", s, ok)
+	}
 	s, r := drain(tr, 17*sec+1)
-	if len(s) != 1 || s[0] != 1 || r[0] != EndOfFlow || tr.Closing(0) {
+	if len(s) != 1 || s[0] != 1 || r[0] != EndOfFlow {
 		t.Fatalf("got %v %v", s, r)
+	}
+	if s, ok := tr.Free(); !ok || s != 1 {
+		t.Fatalf("Free() = %d, %v after slot 1 ended: want slot 1", s, ok)
 	}
 }
 
@@ -206,8 +218,8 @@ func TestDeadlineMatchesExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 64
-	tr.Grow(n)
 	live := make([]bool, n)
+	used := int32(0) // slots numbered so far
 	rng := rand.New(rand.NewPCG(3, 4))
 	now := int64(1000)
 	for step := 0; step < 20000; step++ {
@@ -218,6 +230,19 @@ func TestDeadlineMatchesExpired(t *testing.T) {
 		s := int32(rng.IntN(n))
 		switch {
 		case !live[s]:
+			// A new flow, in a slot from Free or a new one.
+			var ok bool
+			if s, ok = tr.Free(); !ok {
+				if used == n {
+					continue
+				}
+				s = used
+				used++
+				tr.Grow(int(used))
+			}
+			if live[s] || tr.Closing(s) {
+				t.Fatalf("step %d: Free returned slot %d of a tracked flow or with a closing entry", step, s)
+			}
 			tr.Insert(s, now-int64(rng.IntN(2)))
 			live[s] = true
 		case rng.IntN(4) == 0:
