@@ -22,4 +22,9 @@
 // same. The caller's goroutine meters the first shard while worker
 // goroutines meter the others, and Add returns when all are done.
 // [Table.Meter] reads the next batch on a goroutine of its own meanwhile.
+//
+// A table holds no pointers per flow and about 100 bytes per active flow
+// (about 125 with biflows): a 56-byte entry (key and forward counters), a
+// 24-byte reverse side for biflows, the expiry lists' 32 bytes and the
+// index's 4-byte cells at most 3/4 full (BenchmarkTableMemory measures it).
 package flow
