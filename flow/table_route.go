@@ -117,6 +117,7 @@ func firstClock(parts []partNotes, d int64) int64 {
 // prefetchGroup looked up ahead, and returns the clock.
 func (s *shard) meterNotes(pkts []Packet, parts []partNotes, notes []routeNote, clock int64) int64 {
 	var tags [prefetchGroup]uint32
+	var cands [prefetchGroup]int32
 	for len(notes) > 0 {
 		grp := notes[:min(prefetchGroup, len(notes))]
 		notes = notes[len(grp):]
@@ -126,14 +127,14 @@ func (s *shard) meterNotes(pkts []Packet, parts []partNotes, notes []routeNote, 
 			sum += pkts[grp[i].idx].Length // load the packets ahead too
 		}
 		s.touched += sum
-		s.prefetch(tags[:len(grp)])
+		s.prefetch(tags[:len(grp)], &cands)
 		for i := range grp {
 			n := &grp[i]
 			clock = s.tickNoted(clock, n.clock, parts)
 			p := &pkts[n.idx]
 			s.stats.Packets++
 			s.stats.Bytes += uint64(p.Length)
-			s.update(p, n.tag, clock)
+			s.update(p, n.tag, cands[i], clock)
 		}
 	}
 	return clock

@@ -155,6 +155,7 @@ func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 func (s *shard) add(pkts []Packet) {
 	clock := s.clock
 	var tags [prefetchGroup]uint32
+	var cands [prefetchGroup]int32
 	for len(pkts) > 0 {
 		grp := pkts[:min(prefetchGroup, len(pkts))]
 		pkts = pkts[len(grp):]
@@ -162,13 +163,13 @@ func (s *shard) add(pkts []Packet) {
 			p := &grp[i]
 			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
 		}
-		s.prefetch(tags[:len(grp)])
+		s.prefetch(tags[:len(grp)], &cands)
 		for i := range grp {
 			p := &grp[i]
 			clock = s.tick(clock, p.Time)
 			s.stats.Packets++
 			s.stats.Bytes += uint64(p.Length)
-			s.update(p, tags[i], clock)
+			s.update(p, tags[i], cands[i], clock)
 		}
 	}
 	s.clock = clock
@@ -182,10 +183,12 @@ const prefetchGroup = 16
 // and then the entry it points to, so that the cache misses of the group
 // overlap instead of coming one after the other when update runs (a table
 // of 100 k flows is larger than the core's cache: each lookup would
-// otherwise wait for memory twice). Only a hint: the loads change
-// nothing, and update does the real lookup, so flows created or ended in
-// between do no harm.
-func (s *shard) prefetch(tags []uint32) {
+// otherwise wait for memory twice). It notes in cands, per tag, the slot
+// of the first cell with that tag (almost always the packet's flow), or
+// -1: update checks that slot's key before it probes the index. The loads
+// change nothing, and update checks the candidate, so flows created or
+// ended in between do no harm.
+func (s *shard) prefetch(tags []uint32, cands *[prefetchGroup]int32) {
 	x := &s.idx
 	var sum uint32
 	for _, tag := range tags {
@@ -193,7 +196,8 @@ func (s *shard) prefetch(tags []uint32) {
 	}
 	var slots [prefetchGroup]int32
 	n := 0
-	for _, tag := range tags {
+	for k, tag := range tags {
+		cands[k] = -1
 		// The first cell with the tag (the cells are in cache now) is
 		// almost always the flow's; its home cell often belongs to
 		// another flow.
@@ -209,6 +213,7 @@ func (s *shard) prefetch(tags []uint32) {
 				sum += uint32(e.key.src[0]) + uint32(e.pf) + uint32(s.tr.End(sl))
 				slots[n] = sl
 				n++
+				cands[k] = sl
 				break
 			}
 		}
@@ -289,37 +294,59 @@ func (s *shard) lookupReverse(tag uint32, p *Packet) int32 {
 	}
 }
 
-// countFull reports whether the packet count of slot's flow in the
+// countFull reports whether the packet count of e's flow in the
 // direction a packet matched can take no more.
-func (s *shard) countFull(slot int32, reverse bool) bool {
+func (s *shard) countFull(e *entry, slot int32, reverse bool) bool {
 	if reverse {
 		return s.slots.reverse(slot).packets() == revPacketsMax
 	}
-	return s.slots.entry(slot).packets() == entryPacketsMax
+	return e.packets() == entryPacketsMax
 }
 
-func (s *shard) update(p *Packet, tag uint32, clock int64) {
-	slot, reverse := s.lookup(tag, p)
-	if slot >= 0 && s.countFull(slot, reverse) {
+// find returns the entry of packet p's flow (nil if there is none), its
+// slot and whether p matched in the reverse direction. cand, from
+// prefetch, is checked first: a live entry (its packet count is never 0)
+// with p's key in either direction is the flow's, since a key has one
+// flow at a time.
+func (s *shard) find(p *Packet, tag uint32, cand int32) (e *entry, slot int32, reverse bool) {
+	if cand >= 0 {
+		e := s.slots.entry(cand)
+		if e.pf != 0 {
+			if e.key.matches(p) {
+				return e, cand, false
+			}
+			if s.biflow && e.key.matchesReverse(p) {
+				return e, cand, true
+			}
+		}
+	}
+	if slot, reverse = s.lookup(tag, p); slot < 0 {
+		return nil, -1, false
+	}
+	return s.slots.entry(slot), slot, reverse
+}
+
+func (s *shard) update(p *Packet, tag uint32, cand int32, clock int64) {
+	e, slot, reverse := s.find(p, tag, cand)
+	if e != nil && s.countFull(e, slot, reverse) {
 		// The count of this direction is full: the record ends as at
 		// an active timeout, and this packet starts the next.
 		s.end(slot, EndActiveTimeout)
-		slot, reverse = -1, false
+		e = nil
 	}
 	f := p.Flags
-	if slot < 0 {
-		slot = s.create(tag, p)
+	if e == nil {
+		slot, reverse = s.create(tag, p), false
 		if s.tr.Len() == 1 || p.Time < clock {
 			// The only flow, or one that came late in a reordered
 			// capture: it may expire before the deadline noted.
 			s.deadline = math.MinInt64
 		}
-		e := s.slots.entry(slot)
+		e = s.slots.entry(slot)
 		e.pf, e.bytes = 1<<entryCountShift|uint64(f)<<8, uint64(p.Length)
 	} else {
 		s.tr.Seen(slot, p.Time)
 		if !reverse {
-			e := s.slots.entry(slot)
 			e.pf = (e.pf + 1<<entryCountShift) | uint64(f)
 			e.bytes += uint64(p.Length)
 		} else {

@@ -551,3 +551,42 @@ func TestTablePacketsLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestTableCandidateOfEndedFlow: update first tries the slot that
+// prefetch found for a packet's tag; a flow that ended in between leaves a
+// zeroed entry there, which must not pass for the flow of a packet whose
+// key is all zeros (hostile input can have one).
+func TestTableCandidateOfEndedFlow(t *testing.T) {
+	cfg := timeouts.Default()
+	var sink SliceSink
+	tab, err := NewTable(TableConfig{Timeouts: cfg, Sink: &sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle := int64(cfg.Idle)
+	b := Packet{Src: AddrFromUint32(0x0a000001), Dst: AddrFromUint32(0x0a000002), SrcPort: 5, DstPort: 53, Protocol: ProtoUDP, Length: 80}
+	zero := Packet{Length: 40} // every key field zero
+	a0, b0 := zero, b
+	a0.Time, b0.Time = t0, t0+1
+	b1, a1 := b, zero
+	b1.Time = t0 + idle + 1 // a0's flow expires here, b's does not
+	a1.Time = t0 + idle + 2
+	for _, batch := range [][]Packet{{a0, b0}, {b1, a1}} { // one prefetch group each
+		if err := tab.Add(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	SortRecords(sink.Recs)
+	if len(sink.Recs) != 3 {
+		t.Fatalf("%d records, want 3: %+v", len(sink.Recs), sink.Recs)
+	}
+	first, second, third := sink.Recs[0], sink.Recs[1], sink.Recs[2]
+	if first.Packets != 1 || first.EndReason != EndIdleTimeout || first.Start != t0 ||
+		second.Packets != 2 || second.Src != b.Src ||
+		third.Packets != 1 || third.Start != a1.Time || third.EndReason != EndForced {
+		t.Errorf("records %+v", sink.Recs)
+	}
+}
