@@ -1,6 +1,9 @@
 package flow
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // flowIndex maps flow keys to entry slots: open addressing with linear
 // probing over one []uint32 (no pointers, so the garbage collector never
@@ -105,17 +108,24 @@ func (x *flowIndex) grow(slots *slotPages) {
 // conversation hash alike: both directions of a TCP session then land in
 // the same shard and the same probe sequence (which makes the reverse
 // lookup for FIN/RST handling cheap). It orders the two endpoints
-// canonically with word compares instead of a byte loop.
+// canonically, the smaller (address words, then port) first, without a
+// branch: which endpoint is smaller is as good as random per packet, and
+// a mispredicted branch costs more than the whole comparison.
 func symmetricHash(src, dst *Addr, sport, dport, vlan uint16, proto uint8) uint64 {
 	le := binary.LittleEndian
 	a0, a1 := le.Uint64(src[0:8]), le.Uint64(src[8:16])
 	b0, b1 := le.Uint64(dst[0:8]), le.Uint64(dst[8:16])
-	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && sport > dport) {
-		a0, a1, b0, b1 = b0, b1, a0, a1
-		sport, dport = dport, sport
-	}
+	ap, bp := uint64(sport), uint64(dport)
+	// (b0, b1, bp) - (a0, a1, ap) borrows exactly when the source
+	// endpoint is the larger: then swap = all ones and the XORs swap.
+	_, borrow := bits.Sub64(bp, ap, 0)
+	_, borrow = bits.Sub64(b1, a1, borrow)
+	_, borrow = bits.Sub64(b0, a0, borrow)
+	swap := -borrow
+	x0, x1, xp := (a0^b0)&swap, (a1^b1)&swap, (ap^bp)&swap
+	a0, a1, ap, b0, b1, bp = a0^x0, a1^x1, ap^xp, b0^x0, b1^x1, bp^xp
 	h := mix(a0^0x9e3779b97f4a7c15, a1^0xd6e8feb86659fd93)
 	h = mix(h^b0, b1^0xa0761d6478bd642f)
-	tail := uint64(sport) | uint64(dport)<<16 | uint64(vlan)<<32 | uint64(proto)<<48
+	tail := ap | bp<<16 | uint64(vlan)<<32 | uint64(proto)<<48
 	return mix(h^tail, 0xe7037ed1a0b428db)
 }

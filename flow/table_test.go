@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -589,4 +590,58 @@ func TestTableCandidateOfEndedFlow(t *testing.T) {
 		third.Packets != 1 || third.Start != a1.Time || third.EndReason != EndForced {
 		t.Errorf("records %+v", sink.Recs)
 	}
+}
+
+// TestSymmetricHashOrdersEndpoints: symmetricHash orders the endpoints
+// without branches; it must agree with the plain lexicographic order
+// (address words, then port), which refSymmetricHash spells out with
+// branches, including endpoints that tie on one or more words, and hash
+// both directions alike.
+func TestSymmetricHashOrdersEndpoints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	addr := func() Addr {
+		var a Addr
+		switch rng.IntN(4) {
+		case 0: // IPv6, any first word
+			binary.LittleEndian.PutUint64(a[0:8], rng.Uint64())
+			binary.LittleEndian.PutUint64(a[8:16], rng.Uint64())
+		case 1: // IPv6, a shared first word
+			binary.LittleEndian.PutUint64(a[0:8], 0x20010db8)
+			binary.LittleEndian.PutUint64(a[8:16], uint64(rng.IntN(3)))
+		default:
+			a = AddrFromUint32(0x0a000000 + uint32(rng.IntN(3)))
+		}
+		return a
+	}
+	for range 20000 {
+		a, b := addr(), addr()
+		ap, bp := uint16(rng.IntN(3)), uint16(rng.IntN(3))
+		if rng.IntN(8) == 0 {
+			ap, bp = uint16(rng.Uint32()), uint16(rng.Uint32())
+		}
+		vlan, proto := uint16(rng.IntN(2)), uint8(rng.IntN(2)*6)
+		h := symmetricHash(&a, &b, ap, bp, vlan, proto)
+		if want := refSymmetricHash(&a, &b, ap, bp, vlan, proto); h != want {
+			t.Fatalf("%v:%d -> %v:%d: %x, want %x", a, ap, b, bp, h, want)
+		}
+		if r := symmetricHash(&b, &a, bp, ap, vlan, proto); r != h {
+			t.Fatalf("%v:%d -> %v:%d hashes %x, the other way %x", a, ap, b, bp, h, r)
+		}
+	}
+}
+
+// refSymmetricHash is symmetricHash with the endpoints ordered by
+// branches.
+func refSymmetricHash(src, dst *Addr, sport, dport, vlan uint16, proto uint8) uint64 {
+	le := binary.LittleEndian
+	a0, a1 := le.Uint64(src[0:8]), le.Uint64(src[8:16])
+	b0, b1 := le.Uint64(dst[0:8]), le.Uint64(dst[8:16])
+	if a0 > b0 || a0 == b0 && (a1 > b1 || a1 == b1 && sport > dport) {
+		a0, a1, b0, b1 = b0, b1, a0, a1
+		sport, dport = dport, sport
+	}
+	h := mix(a0^0x9e3779b97f4a7c15, a1^0xd6e8feb86659fd93)
+	h = mix(h^b0, b1^0xa0761d6478bd642f)
+	tail := uint64(sport) | uint64(dport)<<16 | uint64(vlan)<<32 | uint64(proto)<<48
+	return mix(h^tail, 0xe7037ed1a0b428db)
 }
