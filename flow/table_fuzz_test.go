@@ -35,10 +35,13 @@ func FuzzTableMatchesReference(f *testing.F) {
 		}
 		want := referenceMeter(pkts, cfg, biflow, 3)
 		SortRecords(want)
-		got := meterBatches(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 3}, pkts,
-			func(rest int) int { return 1 + rest%7 })
-		if d := diffRecords(got, want); d != "" {
-			t.Fatalf("%v biflow=%v workers=%d, %d packets: %s", cfg, biflow, workers, len(pkts), d)
+		for _, from := range []int{defaultLookAheadFlows, 0} { // the second looks ahead (see pipeline)
+			lookAhead(t, from)
+			got := meterBatches(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 3}, pkts,
+				func(rest int) int { return 1 + rest%7 })
+			if d := diffRecords(got, want); d != "" {
+				t.Fatalf("%v biflow=%v workers=%d, %d packets, looking ahead from %d flows: %s", cfg, biflow, workers, len(pkts), from, d)
+			}
 		}
 	})
 }

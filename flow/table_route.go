@@ -3,6 +3,9 @@ package flow
 import (
 	"math"
 	"slices"
+	"unsafe"
+
+	"github.com/flowkit/flowkit/internal/prefetch"
 )
 
 // How the shards of a table with several workers share a batch (see
@@ -113,28 +116,32 @@ func firstClock(parts []partNotes, d int64) int64 {
 	return math.MaxInt64
 }
 
-// meterNotes meters the packets of notes, which parts noted, in groups of
-// prefetchGroup looked up ahead, and returns the clock.
+// meterNotes meters the packets of notes, which parts noted, in groups
+// looked up ahead (see pipeline), and returns the clock.
 func (s *shard) meterNotes(pkts []Packet, parts []partNotes, notes []routeNote, clock int64) int64 {
-	var tags [prefetchGroup]uint32
-	var cands [prefetchGroup]int32
-	for len(notes) > 0 {
-		grp := notes[:min(prefetchGroup, len(notes))]
-		notes = notes[len(grp):]
-		var sum uint32
-		for i := range grp {
-			tags[i] = grp[i].tag
-			sum += pkts[grp[i].idx].Length // load the packets ahead too
+	pl := &s.pl
+	for pl.start((len(notes) + prefetchGroup - 1) / prefetchGroup); pl.next(); {
+		if g, tags, ok := pl.hashing(); ok {
+			grp := notes[g*prefetchGroup : min((g+1)*prefetchGroup, len(notes))]
+			var addrs [prefetchGroup]uintptr
+			for i := range grp {
+				tags[i] = grp[i].tag
+				addrs[i] = uintptr(unsafe.Pointer(&pkts[grp[i].idx])) // the packets too
+			}
+			prefetch.Lines(addrs[:len(grp)])
+			pl.hashed(len(grp))
 		}
-		s.touched += sum
-		s.prefetch(tags[:len(grp)], &cands)
-		for i := range grp {
-			n := &grp[i]
-			clock = s.tickNoted(clock, n.clock, parts)
-			p := &pkts[n.idx]
-			s.stats.Packets++
-			s.stats.Bytes += uint64(p.Length)
-			s.update(p, n.tag, cands[i], clock)
+		s.lookAhead()
+		if g, tags, cands, ok := pl.updating(); ok {
+			grp := notes[g*prefetchGroup:][:len(tags)]
+			for i := range grp {
+				n := &grp[i]
+				clock = s.tickNoted(clock, n.clock, parts)
+				p := &pkts[n.idx]
+				s.stats.Packets++
+				s.stats.Bytes += uint64(p.Length)
+				s.update(p, n.tag, cands[i], clock)
+			}
 		}
 	}
 	return clock

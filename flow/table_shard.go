@@ -116,6 +116,7 @@ type shard struct {
 	tr     *timeouts.Tracker
 	clock  int64
 	out    []Record // finished records not yet handed to the sink
+	pl     pipeline // the groups of packets looked up ahead (kept here: a local would escape)
 	// deadline is the earliest clock at which a flow of the shard may
 	// expire, or earlier: tick calls expire only from then on. A flow
 	// created in an empty shard or with a late timestamp, or one marked
@@ -123,7 +124,6 @@ type shard struct {
 	// it to math.MinInt64 then; every other change of the tracker only
 	// makes flows expire later.
 	deadline int64
-	touched  uint32 // the sum of prefetch's loads, kept so they are not optimized away
 	stats    TableStats
 	_        cacheLinePad
 }
@@ -151,74 +151,32 @@ func shardOf(h uint64, n int) int { return int((h >> 32) * uint64(n) >> 32) }
 
 // add meters pkts in a table of one shard: before each packet the clock
 // advances to its time (if later) and what expired ends. Packets are
-// taken in groups of prefetchGroup, looked up ahead (see prefetch).
+// taken in groups, looked up ahead (see pipeline).
 func (s *shard) add(pkts []Packet) {
 	clock := s.clock
-	var tags [prefetchGroup]uint32
-	var cands [prefetchGroup]int32
-	for len(pkts) > 0 {
-		grp := pkts[:min(prefetchGroup, len(pkts))]
-		pkts = pkts[len(grp):]
-		for i := range grp {
-			p := &grp[i]
-			tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
+	pl := &s.pl
+	for pl.start((len(pkts) + prefetchGroup - 1) / prefetchGroup); pl.next(); {
+		if g, tags, ok := pl.hashing(); ok {
+			grp := pkts[g*prefetchGroup : min((g+1)*prefetchGroup, len(pkts))]
+			for i := range grp {
+				p := &grp[i]
+				tags[i] = uint32(symmetricHash(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.VLAN, p.Protocol))
+			}
+			pl.hashed(len(grp))
 		}
-		s.prefetch(tags[:len(grp)], &cands)
-		for i := range grp {
-			p := &grp[i]
-			clock = s.tick(clock, p.Time)
-			s.stats.Packets++
-			s.stats.Bytes += uint64(p.Length)
-			s.update(p, tags[i], cands[i], clock)
+		s.lookAhead()
+		if g, tags, cands, ok := pl.updating(); ok {
+			grp := pkts[g*prefetchGroup:][:len(tags)]
+			for i := range grp {
+				p := &grp[i]
+				clock = s.tick(clock, p.Time)
+				s.stats.Packets++
+				s.stats.Bytes += uint64(p.Length)
+				s.update(p, tags[i], cands[i], clock)
+			}
 		}
 	}
 	s.clock = clock
-}
-
-// prefetchGroup is how many packets a shard looks up ahead at once (see
-// prefetch).
-const prefetchGroup = 16
-
-// prefetch loads, for a group of packets' hash tags, each one's index cell
-// and then the entry it points to, so that the cache misses of the group
-// overlap instead of coming one after the other when update runs (a table
-// of 100 k flows is larger than the core's cache: each lookup would
-// otherwise wait for memory twice). It notes in cands, per tag, the slot
-// of the first cell with that tag (almost always the packet's flow), or
-// -1: update checks that slot's key before it probes the index. The loads
-// change nothing, and update checks the candidate, so flows created or
-// ended in between do no harm.
-func (s *shard) prefetch(tags []uint32, cands *[prefetchGroup]int32) {
-	x := &s.idx
-	var sum uint32
-	for _, tag := range tags {
-		sum += x.cells[x.home(tag)]
-	}
-	var slots [prefetchGroup]int32
-	n := 0
-	for k, tag := range tags {
-		cands[k] = -1
-		// The first cell with the tag (the cells are in cache now) is
-		// almost always the flow's; its home cell often belongs to
-		// another flow.
-		for i := x.home(tag); ; i = (i + 1) & x.mask {
-			c := x.cells[i]
-			if c == 0 {
-				break
-			}
-			if x.tagMatches(c, tag) {
-				sl := x.cellSlot(c)
-				// Both ends of the entry: it may span two cache lines.
-				e := s.slots.entry(sl)
-				sum += uint32(e.key.src[0]) + uint32(e.pf) + uint32(s.tr.End(sl))
-				slots[n] = sl
-				n++
-				cands[k] = sl
-				break
-			}
-		}
-	}
-	s.touched += sum + s.tr.Prefetch(slots[:n])
 }
 
 // tick returns the clock moved to a packet's time t (if later), having

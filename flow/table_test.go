@@ -264,6 +264,13 @@ func TestTableMatchesReference(t *testing.T) {
 				if d := diffRecords(got, want); d != "" {
 					t.Fatalf("seed %d %v biflow=%v workers=%d: %s", seed, cfg, biflow, workers, d)
 				}
+				// Looking ahead even in these small tables (see pipeline).
+				lookAhead(t, 0)
+				got = meter(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 9}, pkts)
+				lookAhead(t, defaultLookAheadFlows)
+				if d := diffRecords(got, want); d != "" {
+					t.Fatalf("seed %d %v biflow=%v workers=%d, looking ahead: %s", seed, cfg, biflow, workers, d)
+				}
 				// Large batches: the shards of a batch route parts of
 				// thousands of packets each (see partNotes).
 				got = meterBatches(t, TableConfig{Timeouts: cfg, Biflow: biflow, Workers: workers, Sensor: 9}, pkts,
@@ -558,6 +565,7 @@ func TestTablePacketsLimit(t *testing.T) {
 // zeroed entry there, which must not pass for the flow of a packet whose
 // key is all zeros (hostile input can have one).
 func TestTableCandidateOfEndedFlow(t *testing.T) {
+	lookAhead(t, 0)
 	cfg := timeouts.Default()
 	var sink SliceSink
 	tab, err := NewTable(TableConfig{Timeouts: cfg, Sink: &sink})
@@ -644,4 +652,13 @@ func refSymmetricHash(src, dst *Addr, sport, dport, vlan uint16, proto uint8) ui
 	h = mix(h^b0, b1^0xa0761d6478bd642f)
 	tail := uint64(sport) | uint64(dport)<<16 | uint64(vlan)<<32 | uint64(proto)<<48
 	return mix(h^tail, 0xe7037ed1a0b428db)
+}
+
+// defaultLookAheadFlows is lookAheadFlows as the package sets it.
+var defaultLookAheadFlows = lookAheadFlows
+
+// lookAhead makes tables look ahead from n flows on, until the test ends.
+func lookAhead(t testing.TB, n int) {
+	lookAheadFlows = n
+	t.Cleanup(func() { lookAheadFlows = defaultLookAheadFlows })
 }

@@ -1,6 +1,11 @@
 package timeouts
 
-import "math"
+import (
+	"math"
+	"unsafe"
+
+	"github.com/flowkit/flowkit/internal/prefetch"
+)
 
 // Tracker keeps, for the flows of one table (or one shard of it), what is
 // needed to find expired flows in O(1): each flow's start and last-seen
@@ -69,24 +74,56 @@ func (t *Tracker) Insert(slot int32, at int64) {
 // moves forward (a late, reordered packet keeps it).
 func (t *Tracker) Seen(slot int32, at int64) { t.lru.touch(slot, at) }
 
-// Prefetch loads what Seen will read and write for each of slots: their
-// neighbours in the last-seen order, which the move to the tail relinks.
-// A caller that knows the slots of its next few packets calls it so that
-// the cache misses overlap; it changes nothing, and the result only keeps
-// the loads from being optimized away.
-func (t *Tracker) Prefetch(slots []int32) uint32 {
-	var sum uint32
+// PrefetchNodes starts loading what Seen reads first for each of slots:
+// its node in the last-seen order. A caller that knows the slots of its
+// next packets calls it, then PrefetchNeighbors once the nodes are in,
+// then Seen: the cache misses of many packets then overlap. Negative
+// slots are skipped; it changes nothing and does not wait for memory.
+func (t *Tracker) PrefetchNodes(slots []int32) {
+	var addrs [prefetchBatch]uintptr
+	n := 0
 	for _, s := range slots {
-		nd := t.lru.node(s)
-		if nd.prev >= 0 {
-			sum += uint32(t.lru.node(nd.prev).next)
+		if s < 0 || int(s) >= len(t.lru.flat) {
+			continue
 		}
-		if nd.next >= 0 {
-			sum += uint32(t.lru.node(nd.next).prev)
+		addrs[n] = uintptr(unsafe.Pointer(&t.lru.flat[s]))
+		if n++; n == len(addrs) {
+			prefetch.Lines(addrs[:n])
+			n = 0
 		}
 	}
-	return sum
+	prefetch.Lines(addrs[:n])
 }
+
+// PrefetchNeighbors starts loading the rest of what Seen reads and writes
+// for each of slots: its neighbours in the last-seen order, which the move
+// to the tail relinks. It reads the slots' own nodes (see PrefetchNodes).
+func (t *Tracker) PrefetchNeighbors(slots []int32) {
+	var addrs [prefetchBatch]uintptr
+	n := 0
+	nodes := t.lru.flat
+	for _, s := range slots {
+		if s < 0 || int(s) >= len(nodes) {
+			continue
+		}
+		nd := &nodes[s]
+		for _, nb := range [2]int32{nd.prev, nd.next} {
+			if nb >= 0 && int(nb) < len(nodes) {
+				addrs[n] = uintptr(unsafe.Pointer(&nodes[nb]))
+				n++
+			}
+		}
+		if n >= len(addrs)-1 {
+			prefetch.Lines(addrs[:n])
+			n = 0
+		}
+	}
+	prefetch.Lines(addrs[:n])
+}
+
+// prefetchBatch is how many addresses the prefetch methods collect before
+// they issue them.
+const prefetchBatch = 32
 
 // Start returns the time of slot's first packet.
 func (t *Tracker) Start(slot int32) int64 { return t.start.node(slot).at }
