@@ -137,10 +137,7 @@ func (s *shard) meterNotes(pkts []Packet, parts []partNotes, notes []routeNote, 
 			for i := range grp {
 				n := &grp[i]
 				clock = s.tickNoted(clock, n.clock, parts)
-				p := &pkts[n.idx]
-				s.stats.Packets++
-				s.stats.Bytes += uint64(p.Length)
-				s.update(p, n.tag, cands[i], clock)
+				s.meter(&pkts[n.idx], n.tag, cands[i], clock)
 			}
 		}
 	}

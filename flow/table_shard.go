@@ -168,11 +168,8 @@ func (s *shard) add(pkts []Packet) {
 		if g, tags, cands, ok := pl.updating(); ok {
 			grp := pkts[g*prefetchGroup:][:len(tags)]
 			for i := range grp {
-				p := &grp[i]
-				clock = s.tick(clock, p.Time)
-				s.stats.Packets++
-				s.stats.Bytes += uint64(p.Length)
-				s.update(p, tags[i], cands[i], clock)
+				clock = s.tick(clock, grp[i].Time)
+				s.meter(&grp[i], tags[i], cands[i], clock)
 			}
 		}
 	}
@@ -282,6 +279,14 @@ func (s *shard) find(p *Packet, tag uint32, cand int32) (e *entry, slot int32, r
 		return nil, -1, false
 	}
 	return s.slots.entry(slot), slot, reverse
+}
+
+// meter counts packet p (hash tag tag, candidate slot cand, see find) and
+// adds it to its flow at clock.
+func (s *shard) meter(p *Packet, tag uint32, cand int32, clock int64) {
+	s.stats.Packets++
+	s.stats.Bytes += uint64(p.Length)
+	s.update(p, tag, cand, clock)
 }
 
 func (s *shard) update(p *Packet, tag uint32, cand int32, clock int64) {
