@@ -259,10 +259,10 @@ func (s *shard) countFull(e *entry, slot int32, reverse bool) bool {
 }
 
 // find returns the entry of packet p's flow (nil if there is none), its
-// slot and whether p matched in the reverse direction. cand, from
-// prefetch, is checked first: a live entry (its packet count is never 0)
-// with p's key in either direction is the flow's, since a key has one
-// flow at a time.
+// slot and whether p matched in the reverse direction. cand, the slot the
+// look-ahead found for p's tag (see findCandidates) or -1, is checked
+// first: a live entry (its packet count is never 0) with p's key in either
+// direction is the flow's, since a key has one flow at a time.
 func (s *shard) find(p *Packet, tag uint32, cand int32) (e *entry, slot int32, reverse bool) {
 	if cand >= 0 {
 		e := s.slots.entry(cand)
