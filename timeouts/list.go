@@ -1,5 +1,7 @@
 package timeouts
 
+import "github.com/flowkit/flowkit/internal/pages"
+
 // maxSlots is the largest number of slots a Tracker handles (int32 indexes).
 const maxSlots = 1<<31 - 2
 
@@ -25,10 +27,10 @@ type node struct {
 // list is a doubly linked list over slot numbers, kept in ascending order
 // of at by inserting from the tail. It holds no pointers. Its nodes are in
 // one array (flat), which a packet's lookups reach with one load less, or
-// in pages, which grow without copying or spare room (see pages).
+// in pages, which grow without copying or spare room (see internal/pages).
 type list struct {
 	flat       []node
-	paged      pages[node]
+	paged      pages.Pages[node]
 	isPaged    bool
 	head, tail int32
 	n          int
@@ -41,7 +43,7 @@ func newList(paged bool) list { return list{isPaged: paged, head: noSlot, tail: 
 // of its memory is spare).
 func (l *list) grow(n int) {
 	if l.isPaged {
-		l.paged.grow(n, func(pg *[pageSize]node) { unlink(pg[:]) })
+		l.paged.Grow(n, func(pg *[pages.PageSize]node) { unlink(pg[:]) })
 		return
 	}
 	if n <= len(l.flat) {
@@ -73,7 +75,7 @@ func (l *list) node(s int32) *node {
 	if !l.isPaged {
 		return &l.flat[s]
 	}
-	return l.paged.at(s)
+	return l.paged.At(s)
 }
 
 // insert links s with time at, walking back from the tail while the

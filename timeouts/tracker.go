@@ -4,6 +4,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/flowkit/flowkit/internal/pages"
 	"github.com/flowkit/flowkit/internal/prefetch"
 )
 
@@ -28,7 +29,7 @@ type Tracker struct {
 	closing fifo // by closing time
 	// closed has a bit per slot, set from MarkClosing until the slot's
 	// entry leaves the closing FIFO (see Free).
-	closed pages[uint64]
+	closed pages.Pages[uint64]
 	free   []int32 // slots free for reuse
 	// The trackers of a sharded table are used on different cores, and
 	// the list heads change at every packet: padding keeps the next
@@ -51,13 +52,13 @@ func NewTracker(cfg Config) (*Tracker, error) {
 func (t *Tracker) Grow(n int) {
 	t.lru.grow(n)
 	t.start.grow(n)
-	t.closed.grow((n+63)/64, nil)
+	t.closed.Grow((n+63)/64, nil)
 }
 
 // closedWord returns the word of the closed bitmap that holds slot's bit,
 // and the bit.
 func (t *Tracker) closedWord(slot int32) (*uint64, uint64) {
-	return t.closed.at(slot >> 6), 1 << (slot & 63)
+	return t.closed.At(slot >> 6), 1 << (slot & 63)
 }
 
 // Len returns the number of tracked flows.
@@ -131,6 +132,13 @@ func (t *Tracker) Start(slot int32) int64 { return t.start.node(slot).at }
 // End returns the time of slot's last packet (the latest timestamp).
 func (t *Tracker) End(slot int32) int64 { return t.lru.node(slot).at }
 
+// unmarkClosing clears slot's closing mark: its entry has left the
+// closing FIFO.
+func (t *Tracker) unmarkClosing(slot int32) {
+	w, bit := t.closedWord(slot)
+	*w &^= bit
+}
+
 // Closing reports whether slot's flow has been marked closing.
 func (t *Tracker) Closing(slot int32) bool {
 	w, bit := t.closedWord(slot)
@@ -182,8 +190,7 @@ func (t *Tracker) closingHead() *closing {
 		if t.lru.node(c.slot).prev != notLinked {
 			return c
 		}
-		w, bit := t.closedWord(c.slot)
-		*w &^= bit
+		t.unmarkClosing(c.slot)
 		t.free = append(t.free, c.slot)
 		t.closing.pop()
 	}
@@ -201,8 +208,7 @@ func (t *Tracker) Expired(now int64) (slot int32, r Reason, ok bool) {
 	if c := t.closingHead(); c != nil && now-c.at > t.grace {
 		s := c.slot
 		t.closing.pop()
-		w, bit := t.closedWord(s)
-		*w &^= bit // so that Remove frees the slot
+		t.unmarkClosing(s) // so that Remove frees the slot
 		return s, EndOfFlow, true
 	}
 	if s := t.lru.head; s != noSlot && now-t.lru.node(s).at > t.idle {
