@@ -137,7 +137,7 @@ func (s *shard) meterNotes(pkts []Packet, parts []partNotes, notes []routeNote, 
 			for i := range grp {
 				n := &grp[i]
 				clock = s.tickNoted(clock, n.clock, parts)
-				s.meter(&pkts[n.idx], n.tag, cands[i], clock)
+				s.update(&pkts[n.idx], n.tag, cands[i], clock)
 			}
 		}
 	}

@@ -169,7 +169,7 @@ func (s *shard) add(pkts []Packet) {
 			grp := pkts[g*prefetchGroup:][:len(tags)]
 			for i := range grp {
 				clock = s.tick(clock, grp[i].Time)
-				s.meter(&grp[i], tags[i], cands[i], clock)
+				s.update(&grp[i], tags[i], cands[i], clock)
 			}
 		}
 	}
@@ -281,15 +281,11 @@ func (s *shard) find(p *Packet, tag uint32, cand int32) (e *entry, slot int32, r
 	return s.slots.entry(slot), slot, reverse
 }
 
-// meter counts packet p (hash tag tag, candidate slot cand, see find) and
-// adds it to its flow at clock.
-func (s *shard) meter(p *Packet, tag uint32, cand int32, clock int64) {
+// update counts packet p (hash tag tag, candidate slot cand, see find)
+// and adds it to its flow at clock, creating the flow if there is none.
+func (s *shard) update(p *Packet, tag uint32, cand int32, clock int64) {
 	s.stats.Packets++
 	s.stats.Bytes += uint64(p.Length)
-	s.update(p, tag, cand, clock)
-}
-
-func (s *shard) update(p *Packet, tag uint32, cand int32, clock int64) {
 	e, slot, reverse := s.find(p, tag, cand)
 	if e != nil && s.countFull(e, slot, reverse) {
 		// The count of this direction is full: the record ends as at
@@ -323,15 +319,16 @@ func (s *shard) update(p *Packet, tag uint32, cand int32, clock int64) {
 		}
 	}
 	if f&(FIN|RST) != 0 && p.Protocol == ProtoTCP {
-		s.tcpEnd(slot, reverse, tag, p, clock)
+		s.tcpEnd(e, slot, reverse, tag, p, clock)
 	}
 }
 
-// tcpEnd applies the contract's TCP rules: RST closes its flow (and the
-// reverse one); FIN closes once both directions have sent one. The closing
-// time is the clock, which equals the packet's time in an ordered capture.
-func (s *shard) tcpEnd(slot int32, reverse bool, tag uint32, p *Packet, clock int64) {
-	e, f := s.slots.entry(slot), p.Flags
+// tcpEnd applies the contract's TCP rules to the flow of entry e in slot:
+// RST closes its flow (and the reverse one); FIN closes once both
+// directions have sent one. The closing time is the clock, which equals
+// the packet's time in an ordered capture.
+func (s *shard) tcpEnd(e *entry, slot int32, reverse bool, tag uint32, p *Packet, clock int64) {
+	f := p.Flags
 	s.deadline = math.MinInt64 // a flow may be marked closing
 	if s.biflow {
 		if f&RST != 0 {
