@@ -42,7 +42,7 @@ const (
 	ColRevSessionFlags               // RevSessionFlags
 	ColEndReason                     // EndReason
 	ColType                          // Type (flow type)
-	NumColumns         int    = iota // number of columns in format version 1
+	NumColumns         int    = iota // number of columns in format versions 1 and 2
 )
 
 var columnNames = [NumColumns]string{

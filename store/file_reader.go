@@ -129,7 +129,7 @@ func openReader(name string, r readerAt) (*File, error) {
 		return nil, bad(0, "header checksum mismatch")
 	}
 	f.version = int(binary.LittleEndian.Uint16(h[8:]))
-	if f.version != Version || binary.LittleEndian.Uint16(h[10:]) != 0 {
+	if (f.version != Version && f.version != 1) || binary.LittleEndian.Uint16(h[10:]) != 0 {
 		return nil, bad(8, "unsupported version %d flags %d", f.version, binary.LittleEndian.Uint16(h[10:]))
 	}
 	var t [trailerSize]byte
@@ -259,6 +259,9 @@ func (f *File) NumBlocks() int { return len(f.blocks) }
 
 // Block returns the info and zone maps of block i.
 func (f *File) Block(i int) *BlockInfo { return &f.blocks[i] }
+
+// Version returns the format version of the file (1 or [Version]).
+func (f *File) Version() int { return f.version }
 
 // Rows returns the number of records in the file.
 func (f *File) Rows() int64 { return f.rows }

@@ -13,8 +13,9 @@ import (
 
 // Format constants (FORMAT.md).
 const (
-	// Version is the file format version this package writes.
-	Version = 1
+	// Version is the file format version this package writes. It reads
+	// version 1 too: version 2 without paired integer streams.
+	Version = 2
 
 	headerSize  = 16
 	trailerSize = 16

@@ -88,6 +88,20 @@ func chooseTiers(hist *[65]int) (tierCode, uint64) {
 	return best, bestCost
 }
 
+// bits returns the bits that values with bit-length histogram hist take
+// in this code (selectors and codes).
+func (tc *tierCode) bits(hist *[65]int) uint64 {
+	var total uint64
+	t := 0
+	for l, c := range hist {
+		for t < tc.n-1 && uint(l) > tc.w[t] {
+			t++
+		}
+		total += uint64(c) * uint64(tc.selBits(t)+tc.w[t])
+	}
+	return total
+}
+
 func gcd64(a, b uint64) uint64 {
 	for b != 0 {
 		a, b = b, a%b
@@ -141,38 +155,73 @@ func (tc *tierCode) lookupTable() (tab [8]tierEntry, wide bool) {
 	return tab, wide
 }
 
+// pairedTiers is the flag in a stream's tier byte that says the stream
+// gives the bit where its second half of values starts (see
+// streamHeader.split).
+const pairedTiers = 0x80
+
+// pairMinValues is the fewest values a tiered stream must hold for the
+// writer to pair it: below, the pair loop would hardly run.
+const pairMinValues = 256
+
+// streamHeader is the header of an integer stream: values are base + g ×
+// code, coded with the tiers of tc in body. A paired stream (paired) of
+// n values also says at which bit of body (split) value n/2 starts, so a
+// decoder can run the halves as two independent chains.
+type streamHeader struct {
+	base, g uint64
+	tc      tierCode
+	paired  bool
+	split   uint
+	body    []byte
+}
+
 // readStreamHeader checks and splits an integer stream's header (base,
-// gcd, tier widths, body length) and returns the body and what follows it.
-func readStreamHeader(src []byte) (base, g uint64, tc tierCode, body, rest []byte, err error) {
-	base, n := binary.Uvarint(src)
+// gcd, tier widths, body length, and the split bit of a paired stream)
+// and returns it and what follows the stream.
+func readStreamHeader(src []byte) (h streamHeader, rest []byte, err error) {
+	var n int
+	h.base, n = binary.Uvarint(src)
 	if n <= 0 {
-		return 0, 0, tc, nil, nil, errStream
+		return h, nil, errStream
 	}
 	src = src[n:]
-	g, n = binary.Uvarint(src)
-	if n <= 0 || g == 0 {
-		return 0, 0, tc, nil, nil, errStream
+	h.g, n = binary.Uvarint(src)
+	if n <= 0 || h.g == 0 {
+		return h, nil, errStream
 	}
 	src = src[n:]
 	if len(src) < 1 {
-		return 0, 0, tc, nil, nil, errStream
+		return h, nil, errStream
 	}
-	tc.n = int(src[0])
-	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n {
-		return 0, 0, tc, nil, nil, errStream
+	tc := &h.tc
+	h.paired = src[0]&pairedTiers != 0
+	tc.n = int(src[0] &^ pairedTiers)
+	if tc.n < 1 || tc.n > maxTiers || len(src) < 1+tc.n || (h.paired && tc.n < 2) {
+		return h, nil, errStream
 	}
 	for t := 0; t < tc.n; t++ {
 		tc.w[t] = uint(src[1+t])
 		if tc.w[t] > 64 || (t > 0 && tc.w[t] <= tc.w[t-1]) {
-			return 0, 0, tc, nil, nil, errStream
+			return h, nil, errStream
 		}
 	}
 	src = src[1+tc.n:]
 	blen, n := binary.Uvarint(src)
 	if n <= 0 || blen > uint64(len(src)-n) {
-		return 0, 0, tc, nil, nil, errStream
+		return h, nil, errStream
 	}
-	return base, g, tc, src[n : n+int(blen)], src[n+int(blen):], nil
+	src = src[n:]
+	if h.paired {
+		split, n := binary.Uvarint(src)
+		if n <= 0 || split > 8*blen || blen > uint64(len(src)-n) {
+			return h, nil, errStream
+		}
+		h.split = uint(split)
+		src = src[n:]
+	}
+	h.body = src[:blen]
+	return h, src[blen:], nil
 }
 
 // streamValue is what an integer stream decodes into: a 64-bit vector,
@@ -187,66 +236,42 @@ type streamValue interface {
 // (uint16 ports, int64 deltas) saves a 64-bit pass and a copy; a value
 // that does not fit T is errRange.
 func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
-	base, g, tc, body, rest, err := readStreamHeader(src)
+	h, rest, err := readStreamHeader(src)
 	if err != nil {
 		return nil, err
 	}
+	tc, body := &h.tc, h.body
 	if tc.n == 1 && tc.w[0] == 0 {
-		if uint64(T(base)) != base {
+		if uint64(T(h.base)) != h.base {
 			return nil, errRange
 		}
-		setAll(dst, T(base))
+		setAll(dst, T(h.base))
 		return rest, nil
 	}
-	tab, wide := tc.lookupTable()
-	r := bitReader{data: body}
 	var all uint64 // OR of the values: one check that they fit T
-	i := 0
+	end := uint(0)
 	switch {
 	case tc.n == 1 && tc.w[0] <= 56:
-		i, r.pos, all = decodeFixed(body, dst, base, g, tc.w[0])
-	case !wide:
-		tt, k := tiers(&tab, base, g)
-		if d64 := as64(dst); d64 != nil {
-			// 64-bit columns: values straight into the vector
-			i, r.pos = tieredValues(body, 0, d64, k, &tt)
-			break
+		i, pos, a := decodeFixed(body, dst, h.base, h.g, tc.w[0])
+		d := tieredDecoder{body: body}
+		d.init(&h)
+		d.fast = false // decodeFixed did the bulk
+		if end, all, err = decodeTiered(&d, pos, dst[i:]); err != nil {
+			return nil, err
 		}
-		// narrower ones: values in chunks of a multiple of k through a
-		// stack buffer, then checked and narrowed
-		var buf [240]uint64
-		chunk := len(buf) / k * k
-		for i < len(dst) {
-			m := min(len(dst)-i, chunk)
-			c, p := tieredValues(body, r.pos, buf[:m], k, &tt)
-			d := dst[i : i+c]
-			for j, v := range buf[:len(d)] {
-				all |= v
-				d[j] = T(v)
-			}
-			i, r.pos = i+c, p
-			if c < m {
-				break
-			}
+		all |= a
+	case h.paired:
+		if end, all, err = decodePaired(&h, dst); err != nil {
+			return nil, err
+		}
+	default:
+		d := tieredDecoder{body: body}
+		d.init(&h)
+		if end, all, err = decodeTiered(&d, 0, dst); err != nil {
+			return nil, err
 		}
 	}
-	// the values decodeFixed and tieredValues leave (near the end of
-	// body, or codes too wide for their loads), one at a time
-	for ; i < len(dst); i++ {
-		x := r.peek()
-		e := tab[x&7]
-		var v uint64
-		if e.used <= 57 {
-			v = base + ((x>>e.shift)&e.mask)*g
-			r.pos += uint(e.used)
-		} else {
-			r.pos += uint(e.shift)
-			v = base + r.read(uint(e.used-e.shift))*g
-		}
-		all |= v
-		dst[i] = T(v)
-	}
-	if r.pos > uint(len(body))*8 || r.overrun {
+	if end > uint(len(body))*8 {
 		return nil, errStream
 	}
 	if uint64(T(all)) != all {
@@ -255,15 +280,141 @@ func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 	return rest, nil
 }
 
+// tieredDecoder holds what decoding a stream's codes needs: the body,
+// the lookup table by the low 3 bits, and for the bulk loops the table in
+// tieredValues' form with k, the codes one load holds (fast is false
+// when some code is too wide for them: the one-at-a-time loop then
+// decodes everything).
+type tieredDecoder struct {
+	body []byte
+	tab  [8]tierEntry
+	base uint64
+	g    uint64
+	tt   tierTabs
+	k    int
+	fast bool
+}
+
+func (d *tieredDecoder) init(h *streamHeader) {
+	var wide bool
+	d.tab, wide = h.tc.lookupTable()
+	d.base, d.g = h.base, h.g
+	d.tt, d.k = tiers(&d.tab, h.base, h.g)
+	d.fast = !wide
+}
+
+// decodeTiered decodes len(dst) values from bit pos and returns the bit
+// where they end and the OR of the values. The bulk goes through
+// tieredValues: straight into a 64-bit dst, through a stack buffer in
+// chunks of a multiple of k into a narrower one.
+func decodeTiered[T streamValue](d *tieredDecoder, pos uint, dst []T) (end uint, all uint64, err error) {
+	i := 0
+	if d.fast {
+		if d64 := as64(dst); d64 != nil {
+			i, pos = tieredValues(d.body, pos, d64, d.k, &d.tt)
+		} else {
+			var buf [240]uint64
+			chunk := len(buf) / d.k * d.k
+			for i < len(dst) {
+				m := min(len(dst)-i, chunk)
+				c, p := tieredValues(d.body, pos, buf[:m], d.k, &d.tt)
+				all |= narrow(dst[i:i+c], buf[:c])
+				i, pos = i+c, p
+				if c < m {
+					break
+				}
+			}
+		}
+	}
+	// the values the bulk leaves (near the end of body, or codes too
+	// wide for its loads), one at a time
+	r := bitReader{data: d.body, pos: pos}
+	for ; i < len(dst); i++ {
+		x := r.peek()
+		e := d.tab[x&7]
+		var v uint64
+		if e.used <= 57 {
+			v = d.base + ((x>>e.shift)&e.mask)*d.g
+			r.pos += uint(e.used)
+		} else {
+			r.pos += uint(e.shift)
+			v = d.base + r.read(uint(e.used-e.shift))*d.g
+		}
+		all |= v
+		dst[i] = T(v)
+	}
+	if r.pos > uint(len(d.body))*8 || r.overrun {
+		return 0, 0, errStream
+	}
+	return r.pos, all, nil
+}
+
+// narrow copies the 64-bit values of src into dst and returns their OR
+// (which tells whether they fit).
+func narrow[T streamValue](dst []T, src []uint64) uint64 {
+	var all uint64
+	src = src[:len(dst)]
+	for j, v := range src {
+		all |= v
+		dst[j] = T(v)
+	}
+	return all
+}
+
+// decodePaired decodes a paired stream into dst: its two halves as two
+// chains at once while both have whole groups left, then each half's
+// rest alone. The first half must end exactly where the header says the
+// second starts.
+func decodePaired[T streamValue](h *streamHeader, dst []T) (end uint, all uint64, err error) {
+	d := tieredDecoder{body: h.body}
+	d.init(h)
+	half := len(dst) / 2
+	a, b := dst[:half], dst[half:]
+	posA, posB := uint(0), h.split
+	i := 0
+	if d.fast {
+		if d64 := as64(dst); d64 != nil {
+			i, posA, posB = tieredPair(d.body, posA, posB, d64[:half], half, d.k, &d.tt)
+		} else {
+			var buf [240]uint64
+			const offB = len(buf) / 2
+			chunk := offB / d.k * d.k
+			for i < half {
+				m := min(half-i, chunk)
+				c, pa, pb := tieredPair(d.body, posA, posB, buf[:m], offB, d.k, &d.tt)
+				all |= narrow(a[i:i+c], buf[:c])
+				all |= narrow(b[i:i+c], buf[offB:offB+c])
+				i, posA, posB = i+c, pa, pb
+				if c < m {
+					break
+				}
+			}
+		}
+	}
+	endA, allA, err := decodeTiered(&d, posA, a[i:])
+	if err != nil {
+		return 0, 0, err
+	}
+	if endA != h.split {
+		return 0, 0, errStream
+	}
+	endB, allB, err := decodeTiered(&d, posB, b[i:])
+	if err != nil {
+		return 0, 0, err
+	}
+	return endB, all | allA | allB, nil
+}
+
 // skipUints checks the header of an integer stream and returns the rest
 // of src after it, with bounds lo <= every value <= hi read from the
 // header alone (base, gcd and the widest tier), without decoding it.
 func skipUints(src []byte) (rest []byte, lo, hi uint64, err error) {
-	base, g, tc, _, rest, err := readStreamHeader(src)
+	h, rest, err := readStreamHeader(src)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	w := tc.w[tc.n-1] // widths increase: the last is the widest
+	base, g := h.base, h.g
+	w := h.tc.w[h.tc.n-1] // widths increase: the last is the widest
 	// hi = base + g*(2^w - 1), saturated
 	hi = ^uint64(0)
 	maxCode := ^uint64(0)
@@ -386,4 +537,37 @@ func tieredValuesGo(body []byte, pos uint, dst []uint64, k int, tt *tierTabs) (i
 		}
 	}
 	return i, pos
+}
+
+// tieredPairGo is tieredValuesGo on two chains: chain A decodes from bit
+// posA into dst, chain B from bit posB into dst[offB:], a group of k
+// codes each per round, while A has a whole group left in dst and both
+// loads stay inside body. It returns the values each chain wrote and
+// the bits where they stopped. The caller keeps dst[offB:] valid for as
+// many values as len(dst).
+func tieredPairGo(body []byte, posA, posB uint, dst []uint64, offB, k int, tt *tierTabs) (int, uint, uint) {
+	if len(body) < 8 {
+		return 0, posA, posB
+	}
+	limit := uint(len(body)-8) * 8
+	dstB := dst[offB:][:len(dst)]
+	i := 0
+	for ; i+k <= len(dst) && posA <= limit && posB <= limit; i += k {
+		x := binary.LittleEndian.Uint64(body[posA>>3:]) >> (posA & 7)
+		y := binary.LittleEndian.Uint64(body[posB>>3:]) >> (posB & 7)
+		da, db := dst[i:i+k], dstB[i:i+k]
+		for j := range da {
+			t := x & 7
+			da[j] = tt.base + ((x>>(tt.shift[t]&63))&tt.mask[t])*tt.g
+			u := (tt.usedTab >> (t << 3)) & 0xff
+			x >>= u & 63
+			posA += uint(u)
+			t = y & 7
+			db[j] = tt.base + ((y>>(tt.shift[t]&63))&tt.mask[t])*tt.g
+			u = (tt.usedTab >> (t << 3)) & 0xff
+			y >>= u & 63
+			posB += uint(u)
+		}
+	}
+	return i, posA, posB
 }

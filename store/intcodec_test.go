@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -64,6 +65,52 @@ func TestAddr4(t *testing.T) {
 	}
 }
 
+// TestPairedStreams: streams of two tiers or more and enough values are
+// paired, decode into 64-bit and narrow vectors alike (the two chains
+// and each half's rest), and a split bit that is off by one, or a count
+// other than the stream's, is an error, not wrong values.
+func TestPairedStreams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{pairMinValues, 257, 1000, 3001} {
+		for _, spread := range []float64{2, 40, 3000} {
+			vals := make([]uint64, n)
+			for i := range vals {
+				vals[i] = min(uint64(rng.ExpFloat64()*spread), 65535)
+			}
+			enc := appendUints(nil, vals)
+			h, _, err := readStreamHeader(enc)
+			if err != nil || !h.paired {
+				t.Fatalf("n %d spread %v: paired %v, err %v", n, spread, h.paired, err)
+			}
+			got64, got16 := make([]uint64, n), make([]uint16, n)
+			if _, err := readUints(enc, got64); err != nil || !slices.Equal(got64, vals) {
+				t.Fatalf("n %d spread %v: 64-bit decode wrong (err %v)", n, spread, err)
+			}
+			if _, err := readUints(enc, got16); err != nil {
+				t.Fatalf("n %d spread %v: 16-bit decode: %v", n, spread, err)
+			}
+			for i := range vals {
+				if uint64(got16[i]) != vals[i] {
+					t.Fatalf("n %d spread %v: 16-bit value %d is %d, want %d", n, spread, i, got16[i], vals[i])
+				}
+			}
+			if _, err := readUints(enc, make([]uint64, n+2)); err == nil {
+				t.Fatalf("n %d spread %v: decoding %d values of a stream of %d succeeded", n, spread, n+2, n)
+			}
+			// the split is the last uvarint before the body
+			sp := len(enc) - len(h.body) - uvarintLen(uint64(h.split))
+			for _, d := range []int{-1, 1} {
+				bad := slices.Clone(enc[:sp])
+				bad = binary.AppendUvarint(bad, uint64(int(h.split)+d))
+				bad = append(bad, h.body...)
+				if _, err := readUints(bad, make([]uint64, n)); err == nil {
+					t.Fatalf("n %d spread %v: a split bit off by %d decoded", n, spread, d)
+				}
+			}
+		}
+	}
+}
+
 // TestTieredValuesMatchesGo: the assembly decoders (where there are)
 // write the same values and reaches the same bit position as the Go one,
 // for tier shapes from one code per load to eight, from any start
@@ -90,10 +137,11 @@ func TestTieredValuesMatchesGo(t *testing.T) {
 			}
 		}
 		enc := appendUints(nil, vals)
-		_, _, tc, body, _, err := readStreamHeader(enc)
+		h, _, err := readStreamHeader(enc)
 		if err != nil {
 			t.Fatal(err)
 		}
+		tc, body := h.tc, h.body
 		tab, wide := tc.lookupTable()
 		if wide || tc.n == 1 {
 			continue
@@ -110,6 +158,7 @@ func TestTieredValuesMatchesGo(t *testing.T) {
 					t.Fatalf("shape %d tiers %v k %d n %d pos %d: asm %d values to bit %d, Go %d to bit %d",
 						shape, tc.w[:tc.n], k, n, pos, na, pa, nb, pb)
 				}
+				checkPair(t, body, pos, h.split+pos, n, k, &tt)
 			}
 		}
 	}
@@ -133,18 +182,19 @@ func FuzzTieredValues(f *testing.F) {
 			}
 		}
 		enc := appendUints(nil, vals)
-		if _, _, tc, _, _, err := readStreamHeader(enc); err != nil || tc.n == 1 {
-			f.Fatalf("shape %d: not a tiered stream (%v)", shape, err)
-		} else if _, wide := tc.lookupTable(); wide {
+		if h, _, err := readStreamHeader(enc); err != nil || h.tc.n == 1 || !h.paired {
+			f.Fatalf("shape %d: not a paired tiered stream (%v)", shape, err)
+		} else if _, wide := h.tc.lookupTable(); wide {
 			f.Fatalf("shape %d: a wide stream, which the tiered decoder does not take", shape)
 		}
 		f.Add(enc, uint8(shape), uint16(300))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, pos uint8, n uint16) {
-		base, g, tc, body, _, err := readStreamHeader(raw)
+		h, _, err := readStreamHeader(raw)
 		if err != nil {
 			return
 		}
+		base, g, tc, body := h.base, h.g, h.tc, h.body
 		tab, wide := tc.lookupTable()
 		if wide || tc.n == 1 {
 			return
@@ -156,5 +206,30 @@ func FuzzTieredValues(f *testing.F) {
 		if na != nb || pa != pb || !slices.Equal(a, b) {
 			t.Fatalf("k %d n %d pos %d: assembly %d values to bit %d, Go %d to bit %d", k, len(a), pos, na, pa, nb, pb)
 		}
+		checkPair(t, body, uint(pos), h.split, len(a), k, &tt)
 	})
+}
+
+// checkPair checks tieredPair (the assembly where there is one) against
+// tieredPairGo and both against one chain at a time: chain A from posA
+// and chain B from posB, n values each at most.
+func checkPair(t *testing.T, body []byte, posA, posB uint, n, k int, tt *tierTabs) {
+	t.Helper()
+	a, b := make([]uint64, 2*n), make([]uint64, 2*n)
+	na, pa, qa := tieredPair(body, posA, posB, a[:n], n, k, tt)
+	nb, pb, qb := tieredPairGo(body, posA, posB, b[:n], n, k, tt)
+	if na != nb || pa != pb || qa != qb || !slices.Equal(a, b) {
+		t.Fatalf("k %d n %d from bits %d and %d: tieredPair %d values to bits %d and %d, tieredPairGo %d to %d and %d",
+			k, n, posA, posB, na, pa, qa, nb, pb, qb)
+	}
+	for _, c := range []struct {
+		pos, end uint
+		got      []uint64
+	}{{posA, pa, a[:na]}, {posB, qa, a[n : n+na]}} {
+		one := make([]uint64, na)
+		if m, end := tieredValuesGo(body, c.pos, one, k, tt); m != na || end != c.end || !slices.Equal(one, c.got) {
+			t.Fatalf("k %d n %d: a chain from bit %d gives %d values to bit %d alone, %d to bit %d in a pair",
+				k, n, c.pos, m, end, na, c.end)
+		}
+	}
 }

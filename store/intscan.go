@@ -6,10 +6,11 @@ package store
 // code), so a lookup in an index's exceptions costs one pass over the
 // bits. It checks the stream as readUints does.
 func scanUints(src []byte, n int, lo, hi uint64, pos []int32) ([]int32, error) {
-	base, g, tc, body, _, err := readStreamHeader(src)
+	h, _, err := readStreamHeader(src)
 	if err != nil {
 		return pos, err
 	}
+	base, g, tc, body := h.base, h.g, h.tc, h.body
 	// codes [clo, chi] are the values [lo, hi]
 	if hi < base || lo > hi {
 		return pos, nil

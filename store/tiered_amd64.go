@@ -16,3 +16,18 @@ func tieredAsm(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n in
 
 //go:noescape
 func tiered2Asm(body []byte, pos uint, dst []uint64, k int, tabs *tierTabs) (n int, end uint)
+
+// tieredPair is tieredPairGo in assembly, tieredValues' loops on two
+// chains.
+func tieredPair(body []byte, posA, posB uint, dst []uint64, offB, k int, tt *tierTabs) (int, uint, uint) {
+	if tt.two {
+		return tiered2PairAsm(body, posA, posB, dst, offB, k, tt)
+	}
+	return tieredPairAsm(body, posA, posB, dst, offB, k, tt)
+}
+
+//go:noescape
+func tieredPairAsm(body []byte, posA, posB uint, dst []uint64, offB int, k int, tabs *tierTabs) (n int, endA, endB uint)
+
+//go:noescape
+func tiered2PairAsm(body []byte, posA, posB uint, dst []uint64, offB int, k int, tabs *tierTabs) (n int, endA, endB uint)

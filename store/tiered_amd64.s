@@ -142,3 +142,192 @@ none2:
 	MOVQ $0, n+72(FP)
 	MOVQ BX, end+80(FP)
 	RET
+
+// LOAD_PAIR jumps to done when chain A has no whole group left or a load
+// of either chain would pass the bit limit (lim-16(SP)), else loads A's
+// bits into DX, B's into R11 and the group size into R13.
+#define LOAD_PAIR(done, k) \
+	CMPQ DI, last-8(SP); \
+	JHI  done; \
+	CMPQ BX, lim-16(SP); \
+	JHI  done; \
+	CMPQ AX, lim-16(SP); \
+	JHI  done; \
+	MOVQ BX, CX; \
+	SHRQ $3, CX; \
+	MOVQ (SI)(CX*1), DX; \
+	MOVQ BX, CX; \
+	ANDQ $7, CX; \
+	SHRQ CX, DX; \
+	MOVQ AX, CX; \
+	SHRQ $3, CX; \
+	MOVQ (SI)(CX*1), R11; \
+	MOVQ AX, CX; \
+	ANDQ $7, CX; \
+	SHRQ CX, R11; \
+	MOVQ k, R13
+
+// func tiered2PairAsm(body []byte, posA, posB uint, dst []uint64, offB int, k int, tabs *tierTabs) (n int, endA, endB uint)
+//
+// tiered2Asm on two chains at once: chain A decodes from bit posA into
+// dst, chain B from bit posB into dst[offB:] (which the caller makes
+// valid for as many values as A gets), a group of k codes each per
+// round. The two code-to-code dependencies are independent, so the core
+// overlaps them: one chain alone waits on its reload every k codes.
+TEXT ·tiered2PairAsm(SB), NOSPLIT, $16-112
+	MOVQ body_base+0(FP), SI
+	MOVQ body_len+8(FP), CX
+	MOVQ posA+24(FP), BX
+	MOVQ posB+32(FP), AX
+	MOVQ dst_base+40(FP), DI
+	MOVQ dst_len+48(FP), R10
+	MOVQ offB+64(FP), R14
+	SHLQ $3, R14
+	MOVQ k+72(FP), R13
+	MOVQ tabs+80(FP), R12
+	MOVQ 152(R12), R8
+	MOVQ 160(R12), R9
+	SUBQ $8, CX
+	JLT  nonep
+	SHLQ $3, CX
+	MOVQ CX, lim-16(SP)
+	SUBQ R13, R10
+	JLT  nonep
+	LEAQ (DI)(R10*8), R10
+	MOVQ R10, last-8(SP)
+
+groupp:
+	LOAD_PAIR(donep, k+72(FP))
+
+codep:
+	// chain A
+	MOVQ DX, R10
+	ANDQ $1, R10
+	MOVQ DX, CX
+	SHRQ $1, CX
+	ANDQ 64(R12)(R10*8), CX
+	IMULQ 144(R12), CX
+	ADDQ 136(R12), CX
+	MOVQ CX, (DI)
+	MOVQ R8, CX
+	TESTQ $1, DX
+	CMOVQNE R9, CX
+	SHRQ CX, DX
+	ADDQ CX, BX
+	// chain B
+	MOVQ R11, R10
+	ANDQ $1, R10
+	MOVQ R11, CX
+	SHRQ $1, CX
+	ANDQ 64(R12)(R10*8), CX
+	IMULQ 144(R12), CX
+	ADDQ 136(R12), CX
+	MOVQ CX, (DI)(R14*1)
+	MOVQ R8, CX
+	TESTQ $1, R11
+	CMOVQNE R9, CX
+	SHRQ CX, R11
+	ADDQ CX, AX
+	ADDQ $8, DI
+	DECQ R13
+	JNZ  codep
+	JMP  groupp
+
+donep:
+	MOVQ DI, CX
+	SUBQ dst_base+40(FP), CX
+	SHRQ $3, CX
+	MOVQ CX, n+88(FP)
+	MOVQ BX, endA+96(FP)
+	MOVQ AX, endB+104(FP)
+	RET
+
+nonep:
+	MOVQ $0, n+88(FP)
+	MOVQ BX, endA+96(FP)
+	MOVQ AX, endB+104(FP)
+	RET
+
+// func tieredPairAsm(body []byte, posA, posB uint, dst []uint64, offB int, k int, tabs *tierTabs) (n int, endA, endB uint)
+//
+// tieredAsm on two chains, as tiered2PairAsm: R8 holds the used-bits
+// table, CX, R9 and R10 are scratch for both chains (renamed by the core,
+// they tie nothing together).
+TEXT ·tieredPairAsm(SB), NOSPLIT, $16-112
+	MOVQ body_base+0(FP), SI
+	MOVQ body_len+8(FP), CX
+	MOVQ posA+24(FP), BX
+	MOVQ posB+32(FP), AX
+	MOVQ dst_base+40(FP), DI
+	MOVQ dst_len+48(FP), R10
+	MOVQ offB+64(FP), R14
+	SHLQ $3, R14
+	MOVQ k+72(FP), R13
+	MOVQ tabs+80(FP), R12
+	MOVQ 128(R12), R8
+	SUBQ $8, CX
+	JLT  nonen
+	SHLQ $3, CX
+	MOVQ CX, lim-16(SP)
+	SUBQ R13, R10
+	JLT  nonen
+	LEAQ (DI)(R10*8), R10
+	MOVQ R10, last-8(SP)
+
+groupn:
+	LOAD_PAIR(donen, k+72(FP))
+
+coden:
+	// chain A
+	MOVQ DX, R10
+	ANDQ $7, R10
+	MOVQ (R12)(R10*8), CX
+	MOVQ DX, R9
+	SHRQ CX, R9
+	ANDQ 64(R12)(R10*8), R9
+	IMULQ 144(R12), R9
+	ADDQ 136(R12), R9
+	MOVQ R9, (DI)
+	MOVQ R10, CX
+	SHLQ $3, CX
+	MOVQ R8, R9
+	SHRQ CX, R9
+	MOVBQZX R9, CX
+	SHRQ CX, DX
+	ADDQ CX, BX
+	// chain B
+	MOVQ R11, R10
+	ANDQ $7, R10
+	MOVQ (R12)(R10*8), CX
+	MOVQ R11, R9
+	SHRQ CX, R9
+	ANDQ 64(R12)(R10*8), R9
+	IMULQ 144(R12), R9
+	ADDQ 136(R12), R9
+	MOVQ R9, (DI)(R14*1)
+	MOVQ R10, CX
+	SHLQ $3, CX
+	MOVQ R8, R9
+	SHRQ CX, R9
+	MOVBQZX R9, CX
+	SHRQ CX, R11
+	ADDQ CX, AX
+	ADDQ $8, DI
+	DECQ R13
+	JNZ  coden
+	JMP  groupn
+
+donen:
+	MOVQ DI, CX
+	SUBQ dst_base+40(FP), CX
+	SHRQ $3, CX
+	MOVQ CX, n+88(FP)
+	MOVQ BX, endA+96(FP)
+	MOVQ AX, endB+104(FP)
+	RET
+
+nonen:
+	MOVQ $0, n+88(FP)
+	MOVQ BX, endA+96(FP)
+	MOVQ AX, endB+104(FP)
+	RET

@@ -14,6 +14,8 @@ type uintPlan struct {
 	inv      uint64 // inverse of g>>shift mod 2^64: exact division by a multiply
 	tc       tierCode
 	bodyBits uint64
+	paired   bool   // the header gives split: where value n/2 starts
+	split    uint64 // in bits from the start of the body
 }
 
 // oddInverse returns x with x*a == 1 mod 2^64 for odd a (Newton's
@@ -73,18 +75,27 @@ func planUints(vals []uint64) uintPlan {
 		mx = max(mx, v)
 	}
 	p := uintPlan{mn: mn, g: 1, inv: 1}
-	var hist [65]int
+	var hist, firstHalf [65]int
 	if mx == mn {
 		hist[0] = len(vals)
 	} else {
 		p.g = gcdDeltas(vals, mn)
 		p.shift = uint(bits.TrailingZeros64(p.g))
 		p.inv = oddInverse(p.g >> p.shift)
-		for _, v := range vals {
+		// the first half's histogram on the way gives the split bit
+		for _, v := range vals[:len(vals)/2] {
+			hist[bits.Len64(p.code(v))]++
+		}
+		firstHalf = hist
+		for _, v := range vals[len(vals)/2:] {
 			hist[bits.Len64(p.code(v))]++
 		}
 	}
 	p.tc, p.bodyBits = chooseTiers(&hist)
+	if p.tc.n >= 2 && len(vals) >= pairMinValues {
+		p.paired = true
+		p.split = p.tc.bits(&firstHalf)
+	}
 	return p
 }
 
@@ -94,7 +105,11 @@ func (p *uintPlan) size() int {
 	if p.tc.n == 1 && p.tc.w[0] == 0 {
 		return uvarintLen(p.mn) + uvarintLen(p.g) + 1 + 1 + 1
 	}
-	return uvarintLen(p.mn) + uvarintLen(p.g) + 1 + p.tc.n + uvarintLen(uint64(body)) + body
+	n := uvarintLen(p.mn) + uvarintLen(p.g) + 1 + p.tc.n + uvarintLen(uint64(body)) + body
+	if p.paired {
+		n += uvarintLen(p.split)
+	}
+	return n
 }
 
 func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
@@ -113,7 +128,11 @@ func (p *uintPlan) append(dst []byte, vals []uint64) []byte {
 	tc := &p.tc
 	dst = binary.AppendUvarint(dst, p.mn)
 	dst = binary.AppendUvarint(dst, p.g)
-	dst = append(dst, byte(tc.n))
+	if p.paired {
+		dst = append(dst, byte(tc.n)|pairedTiers)
+	} else {
+		dst = append(dst, byte(tc.n))
+	}
 	for t := 0; t < tc.n; t++ {
 		dst = append(dst, byte(tc.w[t]))
 	}
@@ -122,6 +141,9 @@ func (p *uintPlan) append(dst []byte, vals []uint64) []byte {
 	}
 	body := int((p.bodyBits + 7) / 8)
 	dst = binary.AppendUvarint(dst, uint64(body))
+	if p.paired {
+		dst = binary.AppendUvarint(dst, p.split)
+	}
 	// per bit length of a code: its tier's selector, selector bits and
 	// total bits
 	type slot struct {

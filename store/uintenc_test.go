@@ -137,9 +137,16 @@ func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 		}
 	}
 	tc, _ := chooseTiers(&hist)
+	// a stream of two tiers or more and at least pairMinValues values
+	// says where its value n/2 starts
+	paired := tc.n >= 2 && len(vals) >= pairMinValues
 	dst = binary.AppendUvarint(dst, mn)
 	dst = binary.AppendUvarint(dst, g)
-	dst = append(dst, byte(tc.n))
+	if paired {
+		dst = append(dst, byte(tc.n)|pairedTiers)
+	} else {
+		dst = append(dst, byte(tc.n))
+	}
 	for t := 0; t < tc.n; t++ {
 		dst = append(dst, byte(tc.w[t]))
 	}
@@ -152,7 +159,11 @@ func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 	for t := 0; t < tc.n; t++ {
 		sel[t] = 1<<uint(t) - 1
 	}
-	for _, v := range vals {
+	split := 0
+	for i, v := range vals {
+		if i == len(vals)/2 {
+			split = 8*len(bw.buf) + int(bw.n)
+		}
 		c := v - mn
 		if pow2 {
 			c >>= shift
@@ -174,6 +185,9 @@ func appendUintsRef(dst []byte, vals []uint64, scratch *bitWriter) []byte {
 	}
 	body := bw.finish()
 	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	if paired {
+		dst = binary.AppendUvarint(dst, uint64(split))
+	}
 	return append(dst, body...)
 }
 

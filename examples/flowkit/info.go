@@ -100,7 +100,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer f.Close()
-		fmt.Fprintf(stdout, "file         %s\nversion      %d\n", path, store.Version)
+		fmt.Fprintf(stdout, "file         %s\nversion      %d\n", path, f.Version())
 		t.add(f)
 		if *verify {
 			verifyFile(f, &t)
