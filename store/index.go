@@ -333,6 +333,7 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T, place bo
 		ix.coveredOK = false // refilled below only by posted rows
 	} else {
 		setAll(dst, def)
+		ix.coveredOK = false // its vector is fillSequence's scratch
 	}
 	rb := &ix.rb
 	for i := 0; i < rb.n; i++ {
@@ -340,7 +341,7 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T, place bo
 		if k := rb.key(i); k < p {
 			err = fillContainer(rb, i, dst, posted[k], covered)
 		} else {
-			err = fillSequence(rb, i, dst, exc) // key P, explicit: checked by parse
+			err = fillSequence(rb, i, dst, exc, &ix.covered) // key P, explicit: checked by parse
 		}
 		if err != nil {
 			return err
@@ -353,24 +354,39 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T, place bo
 	if !place {
 		return nil
 	}
-	e, nexc := 0, len(exc)
-	last := len(covered) - 1
-	for w, c := range covered {
-		free := ^c
-		if w == last && rows%64 != 0 {
-			free &= 1<<(rows%64) - 1
+	// the free rows must be exactly the exceptions: counted first, so
+	// that the placement below never reads past exc
+	if len(covered) == 0 {
+		if len(exc) != 0 {
+			return errIndex
 		}
-		for free != 0 {
-			if e >= nexc {
-				return errIndex
-			}
-			dst[w*64+bits.TrailingZeros64(free)] = exc[e]
-			e++
-			free &= free - 1
-		}
+		return nil
 	}
-	if e != nexc {
+	last := len(covered) - 1
+	lastFree := ^uint64(0)
+	if rows%64 != 0 {
+		lastFree = 1<<(rows%64) - 1
+	}
+	free := 0
+	for _, c := range covered[:last] {
+		free += bits.OnesCount64(^c)
+	}
+	if free+bits.OnesCount64(^covered[last]&lastFree) != len(exc) {
 		return errIndex
+	}
+	w, e := 0, 0
+	if placeWords(dst, covered[:last], ^uint64(0), exc[:free]) {
+		w, e = last, free
+	}
+	for ; w <= last; w++ {
+		f := ^covered[w]
+		if w == last {
+			f &= lastFree
+		}
+		for ; f != 0; f &= f - 1 {
+			dst[w*64+bits.TrailingZeros64(f)] = exc[e]
+			e++
+		}
 	}
 	return nil
 }
@@ -433,7 +449,7 @@ func fillContainer[T any](rb *rawBitmap, i int, dst []T, v T, covered []uint64) 
 
 // fillSequence writes exc in order into the rows of container i (the
 // exception rows of explicit mode; parse checked len(exc) == its card).
-func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T) error {
+func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T, scratch *[MaxBlockRows / 64]uint64) error {
 	rows := len(dst)
 	p := int(rb.offs[i])
 	card := rb.cardOf(i)
@@ -452,16 +468,31 @@ func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T) error {
 			e += copy(dst[start:end+1], exc[e:])
 		}
 	case card > roaringArrayMax:
-		for w := 0; w < 1024; w++ {
-			x := binary.LittleEndian.Uint64(rb.data[p+8*w:])
-			for x != 0 {
-				r := w*64 + bits.TrailingZeros64(x)
-				if r >= rows || e >= len(exc) {
-					return errIndex
-				}
-				dst[r] = exc[e]
+		// the container's words, checked to mark exactly len(exc) rows
+		// below rows, then placed as an implicit column's free rows are
+		words := scratch[:1024]
+		n := 0
+		for w := range words {
+			words[w] = binary.LittleEndian.Uint64(rb.data[p+8*w:])
+			n += bits.OnesCount64(words[w])
+		}
+		full, tail := rows/64, rows%64
+		if n != len(exc) || (tail != 0 && words[full]>>tail != 0) {
+			return errIndex
+		}
+		for _, x := range words[(rows+63)/64:] {
+			if x != 0 {
+				return errIndex
+			}
+		}
+		w := 0
+		if n := fullRows(words[:full]); placeWords(dst, words[:full], 0, exc[:n]) {
+			w, e = full, n
+		}
+		for ; w < (rows+63)/64; w++ {
+			for x := words[w]; x != 0; x &= x - 1 {
+				dst[w*64+bits.TrailingZeros64(x)] = exc[e]
 				e++
-				x &= x - 1
 			}
 		}
 	default:
@@ -476,6 +507,15 @@ func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T) error {
 		}
 	}
 	return nil
+}
+
+// fullRows returns the number of bits set in words.
+func fullRows(words []uint64) int {
+	n := 0
+	for _, x := range words {
+		n += bits.OnesCount64(x)
+	}
+	return n
 }
 
 // words returns the bitset length of the index's rows.

@@ -1,0 +1,106 @@
+#include "textflag.h"
+
+// The three routines below place exceptions: for each 64-row word of
+// words, XORed with flip, the rows whose bit is set take the next values
+// of exc, in row order (flip is all ones for an implicit column's covered
+// rows, whose free rows take them, and 0 for a bitmap of exception rows). VPEXPAND reads as many
+// values as the mask has bits set (faults are suppressed past them) and
+// spreads them over the set lanes; a masked store writes only those
+// lanes, so the posted rows keep their values. The caller checks that
+// exc holds exactly the free rows' values.
+
+// func expand8(dst []uint8, words []uint64, flip uint64, exc []uint8)
+TEXT ·expand8(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ words_base+24(FP), R8
+	MOVQ words_len+32(FP), R9
+	MOVQ flip+48(FP), R10
+	MOVQ exc_base+56(FP), SI
+	TESTQ R9, R9
+	JZ   done8
+
+loop8:
+	MOVQ (R8), AX
+	XORQ R10, AX
+	KMOVQ AX, K1
+	VPEXPANDB (SI), K1, Z0
+	VMOVDQU8 Z0, K1, (DI)
+	POPCNTQ AX, CX
+	ADDQ CX, SI
+	ADDQ $64, DI
+	ADDQ $8, R8
+	DECQ R9
+	JNZ  loop8
+
+done8:
+	VZEROUPPER
+	RET
+
+// func expand16(dst []uint16, words []uint64, flip uint64, exc []uint16)
+TEXT ·expand16(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ words_base+24(FP), R8
+	MOVQ words_len+32(FP), R9
+	MOVQ flip+48(FP), R10
+	MOVQ exc_base+56(FP), SI
+	TESTQ R9, R9
+	JZ   done16
+
+loop16:
+	MOVQ (R8), AX
+	XORQ R10, AX
+	KMOVD AX, K1
+	VPEXPANDW (SI), K1, Z0
+	VMOVDQU16 Z0, K1, (DI)
+	POPCNTL AX, CX
+	LEAQ (SI)(CX*2), SI
+	SHRQ $32, AX
+	KMOVD AX, K2
+	VPEXPANDW (SI), K2, Z1
+	VMOVDQU16 Z1, K2, 64(DI)
+	POPCNTL AX, CX
+	LEAQ (SI)(CX*2), SI
+	ADDQ $128, DI
+	ADDQ $8, R8
+	DECQ R9
+	JNZ  loop16
+
+done16:
+	VZEROUPPER
+	RET
+
+// EXPAND32 places the 16 rows of the low 16 bits of AX at off(DI).
+#define EXPAND32(off) \
+	MOVWLZX AX, CX; \
+	KMOVW CX, K1; \
+	VPEXPANDD (SI), K1, Z0; \
+	VMOVDQU32 Z0, K1, off(DI); \
+	POPCNTL CX, CX; \
+	LEAQ (SI)(CX*4), SI; \
+	SHRQ $16, AX
+
+// func expand32(dst []uint32, words []uint64, flip uint64, exc []uint32)
+TEXT ·expand32(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ words_base+24(FP), R8
+	MOVQ words_len+32(FP), R9
+	MOVQ flip+48(FP), R10
+	MOVQ exc_base+56(FP), SI
+	TESTQ R9, R9
+	JZ   done32
+
+loop32:
+	MOVQ (R8), AX
+	XORQ R10, AX
+	EXPAND32(0)
+	EXPAND32(64)
+	EXPAND32(128)
+	EXPAND32(192)
+	ADDQ $256, DI
+	ADDQ $8, R8
+	DECQ R9
+	JNZ  loop32
+
+done32:
+	VZEROUPPER
+	RET

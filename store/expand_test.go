@@ -1,0 +1,75 @@
+package store
+
+import (
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/flowkit/flowkit/flow"
+)
+
+// TestPlaceWordsMatchesLoop: placing exceptions with placeWords (AVX-512
+// where the machine has it) gives the rows what the one-row-at-a-time
+// loop gives and leaves every other row as it was, for each element size,
+// densities from no free row to all, and both readings of the words
+// (covered rows, flip all ones; exception rows, flip 0).
+func TestPlaceWordsMatchesLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	t.Logf("AVX-512 expand: %v", canExpand)
+	for _, nw := range []int{1, 2, 7, 1024} {
+		for _, density := range []float64{0, 0.05, 0.5, 0.95, 1} {
+			for _, flip := range []uint64{0, ^uint64(0)} {
+				words := make([]uint64, nw)
+				for w := range words {
+					for b := 0; b < 64; b++ {
+						if rng.Float64() < density {
+							words[w] |= 1 << b
+						}
+					}
+				}
+				checkPlace[uint8](t, rng, words, flip)
+				checkPlace[uint16](t, rng, words, flip)
+				checkPlace[uint32](t, rng, words, flip)
+				checkPlace[flow.TCPFlags](t, rng, words, flip)
+			}
+		}
+	}
+}
+
+func checkPlace[T uint8 | uint16 | uint32 | flow.TCPFlags](t *testing.T, rng *rand.Rand, words []uint64, flip uint64) {
+	t.Helper()
+	n := 0
+	for _, x := range words {
+		n += bits.OnesCount64(x ^ flip)
+	}
+	exc := make([]T, n)
+	for i := range exc {
+		exc[i] = T(rng.Uint32())
+	}
+	got := make([]T, 64*len(words))
+	for i := range got {
+		got[i] = T(rng.Uint32())
+	}
+	want := slices.Clone(got)
+	e := 0
+	for w, x := range words {
+		for f := x ^ flip; f != 0; f &= f - 1 {
+			want[w*64+bits.TrailingZeros64(f)] = exc[e]
+			e++
+		}
+	}
+	if !placeWords(got, words, flip, exc) {
+		if canExpand {
+			t.Fatalf("%T: placeWords did not place with AVX-512 there", exc)
+		}
+		return
+	}
+	if !slices.Equal(got, want) {
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%T, %d words, flip %x: row %d is %v, want %v", exc, len(words), flip, i, got[i], want[i])
+			}
+		}
+	}
+}
