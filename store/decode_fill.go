@@ -57,7 +57,7 @@ func readExceptions[T streamValue](ix *Index, e []T) error {
 // fillAddrs4 decodes an all-IPv4 address column into dst: rows get their
 // addresses as numbers in the 4-byte vector a32 first (the bitmaps'
 // scattered writes then land in a quarter of the memory), and one
-// sequential pass widens them to flow.Addr.
+// sequential pass widens them to flow.Addr (widenAddrs4).
 func (d *blockDecoder) fillAddrs4(ix *Index, dst []flow.Addr) error {
 	n := len(dst)
 	p := grow(d.p32, len(ix.addrs))
@@ -78,7 +78,9 @@ func (d *blockDecoder) fillAddrs4(ix *Index, dst []flow.Addr) error {
 	if err := fillIndexed(ix, a, p, ix.defAddr.Uint32(), e, true); err != nil {
 		return err
 	}
-	for i, v := range a {
+	// whole groups of 16 with AVX-512 where there is, the rest here
+	for i := widenAddrs4(dst, a); i < len(a); i++ {
+		v := a[i]
 		// two 8-byte stores in place: a returned flow.Addr would go
 		// through the stack and stall on store forwarding
 		// (bytes 10, 11 0xff, 12-15 the address big-endian)

@@ -3,12 +3,50 @@ package store
 import (
 	"unsafe"
 
+	"github.com/flowkit/flowkit/flow"
+
 	"golang.org/x/sys/cpu"
 )
 
 // canExpand says whether the AVX-512 expand instructions (byte and word
 // forms from VBMI2) are there, and the OS saves their registers.
 var canExpand = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI2
+
+// canWiden says whether widen4's byte permutation (AVX-512 VBMI) is
+// there.
+var canWiden = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VBMI
+
+//go:noescape
+func widen4(dst []byte, src []uint32, tab *[5][64]byte)
+
+// widenTab is widen4's table: for output vector j (addresses 4j..4j+3
+// of a group of 16), the source byte of each lane's bytes 12-15 (the
+// number big-endian); then the 0xff bytes 10 and 11 of every lane.
+var widenTab = func() (t [5][64]byte) {
+	for j := 0; j < 4; j++ {
+		for l := 0; l < 4; l++ {
+			for b := 0; b < 4; b++ {
+				t[j][16*l+12+b] = byte(4*(4*j+l) + 3 - b)
+			}
+		}
+	}
+	for l := 0; l < 4; l++ {
+		t[4][16*l+10], t[4][16*l+11] = 0xff, 0xff
+	}
+	return t
+}()
+
+// widenAddrs4 writes the IPv4-mapped form of the first values of src
+// into dst (as many as it can in whole groups of 16, with AVX-512) and
+// returns how many it wrote.
+func widenAddrs4(dst []flow.Addr, src []uint32) int {
+	n := min(len(dst), len(src)) &^ 15
+	if !canWiden || n == 0 {
+		return 0
+	}
+	widen4(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 16*n), src[:n], &widenTab)
+	return n
+}
 
 //go:noescape
 func expand8(dst []uint8, words []uint64, flip uint64, exc []uint8)

@@ -104,3 +104,49 @@ loop32:
 done32:
 	VZEROUPPER
 	RET
+
+// func widen4(dst []byte, src []uint32, tab *[5][64]byte)
+//
+// widen4 turns 16 IPv4 addresses (numbers) at a time into 16-byte
+// IPv4-mapped addresses: per group of four, a byte permutation (VPERMB,
+// zeroing the lanes' first twelve bytes) puts each number big-endian in
+// bytes 12-15 of its 16-byte lane, and an OR sets bytes 10 and 11 to
+// 0xff. tab holds the four permutations and the OR. dst has 16 bytes for
+// each value of src; src's length is a multiple of 16.
+TEXT ·widen4(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVQ tab+48(FP), R8
+	SHRQ $4, CX
+	JZ   donew
+	VMOVDQU64 0(R8), Z8
+	VMOVDQU64 64(R8), Z9
+	VMOVDQU64 128(R8), Z10
+	VMOVDQU64 192(R8), Z11
+	VMOVDQU64 256(R8), Z12
+	MOVQ $0xf000f000f000f000, AX
+	KMOVQ AX, K1
+
+loopw:
+	VMOVDQU64 (SI), Z0
+	VPERMB.Z Z0, Z8, K1, Z1
+	VPORQ Z12, Z1, Z1
+	VMOVDQU64 Z1, (DI)
+	VPERMB.Z Z0, Z9, K1, Z2
+	VPORQ Z12, Z2, Z2
+	VMOVDQU64 Z2, 64(DI)
+	VPERMB.Z Z0, Z10, K1, Z3
+	VPORQ Z12, Z3, Z3
+	VMOVDQU64 Z3, 128(DI)
+	VPERMB.Z Z0, Z11, K1, Z4
+	VPORQ Z12, Z4, Z4
+	VMOVDQU64 Z4, 192(DI)
+	ADDQ $64, SI
+	ADDQ $256, DI
+	DECQ CX
+	JNZ  loopw
+
+donew:
+	VZEROUPPER
+	RET

@@ -73,3 +73,36 @@ func checkPlace[T uint8 | uint16 | uint32 | flow.TCPFlags](t *testing.T, rng *ra
 		}
 	}
 }
+
+// TestWidenAddrs4: the vector widening gives every address what
+// flow.AddrFromUint32 gives, for lengths around its groups of 16, and
+// leaves the rows past its return value alone.
+func TestWidenAddrs4(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 1000, 65536} {
+		src := make([]uint32, n)
+		for i := range src {
+			src[i] = rng.Uint32()
+		}
+		if n >= 2 {
+			src[0], src[1] = 0, 0xffffffff
+		}
+		dst := make([]flow.Addr, n)
+		for i := range dst {
+			dst[i][0] = 0xAA
+		}
+		k := widenAddrs4(dst, src)
+		if want := n &^ 15; canWiden && k != want {
+			t.Fatalf("n %d: widened %d, want %d", n, k, want)
+		}
+		for i := range dst {
+			want := flow.AddrFromUint32(src[i])
+			if i >= k {
+				want = flow.Addr{0: 0xAA}
+			}
+			if dst[i] != want {
+				t.Fatalf("n %d: row %d is %x, want %x", n, i, dst[i], want)
+			}
+		}
+	}
+}
