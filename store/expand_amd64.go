@@ -49,6 +49,38 @@ func widenAddrs4(dst []flow.Addr, src []uint32) int {
 }
 
 //go:noescape
+func narrowAsm8(dst []uint8, src []uint64, acc *[8]uint64)
+
+//go:noescape
+func narrowAsm16(dst []uint16, src []uint64, acc *[8]uint64)
+
+//go:noescape
+func narrowAsm32(dst []uint32, src []uint64, acc *[8]uint64)
+
+// narrowVec copies the first values of src into dst (of 1, 2 or 4-byte
+// elements), as many as it can in whole groups of 8 with AVX-512, and
+// returns how many and the OR of those values.
+func narrowVec[T streamValue](dst []T, src []uint64) (int, uint64) {
+	n := min(len(dst), len(src)) &^ 7
+	if !canExpand || n == 0 {
+		return 0, 0
+	}
+	var acc [8]uint64
+	p := unsafe.Pointer(unsafe.SliceData(dst))
+	switch unsafe.Sizeof(dst[0]) {
+	case 1:
+		narrowAsm8(unsafe.Slice((*uint8)(p), n), src[:n], &acc)
+	case 2:
+		narrowAsm16(unsafe.Slice((*uint16)(p), n), src[:n], &acc)
+	case 4:
+		narrowAsm32(unsafe.Slice((*uint32)(p), n), src[:n], &acc)
+	default:
+		return 0, 0
+	}
+	return n, acc[0] | acc[1] | acc[2] | acc[3] | acc[4] | acc[5] | acc[6] | acc[7]
+}
+
+//go:noescape
 func expand8(dst []uint8, words []uint64, flip uint64, exc []uint8)
 
 //go:noescape

@@ -150,3 +150,80 @@ loopw:
 donew:
 	VZEROUPPER
 	RET
+
+// The three narrowAsm routines copy the values of src, in whole groups
+// of 8, into a narrower dst (VPMOVQB, VPMOVQW, VPMOVQD keep the low
+// bytes) and leave in acc the OR of all of them per lane, which tells
+// the caller whether they fit.
+
+// func narrowAsm8(dst []uint8, src []uint64, acc *[8]uint64)
+TEXT ·narrowAsm8(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVQ acc+48(FP), R8
+	VPXORQ Z1, Z1, Z1
+	SHRQ $3, CX
+	JZ   donen8
+
+loopn8:
+	VMOVDQU64 (SI), Z0
+	VPORQ Z0, Z1, Z1
+	VPMOVQB Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ  loopn8
+
+donen8:
+	VMOVDQU64 Z1, (R8)
+	VZEROUPPER
+	RET
+
+// func narrowAsm16(dst []uint16, src []uint64, acc *[8]uint64)
+TEXT ·narrowAsm16(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVQ acc+48(FP), R8
+	VPXORQ Z1, Z1, Z1
+	SHRQ $3, CX
+	JZ   donen16
+
+loopn16:
+	VMOVDQU64 (SI), Z0
+	VPORQ Z0, Z1, Z1
+	VPMOVQW Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ  loopn16
+
+donen16:
+	VMOVDQU64 Z1, (R8)
+	VZEROUPPER
+	RET
+
+// func narrowAsm32(dst []uint32, src []uint64, acc *[8]uint64)
+TEXT ·narrowAsm32(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ src_len+32(FP), CX
+	MOVQ acc+48(FP), R8
+	VPXORQ Z1, Z1, Z1
+	SHRQ $3, CX
+	JZ   donen32
+
+loopn32:
+	VMOVDQU64 (SI), Z0
+	VPORQ Z0, Z1, Z1
+	VPMOVQD Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  loopn32
+
+donen32:
+	VMOVDQU64 Z1, (R8)
+	VZEROUPPER
+	RET

@@ -106,3 +106,40 @@ func TestWidenAddrs4(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrow: narrow (vector groups of 8 where there are, then one at a
+// time) copies every value and returns the OR of all of them, so a value
+// too wide for the element is seen wherever it lies.
+func TestNarrow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{0, 1, 7, 8, 9, 120, 240} {
+		src := make([]uint64, n)
+		for i := range src {
+			src[i] = rng.Uint64N(200)
+		}
+		checkNarrow[uint8](t, src)
+		checkNarrow[uint16](t, src)
+		checkNarrow[uint32](t, src)
+		for i := range src { // one wide value at each place
+			s := slices.Clone(src)
+			s[i] = 1 << 40
+			checkNarrow[uint16](t, s)
+		}
+	}
+}
+
+func checkNarrow[T uint8 | uint16 | uint32](t *testing.T, src []uint64) {
+	t.Helper()
+	dst := make([]T, len(src))
+	all := narrow(dst, src)
+	var want uint64
+	for i, v := range src {
+		want |= v
+		if dst[i] != T(v) {
+			t.Fatalf("%T, %d values: value %d is %d, want %d", dst, len(src), i, dst[i], T(v))
+		}
+	}
+	if all != want {
+		t.Fatalf("%T, %d values: OR %x, want %x", dst, len(src), all, want)
+	}
+}

@@ -352,9 +352,10 @@ func decodeTiered[T streamValue](d *tieredDecoder, pos uint, dst []T) (end uint,
 // narrow copies the 64-bit values of src into dst and returns their OR
 // (which tells whether they fit).
 func narrow[T streamValue](dst []T, src []uint64) uint64 {
-	var all uint64
 	src = src[:len(dst)]
-	for j, v := range src {
+	k, all := narrowVec(dst, src) // in groups of 8 where it can
+	for j := k; j < len(src); j++ {
+		v := src[j]
 		all |= v
 		dst[j] = T(v)
 	}
