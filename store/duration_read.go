@@ -43,8 +43,7 @@ func (d *blockDecoder) readEnd(raw []byte, n int, dst *Columns) error {
 		}
 		body := rest[k:]
 		pk := dst.Packets[:n]
-		pos := uint(0)
-		i := 0
+		i, pos := endRemainders(body, 0, pk, start, end, g)
 		for ; i < n; i++ {
 			p := max(pk[i], 1)
 			w := uint(bits.Len64(p - 1))
