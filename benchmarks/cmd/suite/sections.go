@@ -6,6 +6,7 @@ package main
 var sections = []section{
 	{name: "data: corpus, repository, nfdump files", needs: []string{"import", "info"}, run: prepareData},
 	{name: "bytes per flow", needs: []string{"import"}, run: bytesPerFlow},
+	{name: "full read", run: fullRead},
 	{name: "filters", needs: []string{"filter"}, run: filters},
 	{name: "top N", needs: []string{"stats"}, run: topN},
 	{name: "group-by and time bins", needs: []string{"uniq", "count"}, run: groupBy},
