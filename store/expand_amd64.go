@@ -49,13 +49,7 @@ func widenAddrs4(dst []flow.Addr, src []uint32) int {
 }
 
 //go:noescape
-func narrowAsm8(dst []uint8, src []uint64, acc *[8]uint64)
-
-//go:noescape
-func narrowAsm16(dst []uint16, src []uint64, acc *[8]uint64)
-
-//go:noescape
-func narrowAsm32(dst []uint32, src []uint64, acc *[8]uint64)
+func narrowAsm(dst unsafe.Pointer, size int, src []uint64, acc *[8]uint64)
 
 // narrowVec copies the first values of src into dst (of 1, 2 or 4-byte
 // elements), as many as it can in whole groups of 8 with AVX-512, and
@@ -65,29 +59,17 @@ func narrowVec[T streamValue](dst []T, src []uint64) (int, uint64) {
 	if !canExpand || n == 0 {
 		return 0, 0
 	}
-	var acc [8]uint64
-	p := unsafe.Pointer(unsafe.SliceData(dst))
-	switch unsafe.Sizeof(dst[0]) {
-	case 1:
-		narrowAsm8(unsafe.Slice((*uint8)(p), n), src[:n], &acc)
-	case 2:
-		narrowAsm16(unsafe.Slice((*uint16)(p), n), src[:n], &acc)
-	case 4:
-		narrowAsm32(unsafe.Slice((*uint32)(p), n), src[:n], &acc)
-	default:
+	size := int(unsafe.Sizeof(dst[0]))
+	if size != 1 && size != 2 && size != 4 {
 		return 0, 0
 	}
+	var acc [8]uint64
+	narrowAsm(unsafe.Pointer(unsafe.SliceData(dst)), size, src[:n], &acc)
 	return n, acc[0] | acc[1] | acc[2] | acc[3] | acc[4] | acc[5] | acc[6] | acc[7]
 }
 
 //go:noescape
-func expand8(dst []uint8, words []uint64, flip uint64, exc []uint8)
-
-//go:noescape
-func expand16(dst []uint16, words []uint64, flip uint64, exc []uint16)
-
-//go:noescape
-func expand32(dst []uint32, words []uint64, flip uint64, exc []uint32)
+func expandAsm(dst unsafe.Pointer, size int, words []uint64, flip uint64, exc unsafe.Pointer)
 
 // placeWords places exceptions over whole words of 64 rows with AVX-512
 // where it can, and reports whether it did (not without AVX-512, nor for
@@ -104,18 +86,10 @@ func placeWords[T any](dst []T, words []uint64, flip uint64, exc []T) bool {
 		return false
 	}
 	var z T
-	switch unsafe.Sizeof(z) {
-	case 1:
-		expand8(unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(dst))), n), words, flip,
-			unsafe.Slice((*uint8)(unsafe.Pointer(unsafe.SliceData(exc))), len(exc)))
-	case 2:
-		expand16(unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(dst))), n), words, flip,
-			unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(exc))), len(exc)))
-	case 4:
-		expand32(unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), n), words, flip,
-			unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(exc))), len(exc)))
-	default:
+	size := int(unsafe.Sizeof(z))
+	if size != 1 && size != 2 && size != 4 {
 		return false
 	}
+	expandAsm(unsafe.Pointer(unsafe.SliceData(dst)), size, words, flip, unsafe.Pointer(unsafe.SliceData(exc)))
 	return true
 }

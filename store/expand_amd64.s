@@ -1,23 +1,38 @@
 #include "textflag.h"
 
-// The three routines below place exceptions: for each 64-row word of
-// words, XORed with flip, the rows whose bit is set take the next values
-// of exc, in row order (flip is all ones for an implicit column's covered
-// rows, whose free rows take them, and 0 for a bitmap of exception rows). VPEXPAND reads as many
-// values as the mask has bits set (faults are suppressed past them) and
-// spreads them over the set lanes; a masked store writes only those
-// lanes, so the posted rows keep their values. The caller checks that
-// exc holds exactly the free rows' values.
+// EXPAND32 places the 16 rows of the low 16 bits of AX at off(DI).
+#define EXPAND32(off) \
+	MOVWLZX AX, CX; \
+	KMOVW CX, K1; \
+	VPEXPANDD (SI), K1, Z0; \
+	VMOVDQU32 Z0, K1, off(DI); \
+	POPCNTL CX, CX; \
+	LEAQ (SI)(CX*4), SI; \
+	SHRQ $16, AX
 
-// func expand8(dst []uint8, words []uint64, flip uint64, exc []uint8)
-TEXT ·expand8(SB), NOSPLIT, $0-80
-	MOVQ dst_base+0(FP), DI
-	MOVQ words_base+24(FP), R8
-	MOVQ words_len+32(FP), R9
-	MOVQ flip+48(FP), R10
-	MOVQ exc_base+56(FP), SI
+// func expandAsm(dst unsafe.Pointer, size int, words []uint64, flip uint64, exc unsafe.Pointer)
+//
+// expandAsm places exceptions of size bytes (1, 2 or 4): for each 64-row
+// word of words, XORed with flip, the rows whose bit is set take the next
+// values of exc, in row order (flip is all ones for an implicit column's
+// covered rows, whose free rows take them, and 0 for a bitmap of
+// exception rows). VPEXPAND reads as many values as the mask has bits set
+// (faults are suppressed past them) and spreads them over the set lanes;
+// a masked store writes only those lanes, so the other rows keep their
+// values. The caller checks that exc holds exactly one value per set bit
+// and dst 64 rows per word.
+TEXT ·expandAsm(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ size+8(FP), DX
+	MOVQ words_base+16(FP), R8
+	MOVQ words_len+24(FP), R9
+	MOVQ flip+40(FP), R10
+	MOVQ exc+48(FP), SI
 	TESTQ R9, R9
-	JZ   done8
+	JZ   done
+	CMPQ DX, $2
+	JEQ  loop16
+	JHI  loop32
 
 loop8:
 	MOVQ (R8), AX
@@ -31,20 +46,7 @@ loop8:
 	ADDQ $8, R8
 	DECQ R9
 	JNZ  loop8
-
-done8:
-	VZEROUPPER
-	RET
-
-// func expand16(dst []uint16, words []uint64, flip uint64, exc []uint16)
-TEXT ·expand16(SB), NOSPLIT, $0-80
-	MOVQ dst_base+0(FP), DI
-	MOVQ words_base+24(FP), R8
-	MOVQ words_len+32(FP), R9
-	MOVQ flip+48(FP), R10
-	MOVQ exc_base+56(FP), SI
-	TESTQ R9, R9
-	JZ   done16
+	JMP  done
 
 loop16:
 	MOVQ (R8), AX
@@ -64,30 +66,7 @@ loop16:
 	ADDQ $8, R8
 	DECQ R9
 	JNZ  loop16
-
-done16:
-	VZEROUPPER
-	RET
-
-// EXPAND32 places the 16 rows of the low 16 bits of AX at off(DI).
-#define EXPAND32(off) \
-	MOVWLZX AX, CX; \
-	KMOVW CX, K1; \
-	VPEXPANDD (SI), K1, Z0; \
-	VMOVDQU32 Z0, K1, off(DI); \
-	POPCNTL CX, CX; \
-	LEAQ (SI)(CX*4), SI; \
-	SHRQ $16, AX
-
-// func expand32(dst []uint32, words []uint64, flip uint64, exc []uint32)
-TEXT ·expand32(SB), NOSPLIT, $0-80
-	MOVQ dst_base+0(FP), DI
-	MOVQ words_base+24(FP), R8
-	MOVQ words_len+32(FP), R9
-	MOVQ flip+48(FP), R10
-	MOVQ exc_base+56(FP), SI
-	TESTQ R9, R9
-	JZ   done32
+	JMP  done
 
 loop32:
 	MOVQ (R8), AX
@@ -101,7 +80,7 @@ loop32:
 	DECQ R9
 	JNZ  loop32
 
-done32:
+done:
 	VZEROUPPER
 	RET
 
@@ -151,20 +130,24 @@ donew:
 	VZEROUPPER
 	RET
 
-// The three narrowAsm routines copy the values of src, in whole groups
-// of 8, into a narrower dst (VPMOVQB, VPMOVQW, VPMOVQD keep the low
-// bytes) and leave in acc the OR of all of them per lane, which tells
+// func narrowAsm(dst unsafe.Pointer, size int, src []uint64, acc *[8]uint64)
+//
+// narrowAsm copies the values of src, in whole groups of 8, into dst of
+// size-byte elements (1, 2 or 4: VPMOVQB, VPMOVQW, VPMOVQD keep the low
+// bytes) and leaves in acc the OR of all of them per lane, which tells
 // the caller whether they fit.
-
-// func narrowAsm8(dst []uint8, src []uint64, acc *[8]uint64)
-TEXT ·narrowAsm8(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ acc+48(FP), R8
+TEXT ·narrowAsm(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ size+8(FP), DX
+	MOVQ src_base+16(FP), SI
+	MOVQ src_len+24(FP), CX
+	MOVQ acc+40(FP), R8
 	VPXORQ Z1, Z1, Z1
 	SHRQ $3, CX
-	JZ   donen8
+	JZ   donen
+	CMPQ DX, $2
+	JEQ  loopn16
+	JHI  loopn32
 
 loopn8:
 	VMOVDQU64 (SI), Z0
@@ -174,21 +157,7 @@ loopn8:
 	ADDQ $8, DI
 	DECQ CX
 	JNZ  loopn8
-
-donen8:
-	VMOVDQU64 Z1, (R8)
-	VZEROUPPER
-	RET
-
-// func narrowAsm16(dst []uint16, src []uint64, acc *[8]uint64)
-TEXT ·narrowAsm16(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ acc+48(FP), R8
-	VPXORQ Z1, Z1, Z1
-	SHRQ $3, CX
-	JZ   donen16
+	JMP  donen
 
 loopn16:
 	VMOVDQU64 (SI), Z0
@@ -198,21 +167,7 @@ loopn16:
 	ADDQ $16, DI
 	DECQ CX
 	JNZ  loopn16
-
-donen16:
-	VMOVDQU64 Z1, (R8)
-	VZEROUPPER
-	RET
-
-// func narrowAsm32(dst []uint32, src []uint64, acc *[8]uint64)
-TEXT ·narrowAsm32(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ src_len+32(FP), CX
-	MOVQ acc+48(FP), R8
-	VPXORQ Z1, Z1, Z1
-	SHRQ $3, CX
-	JZ   donen32
+	JMP  donen
 
 loopn32:
 	VMOVDQU64 (SI), Z0
@@ -223,7 +178,7 @@ loopn32:
 	DECQ CX
 	JNZ  loopn32
 
-donen32:
+donen:
 	VMOVDQU64 Z1, (R8)
 	VZEROUPPER
 	RET

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/flowkit/flowkit/flow"
 )
@@ -62,6 +63,17 @@ func TestAddr4(t *testing.T) {
 		if addr4(v) != flow.AddrFromUint32(v) {
 			t.Fatalf("%x", v)
 		}
+	}
+}
+
+// TestTierTabsOffsets: the assembly reads tierTabs at these offsets.
+func TestTierTabsOffsets(t *testing.T) {
+	var tt tierTabs
+	got := []uintptr{unsafe.Offsetof(tt.shift), unsafe.Offsetof(tt.mask), unsafe.Offsetof(tt.usedTab),
+		unsafe.Offsetof(tt.base), unsafe.Offsetof(tt.g), unsafe.Offsetof(tt.used0), unsafe.Offsetof(tt.used1),
+		unsafe.Offsetof(tt.two)}
+	if want := []uintptr{0, 64, 128, 136, 144, 152, 160, 168}; !slices.Equal(got, want) {
+		t.Fatalf("tierTabs offsets %v, the assembly reads %v", got, want)
 	}
 }
 
