@@ -195,3 +195,18 @@ func BenchmarkReadRepo(b *testing.B) {
 	b.ReportMetric(n/cpu, "records/cpu-s")
 	b.ReportMetric(0, "ns/op")
 }
+
+// BenchmarkPrefixClassifier classifies corpus records by the corpus's
+// internal network (the flow type every record of an import gets).
+func BenchmarkPrefixClassifier(b *testing.B) {
+	recs := corpus(b, "1000000")[:100000]
+	var n [8]int
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range recs {
+			n[internal.Classify(&recs[i])&7]++
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(recs)), "ns/record")
+	b.ReportMetric(0, "ns/op")
+}

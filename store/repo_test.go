@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,5 +282,49 @@ func TestCorruptFileReportedRestReadable(t *testing.T) {
 	}
 	if int(rows.Load()) != len(recs)-lost {
 		t.Fatalf("read %d rows, want %d", rows.Load(), len(recs)-lost)
+	}
+}
+
+// TestPrefixClassifierMatchesNetip: the classifier's IPv4 comparison under
+// masks answers what netip.Prefix.Contains answers, for prefixes of every
+// length (masked or not, IPv4 and IPv6, and the invalid zero prefix) and
+// for addresses inside, at the edges of and outside them.
+func TestPrefixClassifierMatchesNetip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	var prefixes []netip.Prefix
+	for bits := 0; bits <= 32; bits++ {
+		a := netip.AddrFrom4([4]byte{byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())})
+		prefixes = append(prefixes, netip.PrefixFrom(a, bits)) // not masked
+	}
+	prefixes = append(prefixes, netip.MustParsePrefix("2001:db8::/32"), netip.MustParsePrefix("::ffff:10.0.0.0/104"), netip.Prefix{})
+	for i, p := range prefixes {
+		c := &PrefixClassifier{Internal: []netip.Prefix{p}}
+		var addrs []netip.Addr
+		if p.Addr().Is4() {
+			base := p.Masked().Addr().As4()
+			n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+			size := uint64(1) << (32 - p.Bits())
+			for _, v := range []uint64{uint64(n), uint64(n) + size - 1, uint64(n) + size, uint64(n) - 1, uint64(rng.Uint32())} {
+				u := uint32(v)
+				addrs = append(addrs, netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)}))
+			}
+		}
+		addrs = append(addrs, netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("10.1.2.3"))
+		for _, a := range addrs {
+			if got, want := c.contains(flow.AddrFrom(a)), p.Contains(a); got != want {
+				t.Fatalf("prefix %d %v, address %v: contains %v, netip %v", i, p, a, got, want)
+			}
+		}
+	}
+	c := &PrefixClassifier{Internal: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	for _, tc := range []struct {
+		src, dst string
+		want     flow.FlowType
+	}{{"10.0.0.1", "10.255.0.1", flow.TypeInternal}, {"10.0.0.1", "11.0.0.1", flow.TypeOut},
+		{"9.255.255.255", "10.0.0.0", flow.TypeIn}, {"2001:db8::1", "11.0.0.1", flow.TypeExternal}} {
+		r := flow.Record{Src: flow.AddrFrom(netip.MustParseAddr(tc.src)), Dst: flow.AddrFrom(netip.MustParseAddr(tc.dst))}
+		if got := c.Classify(&r); got != tc.want {
+			t.Fatalf("%s -> %s: %v, want %v", tc.src, tc.dst, got, tc.want)
+		}
 	}
 }

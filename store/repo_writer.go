@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -43,7 +44,25 @@ func (c *PrefixClassifier) Classify(r *flow.Record) flow.FlowType {
 	return flow.TypeExternal
 }
 
+// contains reports whether a lies in one of the Internal prefixes, as
+// netip.Prefix.Contains does (an IPv4 address only in IPv4 prefixes).
+// IPv4 addresses, the common case, compare as numbers under the prefix's
+// mask: no netip.Addr is built per record.
 func (c *PrefixClassifier) contains(a flow.Addr) bool {
+	if a.Is4() {
+		v := binary.BigEndian.Uint32(a[12:])
+		for _, p := range c.Internal {
+			pa, bits := p.Addr(), p.Bits()
+			if !pa.Is4() || bits < 0 {
+				continue
+			}
+			m := ^uint32(0) << (32 - bits) // 0 for /0
+			if pv := pa.As4(); v&m == binary.BigEndian.Uint32(pv[:])&m {
+				return true
+			}
+		}
+		return false
+	}
 	na := a.Netip()
 	for _, p := range c.Internal {
 		if p.Contains(na) {
