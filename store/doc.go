@@ -72,6 +72,15 @@
 // [Repo.Scan] and [File.Scan] do the loops above on several goroutines and
 // hand each block's [Columns] to a callback.
 //
+// # Where decoding is in assembly
+//
+// The integer streams' prefix code is decoded in assembly on amd64, two
+// chains at once for paired streams (tiered_amd64.s); on machines with
+// AVX-512, placing exceptions, widening IPv4 addresses, narrowing values
+// (expand_amd64.s) and the end column's remainders (duration_amd64.s) run
+// 8 to 64 rows an instruction. Every routine has a Go loop beside it that
+// other machines run and a test that compares the two.
+//
 // For convenience [File.Records] and [Repo.Records] give an
 // iter.Seq[flow.Record] that reuses one Record. Corruption is reported as a
 // [*CorruptError] naming file, block and column; it wraps [ErrCorrupt].
