@@ -227,6 +227,14 @@ func FuzzChunks(f *testing.F) {
 		cols.Start = make([]int64, 40)
 		cols.Packets = make([]uint64, 40)
 		cols.RevPackets = make([]uint64, 40)
+		// packet counts from the input, so that the end column's
+		// remainders have widths of every size (0 to past a load)
+		for i := range cols.Packets {
+			if len(raw) > 0 {
+				b := uint64(raw[i%len(raw)])
+				cols.Packets[i] = b << (b % 64)
+			}
+		}
 		dec := &blockDecoder{}
 		dec.decodeColumn(raw, c, 40, &cols)
 		if ix, err := parseIndex(raw, c, 40); err == nil {
