@@ -1,5 +1,14 @@
 #include "textflag.h"
 
+// EXPAND16 places the 32 rows of the low 32 bits of AX at off(DI).
+#define EXPAND16(off) \
+	KMOVD AX, K1; \
+	VPEXPANDW (SI), K1, Z0; \
+	VMOVDQU16 Z0, K1, off(DI); \
+	POPCNTL AX, CX; \
+	LEAQ (SI)(CX*2), SI; \
+	SHRQ $32, AX
+
 // EXPAND32 places the 16 rows of the low 16 bits of AX at off(DI).
 #define EXPAND32(off) \
 	MOVWLZX AX, CX; \
@@ -51,17 +60,8 @@ loop8:
 loop16:
 	MOVQ (R8), AX
 	XORQ R10, AX
-	KMOVD AX, K1
-	VPEXPANDW (SI), K1, Z0
-	VMOVDQU16 Z0, K1, (DI)
-	POPCNTL AX, CX
-	LEAQ (SI)(CX*2), SI
-	SHRQ $32, AX
-	KMOVD AX, K2
-	VPEXPANDW (SI), K2, Z1
-	VMOVDQU16 Z1, K2, 64(DI)
-	POPCNTL AX, CX
-	LEAQ (SI)(CX*2), SI
+	EXPAND16(0)
+	EXPAND16(64)
 	ADDQ $128, DI
 	ADDQ $8, R8
 	DECQ R9

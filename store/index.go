@@ -354,34 +354,42 @@ func fillIndexed[T any](ix *Index, dst []T, posted []T, def T, exc []T, place bo
 	if !place {
 		return nil
 	}
-	// the free rows must be exactly the exceptions: counted first, so
-	// that the placement below never reads past exc
-	if len(covered) == 0 {
+	return placeRows(dst, covered, ^uint64(0), exc) // the free rows
+}
+
+// placeRows writes exc in order into the rows r < len(dst) whose bit is
+// set in words[r/64] XOR flip (flip all ones: the rows whose bit is clear;
+// bits past the last row are not rows), with AVX-512 where it can (see
+// placeWords). words has a word per 64 rows. Those rows must be exactly as
+// many as the values of exc: they are counted first, so that no placement
+// reads past exc.
+func placeRows[T any](dst []T, words []uint64, flip uint64, exc []T) error {
+	if len(words) == 0 {
 		if len(exc) != 0 {
 			return errIndex
 		}
 		return nil
 	}
-	last := len(covered) - 1
-	lastFree := ^uint64(0)
-	if rows%64 != 0 {
-		lastFree = 1<<(rows%64) - 1
+	last := len(words) - 1
+	lastMask := ^uint64(0)
+	if len(dst)%64 != 0 {
+		lastMask = 1<<(len(dst)%64) - 1
 	}
-	free := 0
-	for _, c := range covered[:last] {
-		free += bits.OnesCount64(^c)
+	full := 0 // rows in the whole words before the last
+	for _, x := range words[:last] {
+		full += bits.OnesCount64(x ^ flip)
 	}
-	if free+bits.OnesCount64(^covered[last]&lastFree) != len(exc) {
+	if full+bits.OnesCount64((words[last]^flip)&lastMask) != len(exc) {
 		return errIndex
 	}
 	w, e := 0, 0
-	if placeWords(dst, covered[:last], ^uint64(0), exc[:free]) {
-		w, e = last, free
+	if placeWords(dst, words[:last], flip, exc[:full]) {
+		w, e = last, full
 	}
 	for ; w <= last; w++ {
-		f := ^covered[w]
+		f := words[w] ^ flip
 		if w == last {
-			f &= lastFree
+			f &= lastMask
 		}
 		for ; f != 0; f &= f - 1 {
 			dst[w*64+bits.TrailingZeros64(f)] = exc[e]
@@ -468,33 +476,18 @@ func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T, scratch *[MaxBl
 			e += copy(dst[start:end+1], exc[e:])
 		}
 	case card > roaringArrayMax:
-		// the container's words, checked to mark exactly len(exc) rows
-		// below rows, then placed as an implicit column's free rows are
+		// the container's words, placed as an implicit column's free
+		// rows are; all its bits must be rows (placeRows counts those)
 		words := scratch[:1024]
 		n := 0
 		for w := range words {
 			words[w] = binary.LittleEndian.Uint64(rb.data[p+8*w:])
 			n += bits.OnesCount64(words[w])
 		}
-		full, tail := rows/64, rows%64
-		if n != len(exc) || (tail != 0 && words[full]>>tail != 0) {
+		if n != len(exc) {
 			return errIndex
 		}
-		for _, x := range words[(rows+63)/64:] {
-			if x != 0 {
-				return errIndex
-			}
-		}
-		w := 0
-		if n := fullRows(words[:full]); placeWords(dst, words[:full], 0, exc[:n]) {
-			w, e = full, n
-		}
-		for ; w < (rows+63)/64; w++ {
-			for x := words[w]; x != 0; x &= x - 1 {
-				dst[w*64+bits.TrailingZeros64(x)] = exc[e]
-				e++
-			}
-		}
+		return placeRows(dst, words[:(rows+63)/64], 0, exc)
 	default:
 		vals := rb.data[p : p+2*card]
 		for j := 0; j+1 < len(vals); j += 2 {
@@ -507,15 +500,6 @@ func fillSequence[T any](rb *rawBitmap, i int, dst []T, exc []T, scratch *[MaxBl
 		}
 	}
 	return nil
-}
-
-// fullRows returns the number of bits set in words.
-func fullRows(words []uint64) int {
-	n := 0
-	for _, x := range words {
-		n += bits.OnesCount64(x)
-	}
-	return n
 }
 
 // words returns the bitset length of the index's rows.

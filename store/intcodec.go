@@ -249,30 +249,22 @@ func readUints[T streamValue](src []byte, dst []T) ([]byte, error) {
 		return rest, nil
 	}
 	var all uint64 // OR of the values: one check that they fit T
-	end := uint(0)
-	switch {
+	switch d := newTieredDecoder(&h); {
 	case tc.n == 1 && tc.w[0] <= 56:
 		i, pos, a := decodeFixed(body, dst, h.base, h.g, tc.w[0])
-		d := tieredDecoder{body: body}
-		d.init(&h)
 		d.fast = false // decodeFixed did the bulk
-		if end, all, err = decodeTiered(&d, pos, dst[i:]); err != nil {
+		if _, all, err = decodeTiered(&d, pos, dst[i:]); err != nil {
 			return nil, err
 		}
 		all |= a
 	case h.paired:
-		if end, all, err = decodePaired(&h, dst); err != nil {
+		if all, err = decodePaired(&d, h.split, dst); err != nil {
 			return nil, err
 		}
 	default:
-		d := tieredDecoder{body: body}
-		d.init(&h)
-		if end, all, err = decodeTiered(&d, 0, dst); err != nil {
+		if _, all, err = decodeTiered(&d, 0, dst); err != nil {
 			return nil, err
 		}
-	}
-	if end > uint(len(body))*8 {
-		return nil, errStream
 	}
 	if uint64(T(all)) != all {
 		return nil, errRange
@@ -295,16 +287,19 @@ type tieredDecoder struct {
 	fast bool
 }
 
-func (d *tieredDecoder) init(h *streamHeader) {
+func newTieredDecoder(h *streamHeader) (d tieredDecoder) {
 	var wide bool
+	d.body = h.body
 	d.tab, wide = h.tc.lookupTable()
 	d.base, d.g = h.base, h.g
 	d.tt, d.k = tiers(&d.tab, h.base, h.g)
 	d.fast = !wide
+	return d
 }
 
 // decodeTiered decodes len(dst) values from bit pos and returns the bit
-// where they end and the OR of the values. The bulk goes through
+// where they end (inside the body, else errStream) and the OR of the
+// values. The bulk goes through
 // tieredValues: straight into a 64-bit dst, through a stack buffer in
 // chunks of a multiple of k into a narrower one.
 func decodeTiered[T streamValue](d *tieredDecoder, pos uint, dst []T) (end uint, all uint64, err error) {
@@ -362,16 +357,14 @@ func narrow[T streamValue](dst []T, src []uint64) uint64 {
 	return all
 }
 
-// decodePaired decodes a paired stream into dst: its two halves as two
-// chains at once while both have whole groups left, then each half's
-// rest alone. The first half must end exactly where the header says the
-// second starts.
-func decodePaired[T streamValue](h *streamHeader, dst []T) (end uint, all uint64, err error) {
-	d := tieredDecoder{body: h.body}
-	d.init(h)
+// decodePaired decodes a paired stream into dst and returns the OR of
+// the values: its two halves as two chains at once while both have whole
+// groups left, then each half's rest alone. The first half must end
+// exactly at split, where the header says the second starts.
+func decodePaired[T streamValue](d *tieredDecoder, split uint, dst []T) (all uint64, err error) {
 	half := len(dst) / 2
 	a, b := dst[:half], dst[half:]
-	posA, posB := uint(0), h.split
+	posA, posB := uint(0), split
 	i := 0
 	if d.fast {
 		if d64 := as64(dst); d64 != nil {
@@ -392,18 +385,18 @@ func decodePaired[T streamValue](h *streamHeader, dst []T) (end uint, all uint64
 			}
 		}
 	}
-	endA, allA, err := decodeTiered(&d, posA, a[i:])
+	endA, allA, err := decodeTiered(d, posA, a[i:])
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	if endA != h.split {
-		return 0, 0, errStream
+	if endA != split {
+		return 0, errStream
 	}
-	endB, allB, err := decodeTiered(&d, posB, b[i:])
+	_, allB, err := decodeTiered(d, posB, b[i:])
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	return endB, all | allA | allB, nil
+	return all | allA | allB, nil
 }
 
 // skipUints checks the header of an integer stream and returns the rest
